@@ -1,0 +1,75 @@
+"""Payloads on `case.case-events.v1`, produced by case (the system of record for a case)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field
+
+from gmirs_contracts.base import ContractModel
+from gmirs_contracts.common import (
+    AppointmentKind,
+    Attended,
+    Crn,
+    DeliveryType,
+    HubId,
+    NoSessionReason,
+    ProbationDeliveryUnit,
+    ReferenceNumber,
+)
+
+TOPIC = "case.case-events.v1"
+
+
+class CaseOpened(ContractModel):
+    """`gmirs.case.case-opened.v1`: a hub's case now exists for a referral."""
+
+    case_id: UUID
+    referral_id: UUID
+    hub_id: HubId
+    probation_delivery_unit: ProbationDeliveryUnit
+    crn: Crn
+    reference_number: ReferenceNumber | None
+    opened_at: AwareDatetime
+
+
+class AppointmentBooked(ContractModel):
+    """`gmirs.case.appointment-booked.v1`: starts the watchdog for unrecorded attendance."""
+
+    case_id: UUID
+    referral_id: UUID
+    hub_id: HubId
+    appointment_id: UUID
+    kind: AppointmentKind
+    session_number: Annotated[int, Field(ge=1)] | None
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    delivery_type: DeliveryType
+    booked_at: AwareDatetime
+
+
+class AttendanceRecorded(ContractModel):
+    """`gmirs.case.attendance-recorded.v1`: a hub recorded (non-)attendance.
+
+    `non_attendance` true starts the 24-hour clock; `report_due_by` is the appointment's end plus
+    24 hours, computed once by the producer so every consumer measures the same deadline.
+    """
+
+    case_id: UUID
+    referral_id: UUID
+    rm_referral_id: UUID | None
+    hub_id: HubId
+    crn: Crn
+    reference_number: ReferenceNumber | None
+    appointment_id: UUID
+    appointment_kind: AppointmentKind
+    appointment_starts_at: AwareDatetime
+    appointment_ends_at: AwareDatetime
+    attended: Attended
+    session_happened: bool
+    no_session_reason: NoSessionReason | None
+    non_attendance: bool
+    notify_pp_of_concerns: bool
+    recorded_at: AwareDatetime
+    report_due_by: AwareDatetime

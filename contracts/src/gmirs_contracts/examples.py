@@ -1,0 +1,171 @@
+"""One valid, fictional instance of every contract, for tests and documentation.
+
+Built from the models, so an example that stops matching its model fails at import in tests
+rather than silently documenting a shape nobody emits. No real person's data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from gmirs_contracts import case, intake, notify, webhooks
+from gmirs_contracts.base import ContractModel
+
+REFERRAL_ID = UUID("6d1f3a52-0b7e-4c56-9a1e-3f3b2f1d9c01")
+RM_REFERRAL_ID = UUID("0f9e8d7c-6b5a-4c3d-8e2f-1a0b9c8d7e6f")
+CASE_ID = UUID("8a2c4e61-93b5-4d7f-a1c3-5e7f9b1d3a52")
+APPOINTMENT_ID = UUID("c3e5a7b9-1d2f-4a6c-8e0b-2d4f6a8c0e13")
+STARTS_AT = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+ENDS_AT = STARTS_AT + timedelta(hours=1)
+DUE_BY = ENDS_AT + timedelta(hours=24)
+
+
+def referral_received() -> intake.ReferralReceived:
+    return intake.ReferralReceived(
+        referral_id=REFERRAL_ID,
+        source="refer-and-monitor",
+        received_at=datetime(2026, 2, 20, 9, 30, tzinfo=UTC),
+        hub_id="bolton",
+        probation_delivery_unit="Bolton",
+        reference_number="AB1234CD",
+        rm_referral_id=RM_REFERRAL_ID,
+        contract_reference="GMIRS-WSS-001",
+        person=intake.Person(
+            crn="X123456",
+            given_name="Alex",
+            family_name="Example",
+            date_of_birth=date(1990, 1, 1),
+            gender=None,
+            ethnicity=None,
+            preferred_language="English",
+            disabilities=[],
+        ),
+        service_categories=[
+            intake.ServiceCategory(
+                name="Emotional wellbeing", complexity="medium", desired_outcomes=["Coping"]
+            )
+        ],
+        needs=intake.Needs(
+            additional_needs=None,
+            accessibility_needs=None,
+            needs_interpreter=False,
+            interpreter_language=None,
+            has_additional_responsibilities=None,
+            when_unavailable=None,
+        ),
+        risk=intake.Risk(summary=None, supplementary_risk_id=None),
+        referring_practitioner=intake.ReferringPractitioner(
+            name="Sam Practitioner",
+            email="sam.practitioner@example.org",
+            phone=None,
+            probation_delivery_unit="Bolton",
+        ),
+        sent_at=datetime(2026, 2, 20, 9, 0, tzinfo=UTC),
+        completion_deadline=date(2026, 8, 20),
+        reason_for_referral=None,
+    )
+
+
+def case_opened() -> case.CaseOpened:
+    return case.CaseOpened(
+        case_id=CASE_ID,
+        referral_id=REFERRAL_ID,
+        hub_id="bolton",
+        probation_delivery_unit="Bolton",
+        crn="X123456",
+        reference_number="AB1234CD",
+        opened_at=datetime(2026, 2, 21, 8, 0, tzinfo=UTC),
+    )
+
+
+def appointment_booked() -> case.AppointmentBooked:
+    return case.AppointmentBooked(
+        case_id=CASE_ID,
+        referral_id=REFERRAL_ID,
+        hub_id="bolton",
+        appointment_id=APPOINTMENT_ID,
+        kind="session",
+        session_number=1,
+        starts_at=STARTS_AT,
+        ends_at=ENDS_AT,
+        delivery_type="in-person-other",
+        booked_at=datetime(2026, 2, 25, 12, 0, tzinfo=UTC),
+    )
+
+
+def attendance_recorded() -> case.AttendanceRecorded:
+    return case.AttendanceRecorded(
+        case_id=CASE_ID,
+        referral_id=REFERRAL_ID,
+        rm_referral_id=RM_REFERRAL_ID,
+        hub_id="bolton",
+        crn="X123456",
+        reference_number="AB1234CD",
+        appointment_id=APPOINTMENT_ID,
+        appointment_kind="session",
+        appointment_starts_at=STARTS_AT,
+        appointment_ends_at=ENDS_AT,
+        attended="no",
+        session_happened=False,
+        no_session_reason=None,
+        non_attendance=True,
+        notify_pp_of_concerns=False,
+        recorded_at=ENDS_AT + timedelta(minutes=20),
+        report_due_by=DUE_BY,
+    )
+
+
+def non_attendance_reported() -> notify.NonAttendanceReported:
+    return notify.NonAttendanceReported(
+        report_id=UUID("f1e2d3c4-b5a6-4978-8695-a4b3c2d1e0f9"),
+        case_id=CASE_ID,
+        appointment_id=APPOINTMENT_ID,
+        subscription_id=UUID("5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d"),
+        webhook_id="msg_2b7f1c0e9d8a",
+        acknowledged_at=ENDS_AT + timedelta(minutes=21),
+        report_due_by=DUE_BY,
+        within_deadline=True,
+        attempts=1,
+    )
+
+
+def probation_alert() -> webhooks.ProbationAlert:
+    recorded = attendance_recorded()
+    return webhooks.ProbationAlert(
+        type=webhooks.NON_ATTENDANCE_RECORDED,
+        timestamp=recorded.recorded_at,
+        data=webhooks.ProbationAlertData(
+            case_id=CASE_ID,
+            referral_id=REFERRAL_ID,
+            rm_referral_id=RM_REFERRAL_ID,
+            reference_number="AB1234CD",
+            crn="X123456",
+            hub_id="bolton",
+            appointment=webhooks.AlertAppointment(
+                appointment_id=APPOINTMENT_ID, kind="session", starts_at=STARTS_AT, ends_at=ENDS_AT
+            ),
+            attended="no",
+            session_happened=False,
+            no_session_reason=None,
+            notify_pp_of_concerns=False,
+            recorded_at=recorded.recorded_at,
+            report_due_by=DUE_BY,
+        ),
+    )
+
+
+EVENT_EXAMPLES: dict[str, Callable[[], ContractModel]] = {
+    "gmirs.intake.referral-received.v1": referral_received,
+    "gmirs.case.case-opened.v1": case_opened,
+    "gmirs.case.appointment-booked.v1": appointment_booked,
+    "gmirs.case.attendance-recorded.v1": attendance_recorded,
+    "gmirs.notify.non-attendance-reported.v1": non_attendance_reported,
+}
+
+
+def example_data(ce_type: str) -> dict[str, Any]:
+    """The JSON-ready data of the example for `ce_type` (a fresh dict each call)."""
+    return EVENT_EXAMPLES[ce_type]().to_data()

@@ -1,0 +1,93 @@
+"""Payloads on `intake.referral-events.v1`, produced by referral-intake."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field
+
+from gmirs_contracts.base import ContractModel
+from gmirs_contracts.common import (
+    Crn,
+    Email,
+    HubId,
+    NonEmpty,
+    ProbationDeliveryUnit,
+    ReferenceNumber,
+)
+
+TOPIC = "intake.referral-events.v1"
+
+
+class Person(ContractModel):
+    """The person on probation. Personal data: payloads and tables only, never headers or keys."""
+
+    crn: Crn
+    given_name: NonEmpty
+    family_name: NonEmpty
+    date_of_birth: date | None
+    gender: str | None
+    ethnicity: str | None
+    preferred_language: str | None
+    disabilities: list[str]
+
+
+class ServiceCategory(ContractModel):
+    """One service category the person is referred for, with its complexity and outcomes."""
+
+    name: NonEmpty
+    complexity: Literal["low", "medium", "high"]
+    desired_outcomes: list[str]
+
+
+class Needs(ContractModel):
+    """What the hub must arrange for the person to take part."""
+
+    additional_needs: str | None
+    accessibility_needs: str | None
+    needs_interpreter: bool
+    interpreter_language: str | None
+    has_additional_responsibilities: bool | None
+    when_unavailable: str | None
+
+
+class Risk(ContractModel):
+    """The risk summary shared with the provider and the R&M supplementary risk id."""
+
+    summary: str | None
+    supplementary_risk_id: UUID | None
+
+
+class ReferringPractitioner(ContractModel):
+    """The probation practitioner who made the referral, to be told of non-attendance."""
+
+    name: NonEmpty
+    email: Email
+    phone: str | None
+    probation_delivery_unit: str | None
+
+
+class ReferralReceived(ContractModel):
+    """`gmirs.intake.referral-received.v1`: a usable referral was accepted (from any source).
+
+    `hub_id` null means the referral is unrouted and held for the lead provider to allocate.
+    """
+
+    referral_id: UUID
+    source: Literal["direct", "refer-and-monitor", "pilot-import"]
+    received_at: AwareDatetime
+    hub_id: HubId | None
+    probation_delivery_unit: ProbationDeliveryUnit
+    reference_number: ReferenceNumber | None
+    rm_referral_id: UUID | None
+    contract_reference: str | None
+    person: Person
+    service_categories: Annotated[list[ServiceCategory], Field(min_length=1)]
+    needs: Needs
+    risk: Risk
+    referring_practitioner: ReferringPractitioner
+    sent_at: AwareDatetime
+    completion_deadline: date | None
+    reason_for_referral: str | None

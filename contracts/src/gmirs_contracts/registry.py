@@ -1,0 +1,113 @@
+"""Which model and schema file belong to each CloudEvents type and webhook payload.
+
+Producers look up the topic and the `dataschema` URI here; tests use it to check that the models,
+the JSON Schema files and asyncapi.yaml all describe the same set of events.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from types import MappingProxyType
+
+from gmirs_contracts import case, intake, notify, webhooks
+from gmirs_contracts.base import ContractModel
+
+SCHEMA_BASE_URI = "https://contracts.gmirs.example/"
+"""Base of every schema `$id` (an identifier, not a download location); also `ce_dataschema`."""
+
+_TYPE = re.compile(r"^gmirs\.(?P<context>[a-z-]+)\.(?P<event>[a-z-]+)\.v(?P<version>[1-9][0-9]*)$")
+
+
+def contracts_dir() -> Path:
+    """The contracts/ folder (the package is installed editable from contracts/src)."""
+    return Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True, slots=True)
+class EventContract:
+    """One CloudEvents type: the topic it travels on, its payload model and its schema file."""
+
+    ce_type: str
+    topic: str
+    model: type[ContractModel]
+
+    @property
+    def context(self) -> str:
+        return self._parts()[0]
+
+    @property
+    def schema_path(self) -> PurePosixPath:
+        """Path of the schema file relative to contracts/."""
+        context, event, version = self._parts()
+        return PurePosixPath("events", context, f"{event}.v{version}.schema.json")
+
+    @property
+    def dataschema(self) -> str:
+        """The schema's `$id`, which producers put in `ce_dataschema`."""
+        return SCHEMA_BASE_URI + str(self.schema_path)
+
+    def _parts(self) -> tuple[str, str, str]:
+        match = _TYPE.match(self.ce_type)
+        if match is None:
+            raise ValueError(f"malformed event type {self.ce_type!r}")
+        return match["context"], match["event"], match["version"]
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookContract:
+    """One webhook payload version and its schema file."""
+
+    name: str
+    model: type[ContractModel]
+
+    @property
+    def schema_path(self) -> PurePosixPath:
+        return PurePosixPath("webhooks", f"{self.name}.schema.json")
+
+    @property
+    def dataschema(self) -> str:
+        return SCHEMA_BASE_URI + str(self.schema_path)
+
+
+def _index(*contracts: EventContract) -> Mapping[str, EventContract]:
+    return MappingProxyType({contract.ce_type: contract for contract in contracts})
+
+
+EVENTS: Mapping[str, EventContract] = _index(
+    EventContract("gmirs.intake.referral-received.v1", intake.TOPIC, intake.ReferralReceived),
+    EventContract("gmirs.case.case-opened.v1", case.TOPIC, case.CaseOpened),
+    EventContract("gmirs.case.appointment-booked.v1", case.TOPIC, case.AppointmentBooked),
+    EventContract("gmirs.case.attendance-recorded.v1", case.TOPIC, case.AttendanceRecorded),
+    EventContract(
+        "gmirs.notify.non-attendance-reported.v1", notify.TOPIC, notify.NonAttendanceReported
+    ),
+)
+"""Every published CloudEvents type, keyed by type."""
+
+WEBHOOKS: Mapping[str, WebhookContract] = MappingProxyType(
+    {"probation-alert.v1": WebhookContract("probation-alert.v1", webhooks.ProbationAlert)}
+)
+"""Every webhook payload version, keyed by name."""
+
+PROBATION_ALERT = WEBHOOKS["probation-alert.v1"]
+
+
+class UnknownEventType(LookupError):
+    """No contract is published for this CloudEvents type."""
+
+
+def event_contract(ce_type: str) -> EventContract:
+    """The contract for `ce_type`, or UnknownEventType naming the known types."""
+    try:
+        return EVENTS[ce_type]
+    except KeyError:
+        known = ", ".join(sorted(EVENTS))
+        raise UnknownEventType(f"no contract for event type {ce_type!r}; known: {known}") from None
+
+
+def topics() -> frozenset[str]:
+    """All topics that carry published events."""
+    return frozenset(contract.topic for contract in EVENTS.values())

@@ -1,0 +1,228 @@
+"""Bearer-token authentication for the APIs: RS256 JWTs checked against the issuer's JWKS.
+
+Signing keys are cached and refetched when a token names an unknown `kid` (the issuer rotated),
+at most once per `min_refetch_seconds`, so a flood of forged kids cannot hammer the issuer.
+Tenancy is generic here: a service names the claim that carries the tenant and the roles that
+must have one; a principal with such a role but no tenant is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Collection, Coroutine, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import httpx
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from joserfc import jws, jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from gmirs_runtime.problems import Problem, problem_responses
+
+ALGORITHMS = ("RS256",)
+LEEWAY_SECONDS = 30
+
+
+class AuthError(Exception):
+    """The request's credentials were refused."""
+
+
+class InvalidTokenError(AuthError):
+    """Missing, malformed, wrongly signed, expired or not meant for this API (answer 401)."""
+
+
+class AccessDeniedError(AuthError):
+    """A valid token whose principal may not use this API (answer 403)."""
+
+
+class KeysUnavailableError(AuthError):
+    """The issuer's keys could not be fetched, so no token can be checked (answer 503)."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated client: who it is, its roles and (for tenant roles) its tenant."""
+
+    client_id: str
+    roles: frozenset[str]
+    tenant_id: str | None = None
+
+    def has_any_role(self, *roles: str) -> bool:
+        return not self.roles.isdisjoint(roles)
+
+
+class JWKSCache:
+    """The issuer's public keys, fetched lazily and refetched (rate-limited) on an unknown kid."""
+
+    def __init__(
+        self,
+        jwks_url: str,
+        http: httpx.AsyncClient | None = None,
+        *,
+        min_refetch_seconds: float = 30.0,
+        timeout_seconds: float = 5.0,
+    ) -> None:
+        self.jwks_url = jwks_url
+        self.min_refetch_seconds = min_refetch_seconds
+        self.fetch_count = 0
+        self._http = http
+        self._owns_http = http is None
+        self._timeout = timeout_seconds
+        self._keys: KeySet | None = None
+        self._fetched_at: float | None = None
+        self._lock = asyncio.Lock()
+
+    async def keys_for(self, kid: str | None) -> KeySet:
+        """The key set, refreshed first if it lacks `kid` and the rate limit allows."""
+        if self._keys is not None and _has_kid(self._keys, kid):
+            return self._keys
+        async with self._lock:
+            if self._keys is None or (not _has_kid(self._keys, kid) and self._may_refetch()):
+                self._keys = await self._fetch()
+        return self._keys
+
+    async def aclose(self) -> None:
+        if self._owns_http and self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    def _may_refetch(self) -> bool:
+        return (
+            self._fetched_at is None
+            or time.monotonic() - self._fetched_at >= self.min_refetch_seconds
+        )
+
+    async def _fetch(self) -> KeySet:
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=self._timeout)
+        self._fetched_at = time.monotonic()
+        self.fetch_count += 1
+        try:
+            response = await self._http.get(self.jwks_url, timeout=self._timeout)
+            response.raise_for_status()
+            return KeySet.import_key_set(response.json())
+        except (httpx.HTTPError, ValueError, JoseError) as exc:
+            if self._keys is not None:
+                return self._keys  # keep serving known keys while the issuer is unreachable
+            raise KeysUnavailableError(type(exc).__name__) from exc
+
+
+class TokenValidator:
+    """Validates access tokens for one API (issuer + audience) and yields its Principal."""
+
+    def __init__(
+        self,
+        issuer: str,
+        audience: str,
+        jwks_url: str,
+        http: httpx.AsyncClient | None = None,
+        *,
+        tenant_claim: str | None = None,
+        tenant_roles: Collection[str] = (),
+        min_refetch_seconds: float = 30.0,
+    ) -> None:
+        self.issuer = issuer
+        self.audience = audience
+        self.tenant_claim = tenant_claim
+        self.tenant_roles = frozenset(tenant_roles)
+        self.jwks = JWKSCache(jwks_url, http, min_refetch_seconds=min_refetch_seconds)
+        self._claims = jwt.JWTClaimsRegistry(
+            leeway=LEEWAY_SECONDS,
+            iss={"essential": True, "value": issuer},
+            aud={"essential": True, "value": audience},
+            exp={"essential": True},
+            sub={"essential": True},
+        )
+
+    async def validate(self, token: str) -> Principal:
+        """Check signature, issuer, audience and lifetime; raise AuthError subclasses if refused."""
+        try:
+            header = jws.extract_compact(token.encode("ascii")).headers()
+            if header.get("alg") not in ALGORITHMS:
+                raise InvalidTokenError("unsupported algorithm")
+            keys = await self.jwks.keys_for(header.get("kid"))
+            claims = jwt.decode(token, keys, algorithms=list(ALGORITHMS)).claims
+            self._claims.validate(claims)
+        except (JoseError, ValueError, UnicodeError) as exc:
+            raise InvalidTokenError(type(exc).__name__) from exc
+        return self._principal(claims)
+
+    async def aclose(self) -> None:
+        await self.jwks.aclose()
+
+    def _principal(self, claims: Mapping[str, Any]) -> Principal:
+        roles = claims.get("roles", [])
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            raise InvalidTokenError("roles claim must be a list of strings")
+        tenant = claims.get(self.tenant_claim) if self.tenant_claim else None
+        if tenant is not None and not isinstance(tenant, str):
+            raise InvalidTokenError("tenant claim must be a string")
+        principal = Principal(
+            str(claims.get("client_id") or claims["sub"]), frozenset(roles), tenant
+        )
+        if tenant is None and principal.has_any_role(*self.tenant_roles):
+            raise AccessDeniedError("a tenant role without a tenant")
+        return principal
+
+
+_bearer = HTTPBearer(auto_error=False, bearerFormat="JWT")
+
+
+async def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """FastAPI dependency: the caller's Principal, or a 401/403 problem."""
+    validator = getattr(request.app.state, "token_validator", None)
+    if not isinstance(validator, TokenValidator):
+        raise RuntimeError("app.state.token_validator is not set (pass one to create_app)")
+    if credentials is None:
+        raise _unauthorized("A bearer access token is required.", 'Bearer realm="api"')
+    try:
+        principal = await validator.validate(credentials.credentials)
+    except AccessDeniedError as exc:
+        raise Problem(403, detail="The client is not allowed to use this API.") from exc
+    except KeysUnavailableError as exc:
+        raise Problem(503, detail="Access tokens cannot be checked right now.") from exc
+    except InvalidTokenError as exc:
+        raise _unauthorized(
+            "The access token is invalid or has expired.", 'Bearer error="invalid_token"'
+        ) from exc
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """Dependency factory: the Principal if it has any of `roles`, else a 403 problem."""
+    allowed = frozenset(roles)
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if principal.roles.isdisjoint(allowed):
+            raise Problem(403, detail="The client's role does not allow this operation.")
+        return principal
+
+    return dependency
+
+
+def authenticated_router(**kwargs: Any) -> APIRouter:
+    """An APIRouter whose every route requires a valid token (and documents 401/403)."""
+    dependencies = [Depends(current_principal), *(kwargs.pop("dependencies", None) or [])]
+    responses = {**problem_responses(401, 403), **(kwargs.pop("responses", None) or {})}
+    return APIRouter(dependencies=dependencies, responses=responses, **kwargs)
+
+
+def _unauthorized(detail: str, challenge: str) -> Problem:
+    return Problem(401, detail=detail, headers={"WWW-Authenticate": challenge})
+
+
+def _has_kid(keys: KeySet, kid: str | None) -> bool:
+    if kid is None:
+        return len(keys.keys) == 1
+    return any(key.kid == kid for key in keys)

@@ -1,0 +1,129 @@
+"""The parts every service process wires the same way, built from its settings in one place.
+
+A service's own bootstrap adds its routers, consumers and workers; nothing here is created at
+import time, and tests build the same parts from their own settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from gmirs_runtime.auth import TokenValidator
+from gmirs_runtime.db import UnitOfWork, asyncpg_dsn, create_engine
+from gmirs_runtime.eventing.consumer import EventConsumer, Handler
+from gmirs_runtime.eventing.kafka import KafkaOptions, create_producer
+from gmirs_runtime.eventing.operations import DeadLetterOperations, Subscription
+from gmirs_runtime.eventing.relay import OutboxRelay
+from gmirs_runtime.service import Service
+from gmirs_runtime.settings import ServiceSettings
+
+
+@dataclass
+class Infrastructure:
+    """Database, broker and identity clients of one process."""
+
+    settings: ServiceSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    kafka: KafkaOptions
+    producer: AIOKafkaProducer
+    token_validator: TokenValidator
+    consumers: list[EventConsumer] = field(default_factory=list)
+
+    @property
+    def source(self) -> str:
+        """The CloudEvents `source` of everything this service publishes."""
+        return f"/gmirs/{self.settings.service_name}"
+
+    async def ready(self) -> bool:
+        """Readiness: the database answers (the broker is checked by the clients themselves)."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except (OSError, SQLAlchemyError):
+            return False
+        return True
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions, source=self.source)
+
+    def consumer(self, *, group: str, topics: Sequence[str], handlers: Mapping[str, Handler]) -> EventConsumer:
+        consumer = EventConsumer(
+            group=group,
+            topics=list(topics),
+            handlers=handlers,
+            unit_of_work=self.unit_of_work,
+            kafka=self.kafka,
+            producer=self.producer,
+        )
+        self.consumers.append(consumer)
+        return consumer
+
+    def relay(self) -> OutboxRelay:
+        return OutboxRelay(
+            dsn=asyncpg_dsn(self.settings.database_url.get_secret_value()),
+            schema=self.settings.database_schema,
+            producer=self.producer,
+        )
+
+    def dead_letters(self) -> DeadLetterOperations:
+        """Operator actions over the dead letters of every consumer registered so far."""
+        subscriptions = [Subscription(t, c.group) for c in self.consumers for t in c.topics]
+        return DeadLetterOperations(
+            bootstrap=self.kafka.bootstrap_servers,
+            subscriptions=subscriptions,
+            sessions=self.sessions,
+            producer=lambda: self.producer,
+        )
+
+    def service(self, app_name: str) -> Service:
+        """A Service running the relay and every registered consumer, closing clients on stop."""
+        service = Service(name=app_name)
+        service.workers["relay"] = self.relay().run
+        for consumer in self.consumers:
+            service.workers[f"consumer:{consumer.group}"] = consumer.run
+        service.on_start.append(self.producer.start)
+        service.on_stop.extend([self.engine.dispose, self.token_validator.aclose, self.producer.stop])
+        return service
+
+
+def build_infrastructure(
+    settings: ServiceSettings,
+    *,
+    tenant_claim: str | None = None,
+    tenant_roles: Collection[str] = (),
+) -> Infrastructure:
+    """Create (not connect) the clients; call inside the event loop that will run them."""
+    kafka = KafkaOptions(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id=settings.service_name,
+        enable_idempotence=settings.kafka_enable_idempotence,
+        session_timeout_ms=settings.kafka_session_timeout_ms,
+        heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+    )
+    engine = create_engine(
+        settings.database_url.get_secret_value(),
+        schema=settings.database_schema,
+        application_name=settings.service_name,
+    )
+    return Infrastructure(
+        settings=settings,
+        engine=engine,
+        sessions=async_sessionmaker(engine, expire_on_commit=False),
+        kafka=kafka,
+        producer=create_producer(kafka),
+        token_validator=TokenValidator(
+            settings.auth_issuer,
+            settings.auth_audience,
+            settings.auth_jwks_url,
+            tenant_claim=tenant_claim,
+            tenant_roles=tenant_roles,
+        ),
+    )

@@ -1,0 +1,181 @@
+"""Database access: one async engine per process and a unit of work that owns the transaction.
+
+Handlers change state and emit events through the unit of work; only the unit of work commits,
+so a state change and its outbox rows are always one atomic write (no dual writes).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+import orjson
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from gmirs_runtime.eventing.envelope import Event
+from gmirs_runtime.eventing.tables import outbox
+from gmirs_runtime.telemetry import current_traceparent
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Normalise a PostgreSQL URL to the asyncpg dialect SQLAlchemy needs."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    raise ValueError("database URL must be a postgresql:// URL")
+
+
+def asyncpg_dsn(url: str) -> str:
+    """The same URL in the plain form asyncpg itself accepts."""
+    return "postgresql://" + sqlalchemy_url(url)[len("postgresql+asyncpg://") :]
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def create_engine(
+    url: str, *, schema: str, application_name: str, pool_size: int = 10
+) -> AsyncEngine:
+    """An engine whose connections see only the service's own schema (search_path)."""
+    return create_async_engine(
+        sqlalchemy_url(url),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        json_serializer=_json_dumps,
+        json_deserializer=orjson.loads,
+        connect_args={
+            "server_settings": {"search_path": schema, "application_name": application_name}
+        },
+    )
+
+
+class PublishedType(Protocol):
+    """What the runtime needs to know of a published event type (see gmirs_contracts.registry)."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def topic(self) -> str: ...
+    @property
+    def dataschema(self) -> str: ...
+
+
+class Payload(Protocol):
+    def to_data(self) -> dict[str, Any]: ...
+
+
+class UnitOfWork:
+    """One transaction. Use `async with uow:` then `await uow.commit()`; leaving uncommitted rolls back."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, source: str) -> None:
+        self._sessions = sessions
+        self._source = source
+        self._events: list[tuple[str, str, Event]] = []
+        self._session: AsyncSession | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("unit of work used outside `async with`")
+        return self._session
+
+    async def __aenter__(self) -> Self:
+        self._session = self._sessions()
+        self._events = []
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session, self._session = self.session, None
+        try:
+            if session.in_transaction():
+                await session.rollback()
+        finally:
+            await session.close()
+
+    def emit(
+        self,
+        *,
+        topic: str,
+        event_type: str,
+        aggregate_type: str,
+        aggregate_id: uuid.UUID,
+        data: Mapping[str, Any],
+        dataschema: str | None = None,
+    ) -> Event:
+        """Queue an event to be written to the outbox in this transaction; the relay publishes it."""
+        traceparent, tracestate = current_traceparent()
+        event = Event(
+            type=event_type,
+            source=self._source,
+            subject=aggregate_id,
+            data=data,
+            dataschema=dataschema,
+            traceparent=traceparent,
+            tracestate=tracestate,
+        )
+        self._events.append((topic, aggregate_type, event))
+        return event
+
+    def publish(
+        self,
+        contract: PublishedType,
+        payload: Payload,
+        *,
+        aggregate_type: str,
+        aggregate_id: uuid.UUID,
+    ) -> Event:
+        """Emit a published event type: topic and schema come from its contract."""
+        return self.emit(
+            topic=contract.topic,
+            event_type=contract.type,
+            aggregate_type=aggregate_type,
+            aggregate_id=aggregate_id,
+            data=payload.to_data(),
+            dataschema=contract.dataschema,
+        )
+
+    @property
+    def emitted(self) -> list[Event]:
+        return [event for _, _, event in self._events]
+
+    async def commit(self) -> None:
+        """Write queued events to the outbox and commit everything in one transaction."""
+        if self._events:
+            await self.session.execute(insert(outbox), [_outbox_row(*e) for e in self._events])
+        await self.session.commit()
+        self._events = []
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+        self._events = []
+
+
+def _outbox_row(topic: str, aggregate_type: str, event: Event) -> dict[str, Any]:
+    return {
+        "event_id": event.id,
+        "aggregatetype": aggregate_type,
+        "aggregateid": event.subject,
+        "type": event.type,
+        "topic": topic,
+        "source": event.source,
+        "time": event.time,
+        "dataschema": event.dataschema,
+        "payload": dict(event.data),
+        "traceparent": event.traceparent,
+        "tracestate": event.tracestate,
+    }

@@ -1,0 +1,83 @@
+"""The operators' HTTP API over dead letters (the CLI offers the same actions)."""
+
+
+from typing import Annotated, Any
+
+from fastapi import Body, Depends, Request
+from pydantic import BaseModel, Field
+
+from gmirs_runtime.auth import Principal, authenticated_router, require_roles
+from gmirs_runtime.eventing.operations import DeadLetterOperations, UnknownDeadLetterError
+from gmirs_runtime.problems import Problem, problem_responses
+
+
+class Reason(BaseModel):
+    """Why the operator needs this: recorded in the audit log."""
+
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class DeadLetterPage(BaseModel):
+    items: list[dict[str, Any]]
+
+
+class DeadLetterDetail(BaseModel):
+    summary: dict[str, Any]
+    key: str | None
+    payload: str | None = Field(description="The record value as text; may hold personal data.")
+
+
+class ReplayResult(BaseModel):
+    replayed_to: str
+
+
+def dead_letter_router(operator_role: str = "operator") -> Any:
+    """Routes under /operator/dead-letters; the app must set `state.dead_letters`."""
+    router = authenticated_router(prefix="/operator/dead-letters", tags=["operations"])
+    Operator = Annotated[Principal, Depends(require_roles(operator_role))]
+
+    def ops(request: Request) -> DeadLetterOperations:
+        operations: DeadLetterOperations = request.app.state.dead_letters
+        return operations
+
+    @router.get("")
+    async def list_dead_letters(principal: Operator, request: Request) -> DeadLetterPage:
+        """Every dead letter of this service's consumer groups, with reasons (no payloads)."""
+        return DeadLetterPage(items=await ops(request).list())
+
+    @router.post("/{topic}/{partition}/{offset}/view", responses=problem_responses(404, 422))
+    async def view_dead_letter(
+        topic: str, partition: int, offset: int, body: Reason, principal: Operator, request: Request
+    ) -> DeadLetterDetail:
+        """One dead letter with its payload; the access is audited with the reason given."""
+        try:
+            letter, summary = await ops(request).show(
+                topic, partition, offset, actor=principal.client_id, reason=body.reason
+            )
+        except UnknownDeadLetterError:
+            raise Problem(404, detail="No such dead letter.") from None
+        return DeadLetterDetail(
+            summary=summary,
+            key=letter.key.decode(errors="replace") if letter.key else None,
+            payload=letter.value.decode(errors="replace") if letter.value else None,
+        )
+
+    @router.post("/{topic}/{partition}/{offset}/replay", responses=problem_responses(404, 422))
+    async def replay_dead_letter(
+        topic: str,
+        partition: int,
+        offset: int,
+        body: Annotated[Reason, Body()],
+        principal: Operator,
+        request: Request,
+    ) -> ReplayResult:
+        """Send a dead letter back to its consumer group (applied at most once, thanks to the inbox)."""
+        try:
+            target = await ops(request).replay(
+                topic, partition, offset, actor=principal.client_id, reason=body.reason
+            )
+        except UnknownDeadLetterError:
+            raise Problem(404, detail="No such dead letter.") from None
+        return ReplayResult(replayed_to=target)
+
+    return router

@@ -1,0 +1,158 @@
+"""The outbox relay: publishes committed outbox rows to Kafka, one leader per service schema.
+
+Rows are read by the `published_at IS NULL` flag in id order (never an "id > last seen"
+watermark, which skips rows from transactions that commit late) and are marked published only
+after the broker has acknowledged every record of the batch. A crash between the two publishes a
+batch again; consumers' inboxes absorb that. A session-level advisory lock elects the leader, so
+several replicas never reorder one aggregate's events; LISTEN/NOTIFY wakes it, polling backs it up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from opentelemetry import trace
+
+from gmirs_runtime.eventing.envelope import Event, to_headers
+from gmirs_runtime.eventing.tables import notify_channel
+from gmirs_runtime.telemetry import context_from_traceparent, current_traceparent
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
+
+_SELECT = """
+SELECT id, event_id, aggregateid, type, topic, source, time, dataschema, payload::text AS payload,
+       traceparent, tracestate
+FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1
+"""
+_MARK = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])"
+
+
+class OutboxRelay:
+    """Drains one schema's outbox into Kafka while it holds that schema's leader lock."""
+
+    def __init__(
+        self,
+        *,
+        dsn: str,
+        schema: str,
+        producer: AIOKafkaProducer,
+        batch_size: int = 1000,
+        poll_interval: float = 1.0,
+        retry_interval: float = 2.0,
+    ) -> None:
+        self._dsn = dsn
+        self._schema = schema
+        self._producer = producer
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._retry_interval = retry_interval
+        self.is_leader = False
+        self.published = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Publish until `stop` is set, re-electing and reconnecting after failures."""
+        while not stop.is_set():
+            try:
+                await self._lead(stop)
+            except (TimeoutError, OSError, asyncpg.PostgresError, KafkaError) as exc:
+                log.warning("outbox relay interrupted", extra={"error_class": type(exc).__name__})
+            await _wait(stop, self._retry_interval)
+
+    async def _lead(self, stop: asyncio.Event) -> None:
+        conn = await asyncpg.connect(
+            self._dsn, server_settings={"search_path": self._schema, "application_name": "relay"}
+        )
+        try:
+            lock_name = f"gmirs_outbox:{self._schema}"
+            if not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", lock_name):
+                return
+            self.is_leader = True
+            wake = asyncio.Event()
+            await conn.add_listener(notify_channel(self._schema), lambda *_: wake.set())
+            while not stop.is_set():
+                wake.clear()
+                await self.drain(conn)
+                await _wait_any(wake, stop, self._poll_interval)
+        finally:
+            self.is_leader = False
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+    async def drain(self, conn: asyncpg.Connection) -> int:
+        """Publish every unpublished row, batch by batch; return how many were published."""
+        total = 0
+        while True:
+            rows = await conn.fetch(_SELECT, self._batch_size)
+            if not rows:
+                return total
+            await self._publish(rows)
+            await conn.execute(_MARK, [row["id"] for row in rows])
+            total += len(rows)
+            self.published += len(rows)
+
+    async def _publish(self, rows: Sequence[Any]) -> None:
+        pending = [await self._send(row) for row in rows]
+        await asyncio.gather(*pending)
+
+    async def _send(self, row: Any) -> asyncio.Future[Any]:
+        event = _event(row)
+        value = row["payload"].encode()
+        if event.traceparent is None:
+            return await self._producer.send(
+                row["topic"], value=value, key=event.key, headers=to_headers(event)
+            )
+        parent = context_from_traceparent(event.traceparent, event.tracestate)
+        with tracer.start_as_current_span(
+            f"send {row['topic']}",
+            context=parent,
+            kind=trace.SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.name": "send",
+                "messaging.destination.name": row["topic"],
+                "messaging.message.id": str(event.id),
+            },
+        ):
+            traceparent, tracestate = current_traceparent()
+            event = replace(event, traceparent=traceparent, tracestate=tracestate)
+            return await self._producer.send(
+                row["topic"], value=value, key=event.key, headers=to_headers(event)
+            )
+
+
+def _event(row: Any) -> Event:
+    """The row's CloudEvent attributes (data travels separately as the raw JSON value)."""
+    return Event(
+        type=row["type"],
+        source=row["source"],
+        subject=row["aggregateid"],
+        data={},
+        id=row["event_id"],
+        time=row["time"],
+        dataschema=row["dataschema"],
+        traceparent=row["traceparent"],
+        tracestate=row["tracestate"],
+    )
+
+
+async def _wait(stop: asyncio.Event, timeout: float) -> None:
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout)
+
+
+async def _wait_any(wake: asyncio.Event, stop: asyncio.Event, timeout: float) -> None:
+    waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stop.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

@@ -1,0 +1,235 @@
+"""RFC 9457 problem details for every error an API returns, including ones nobody planned for.
+
+Validation errors name the fields that failed and why, never the submitted values (they may be
+personal data). Unhandled exceptions become a generic 500 whose log line carries only the
+exception class; the span is marked failed so the trace shows where it happened.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from opentelemetry import trace
+from opentelemetry.trace import StatusCode
+from pydantic import BaseModel, ConfigDict
+from pydantic.json_schema import models_json_schema
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+_REF = "#/components/schemas/"
+
+log = logging.getLogger(__name__)
+
+
+class ProblemDetail(BaseModel):
+    """An RFC 9457 problem details document."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+
+
+class FieldError(BaseModel):
+    """One invalid input: where it is (e.g. `body.owner.email`) and what is wrong with it."""
+
+    field: str
+    message: str
+
+
+class ValidationProblemDetail(ProblemDetail):
+    """A problem document listing the request fields that are not valid."""
+
+    errors: list[FieldError]
+
+
+class Problem(Exception):
+    """Raise from a route or dependency to answer with a problem document."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str | None = None,
+        detail: str | None = None,
+        *,
+        type: str = "about:blank",
+        headers: Mapping[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        self.status = status
+        self.title = title or _phrase(status)
+        self.detail = detail
+        self.type = type
+        self.headers = dict(headers or {})
+        self.extra = extra
+        super().__init__(f"{status} {self.title}")
+
+    def response(self) -> JSONResponse:
+        """This problem as an HTTP response."""
+        return problem_response(
+            self.status,
+            self.title,
+            self.detail,
+            type=self.type,
+            headers=self.headers,
+            extra=self.extra,
+        )
+
+
+def problem_type(slug: str) -> str:
+    """A problem type URI reference for this platform, e.g. `/problems/consent-required`."""
+    return f"/problems/{slug}"
+
+
+def problem_response(
+    status: int,
+    title: str | None = None,
+    detail: str | None = None,
+    *,
+    type: str = "about:blank",
+    headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> JSONResponse:
+    """Build an `application/problem+json` response."""
+    body: dict[str, Any] = {"type": type, "title": title or _phrase(status), "status": status}
+    if detail is not None:
+        body["detail"] = detail
+    body.update(extra or {})
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` entries declaring problem documents for the given statuses in OpenAPI."""
+    return {
+        status: {
+            "description": _phrase(status),
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": _REF + "ProblemDetail"}}},
+        }
+        for status in statuses
+    }
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Answer every error with a problem document, and describe them in the OpenAPI schema."""
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Problem, _problem)
+    app.add_middleware(UnhandledErrorMiddleware)
+    original_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            add_problem_schemas(original_openapi())
+        return original_openapi()
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def add_problem_schemas(schema: dict[str, Any]) -> None:
+    """Add the problem components and make every 422 response a `ValidationProblemDetail`."""
+    _, definitions = models_json_schema(
+        [(model, "serialization") for model in (ProblemDetail, ValidationProblemDetail)],
+        ref_template=_REF + "{model}",
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    components.update(definitions.get("$defs", {}))
+    validation_response = {
+        "description": "Validation Error",
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": _REF + "ValidationProblemDetail"}}},
+    }
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.get("responses", {}) if isinstance(operation, dict) else {}
+            if "422" in responses:
+                responses["422"] = validation_response
+
+
+class UnhandledErrorMiddleware:
+    """Turns an exception nobody handled into a generic 500 problem, without re-raising it.
+
+    (Starlette's own `Exception` handler re-raises after responding, which makes the server log
+    the full exception, message included.)
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracking)
+        except Exception as exc:
+            _record_unhandled(exc)
+            if started:
+                raise
+            response = problem_response(500, detail="An unexpected error occurred.")
+            await response(scope, receive, send)
+
+
+def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    """Field paths and messages only: pydantic's `input` and `ctx` may echo personal data."""
+    return [
+        {
+            "field": ".".join(str(part) for part in error.get("loc", ())),
+            "message": str(error.get("msg", "Invalid value")),
+        }
+        for error in exc.errors()
+    ]
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return problem_response(
+        422,
+        detail="The request is not valid.",
+        extra={"errors": validation_errors(exc)},
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail: str | None = exc.detail if isinstance(exc.detail, str) else None
+    if detail == _phrase(exc.status_code):
+        detail = None  # Starlette's default detail just repeats the title
+    return problem_response(exc.status_code, detail=detail, headers=exc.headers)
+
+
+async def _problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Problem)
+    return exc.response()
+
+
+def _record_unhandled(exc: Exception) -> None:
+    span = trace.get_current_span()
+    span.set_attribute("error.type", type(exc).__name__)
+    span.set_status(StatusCode.ERROR)
+    log.error("unhandled error", extra={"error_class": type(exc).__name__})
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"

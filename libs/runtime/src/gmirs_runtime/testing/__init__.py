@@ -1,0 +1,1 @@
+"""Test support for services built on the runtime: real PostgreSQL, a real broker, span capture."""

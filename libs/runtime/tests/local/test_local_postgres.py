@@ -1,0 +1,133 @@
+"""EmbeddedPostgres as a real server: TCP on loopback, databases, data kept across restarts and crashes.
+
+initdb takes about a second, so the tests share two data directories: one for the life cycle, one server
+for everything else.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg  # type: ignore[import-untyped]
+import pytest
+import pytest_asyncio
+
+from gmirs_runtime.local.ports import PortInUseError, free_port
+from gmirs_runtime.local.postgres import EmbeddedPostgres, PostgresAlreadyRunningError
+
+
+def _temporary_data_dir() -> Iterator[Path]:
+    """Outside pytest's private tmp dir: as root the server user must be able to reach it."""
+    root = Path(tempfile.mkdtemp(prefix="gmirs-pg-test-"))
+    yield root / "data"
+    shutil.rmtree(root, ignore_errors=True)
+
+
+data_dir = pytest.fixture(_temporary_data_dir)
+shared_data_dir = pytest.fixture(scope="module")(_temporary_data_dir)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def server(shared_data_dir: Path) -> AsyncIterator[EmbeddedPostgres]:
+    pg = EmbeddedPostgres(shared_data_dir, free_port())
+    await pg.start()
+    yield pg
+    await pg.stop()
+
+
+async def fetchval(dsn: str, sql: str) -> object:
+    conn = await asyncpg.connect(dsn, timeout=10)
+    try:
+        return await conn.fetchval(sql)
+    finally:
+        await conn.close()
+
+
+async def test_listens_on_loopback_tcp_with_dev_settings(
+    server: EmbeddedPostgres, shared_data_dir: Path
+) -> None:
+    assert server.admin_dsn == f"postgresql://postgres@127.0.0.1:{server.port}/postgres"
+    assert await fetchval(server.admin_dsn, "SHOW listen_addresses") == "127.0.0.1"
+    assert await fetchval(server.admin_dsn, "SHOW max_connections") == "200"
+    assert await fetchval(server.admin_dsn, "SHOW unix_socket_directories") == str(shared_data_dir)
+    assert (shared_data_dir / f".s.PGSQL.{server.port}").is_socket()
+
+
+async def test_life_cycle_keeps_data_across_stop_crash_and_stale_pid_file(data_dir: Path) -> None:
+    pg = EmbeddedPostgres(data_dir, free_port())
+    restarted = EmbeddedPostgres(data_dir, pg.port)  # as a new dev-stack run would be
+    await pg.start()
+    try:
+        await pg.create_database("kept")
+        conn = await asyncpg.connect(pg.dsn("kept"))
+        await conn.execute("CREATE TABLE t (v text); INSERT INTO t VALUES ('survives')")
+        await conn.close()
+
+        await pg.stop()
+        assert not pg.is_running
+        with pytest.raises(OSError):
+            await asyncpg.connect(pg.admin_dsn, timeout=5)
+
+        await pg.start()
+        assert await fetchval(pg.dsn("kept"), "SELECT v FROM t") == "survives"
+
+        assert pg.process is not None
+        pg.process.kill()  # a crash: postmaster.pid stays behind
+        assert pg.process.returncode == -9
+        assert (data_dir / "postmaster.pid").exists()
+
+        await restarted.start()
+        assert await fetchval(restarted.dsn("kept"), "SELECT v FROM t") == "survives"
+        await restarted.stop()
+
+        # After a reboot the pid in a stale postmaster.pid may belong to an unrelated process.
+        with subprocess.Popen(["sleep", "30"]) as unrelated:
+            (data_dir / "postmaster.pid").write_text(f"{unrelated.pid}\n{data_dir}\n")
+            await restarted.start()
+            unrelated.kill()
+        await restarted.drop_database("kept")
+        with pytest.raises(asyncpg.InvalidCatalogNameError):
+            await asyncpg.connect(restarted.dsn("kept"))
+    finally:
+        await pg.stop()
+        await restarted.stop()
+
+
+async def test_drop_database_cuts_open_connections(server: EmbeddedPostgres) -> None:
+    await server.create_database("busy")
+    conn = await asyncpg.connect(server.dsn("busy"))
+    try:
+        await server.drop_database("busy")
+        with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, OSError)):
+            await conn.fetchval("SELECT 1")
+    finally:
+        conn.terminate()
+    count_sql = "SELECT count(*) FROM pg_database WHERE datname = 'busy'"
+    assert await fetchval(server.admin_dsn, count_sql) == 0
+
+
+async def test_database_names_are_checked(server: EmbeddedPostgres) -> None:
+    with pytest.raises(ValueError, match="not a plain lower-case database name"):
+        await server.create_database('x"; DROP DATABASE postgres; --')
+
+
+async def test_second_server_on_a_live_data_dir_is_refused(
+    server: EmbeddedPostgres, shared_data_dir: Path
+) -> None:
+    with pytest.raises(PostgresAlreadyRunningError, match="already running"):
+        await EmbeddedPostgres(shared_data_dir, free_port()).start()
+    assert await fetchval(server.admin_dsn, "SELECT 1") == 1
+
+
+async def test_port_in_use_is_reported(data_dir: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        with pytest.raises(PortInUseError, match=f"PostgreSQL cannot start: port 127.0.0.1:{port}"):
+            await EmbeddedPostgres(data_dir, port).start()

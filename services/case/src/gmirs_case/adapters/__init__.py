@@ -1,0 +1,1 @@
+"""Storage and messaging adapters for the case service."""

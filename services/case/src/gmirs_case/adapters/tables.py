@@ -1,0 +1,47 @@
+"""The case service's tables (schema `case`, set by the connection's search_path)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime, ForeignKey, Uuid
+from sqlmodel import Field, SQLModel
+
+
+def _ts(nullable: bool = False) -> Column:  # type: ignore[type-arg]
+    return Column(DateTime(timezone=True), nullable=nullable)
+
+
+class CaseRow(SQLModel, table=True):
+    __tablename__ = "cases"
+
+    id: uuid.UUID = Field(primary_key=True)
+    referral_id: uuid.UUID = Field(unique=True)
+    hub_id: str = Field(index=True)
+    probation_delivery_unit: str
+    crn: str
+    reference_number: str | None = None
+    rm_referral_id: uuid.UUID | None = None
+    opened_at: datetime = Field(sa_column=_ts())
+    version: int = 1
+
+
+class AppointmentRow(SQLModel, table=True):
+    __tablename__ = "appointments"
+
+    id: uuid.UUID = Field(primary_key=True)
+    case_id: uuid.UUID = Field(
+        sa_column=Column(Uuid, ForeignKey("cases.id", ondelete="CASCADE"), index=True, nullable=False)
+    )
+    kind: str
+    session_number: int | None = None
+    starts_at: datetime = Field(sa_column=_ts())
+    ends_at: datetime = Field(sa_column=_ts())
+    delivery_type: str
+    booked_at: datetime = Field(sa_column=_ts())
+    attended: str | None = None
+    session_happened: bool | None = None
+    no_session_reason: str | None = None
+    notify_pp_of_concerns: bool | None = None
+    attendance_recorded_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))

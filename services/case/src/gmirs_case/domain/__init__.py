@@ -1,0 +1,1 @@
+"""The case record's rules, free of frameworks and storage."""

@@ -1,0 +1,145 @@
+"""The hub providers' API: their caseload, appointments and attendance.
+
+A hub sees only its own cases; another hub's case answers 404, exactly like a case that does not
+exist, so case ids leak nothing. Every read of a case's personal data is audited.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Query, Response, status
+from gmirs_runtime import audit
+from gmirs_runtime.auth import authenticated_router
+from gmirs_runtime.problems import Problem, problem_responses
+
+from gmirs_case.adapters.repository import CaseRepository
+from gmirs_case.domain.model import (
+    AppointmentInFutureError,
+    AppointmentKind,
+    AppointmentNotFoundError,
+    Attendance,
+    Attended,
+    AttendanceAlreadyRecordedError,
+    CaseError,
+    DeliveryType,
+    NoSessionReason,
+)
+from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
+from gmirs_case.entrypoints.schemas import (
+    AppointmentCreate,
+    AppointmentRead,
+    AttendanceCreate,
+    CasePage,
+    CaseRead,
+    CaseSummary,
+)
+from gmirs_case.handlers.appointments import (
+    BookAppointment,
+    CaseNotFoundError,
+    RecordAttendance,
+    book_appointment,
+    record_attendance,
+)
+
+router = authenticated_router(prefix="/cases", tags=["cases"])
+
+
+def _not_found() -> Problem:
+    return Problem(404, detail="No such case.")
+
+
+@router.get("", responses=problem_responses(422))
+async def list_cases(
+    principal: CaseWorker,
+    uow: UoW,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> CasePage:
+    """The caller's caseload, newest first."""
+    cases, total = await CaseRepository(uow.session).list(
+        hub_id=hub_scope(principal), limit=limit, offset=offset
+    )
+    items = [CaseSummary.model_validate(c, from_attributes=True) for c in cases]
+    return CasePage(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/{case_id}", responses=problem_responses(404))
+async def get_case(case_id: uuid.UUID, principal: CaseWorker, uow: UoW) -> CaseRead:
+    """One case with its appointments (the read is audited)."""
+    case = await CaseRepository(uow.session).get(case_id, hub_id=hub_scope(principal))
+    if case is None:
+        raise _not_found()
+    await audit.record(
+        uow.session,
+        actor=principal.client_id,
+        action="case.viewed",
+        resource_type="case",
+        resource_id=str(case_id),
+    )
+    await uow.commit()
+    return CaseRead.of(case)
+
+
+@router.post(
+    "/{case_id}/appointments",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(404, 409, 422),
+)
+async def create_appointment(
+    case_id: uuid.UUID, body: AppointmentCreate, principal: CaseWorker, uow: UoW, response: Response
+) -> AppointmentRead:
+    """Book an appointment on a case."""
+    command = BookAppointment(
+        case_id=case_id,
+        kind=AppointmentKind(body.kind),
+        session_number=body.session_number,
+        starts_at=body.starts_at,
+        ends_at=body.ends_at,
+        delivery_type=DeliveryType(body.delivery_type),
+    )
+    try:
+        _, appointment = await book_appointment(
+            command, uow=uow, hub_id=hub_scope(principal), now=datetime.now(UTC)
+        )
+    except CaseNotFoundError:
+        raise _not_found() from None
+    except CaseError as exc:
+        raise Problem(409, detail=str(exc)) from None
+    await uow.commit()
+    response.headers["Location"] = f"/cases/{case_id}/appointments/{appointment.id}"
+    return AppointmentRead.of(appointment)
+
+
+@router.put(
+    "/{case_id}/appointments/{appointment_id}/attendance",
+    responses=problem_responses(404, 409, 422),
+)
+async def put_attendance(
+    case_id: uuid.UUID,
+    appointment_id: uuid.UUID,
+    body: AttendanceCreate,
+    principal: CaseWorker,
+    uow: UoW,
+) -> AppointmentRead:
+    """Record whether the person attended; a non-attendance starts the 24-hour report clock."""
+    attendance = Attendance(
+        attended=Attended(body.attended),
+        session_happened=body.session_happened,
+        no_session_reason=NoSessionReason(body.no_session_reason) if body.no_session_reason else None,
+        notify_pp_of_concerns=body.notify_pp_of_concerns,
+        recorded_at=datetime.now(UTC),
+    )
+    command = RecordAttendance(case_id=case_id, appointment_id=appointment_id, attendance=attendance)
+    try:
+        _, appointment = await record_attendance(command, uow=uow, hub_id=hub_scope(principal))
+    except (CaseNotFoundError, AppointmentNotFoundError) as exc:
+        raise Problem(404, detail=str(exc) if isinstance(exc, AppointmentNotFoundError) else "No such case.") from None
+    except (AttendanceAlreadyRecordedError, AppointmentInFutureError) as exc:
+        raise Problem(409, detail=str(exc)) from None
+    except CaseError as exc:
+        raise Problem(422, detail=str(exc)) from None
+    await uow.commit()
+    return AppointmentRead.of(appointment)

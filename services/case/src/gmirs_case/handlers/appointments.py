@@ -1,0 +1,86 @@
+"""Hubs book appointments and record attendance; attendance is what the 24-hour promise watches."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from gmirs_runtime.db import UnitOfWork
+
+from gmirs_case.adapters import events
+from gmirs_case.adapters.repository import CaseRepository
+from gmirs_case.domain.model import (
+    Appointment,
+    AppointmentKind,
+    Attendance,
+    Case,
+    DeliveryType,
+)
+
+
+class CaseNotFoundError(LookupError):
+    """No case with that id is visible to the caller."""
+
+
+@dataclass(frozen=True, slots=True)
+class BookAppointment:
+    case_id: uuid.UUID
+    kind: AppointmentKind
+    session_number: int | None
+    starts_at: datetime
+    ends_at: datetime
+    delivery_type: DeliveryType
+
+
+@dataclass(frozen=True, slots=True)
+class RecordAttendance:
+    case_id: uuid.UUID
+    appointment_id: uuid.UUID
+    attendance: Attendance
+
+
+async def book_appointment(
+    command: BookAppointment, *, uow: UnitOfWork, hub_id: str | None, now: datetime
+) -> tuple[Case, Appointment]:
+    case = await _locked_case(uow, command.case_id, hub_id)
+    appointment = case.book(
+        appointment_id=uuid.uuid4(),
+        kind=command.kind,
+        session_number=command.session_number,
+        starts_at=command.starts_at,
+        ends_at=command.ends_at,
+        delivery_type=command.delivery_type,
+        now=now,
+    )
+    await CaseRepository(uow.session).save_appointment(case, appointment)
+    uow.publish(
+        events.APPOINTMENT_BOOKED,
+        events.appointment_booked(case, appointment),
+        aggregate_type=events.AGGREGATE,
+        aggregate_id=case.id,
+    )
+    return case, appointment
+
+
+async def record_attendance(
+    command: RecordAttendance, *, uow: UnitOfWork, hub_id: str | None
+) -> tuple[Case, Appointment]:
+    case = await _locked_case(uow, command.case_id, hub_id)
+    appointment = case.record_attendance(command.appointment_id, command.attendance)
+    await CaseRepository(uow.session).save_appointment(case, appointment)
+    uow.publish(
+        events.ATTENDANCE_RECORDED,
+        events.attendance_recorded(case, appointment),
+        aggregate_type=events.AGGREGATE,
+        aggregate_id=case.id,
+    )
+    return case, appointment
+
+
+async def _locked_case(uow: UnitOfWork, case_id: uuid.UUID, hub_id: str | None) -> Case:
+    """Lock the case row so commands on one case apply (and publish) one after another."""
+    case = await CaseRepository(uow.session).get(case_id, hub_id=hub_id, for_update=True)
+    if case is None:
+        raise CaseNotFoundError(str(case_id))
+    return case

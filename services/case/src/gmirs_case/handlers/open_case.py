@@ -1,0 +1,38 @@
+"""A routed referral becomes a case owned by its hub (once, however often the event arrives)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from gmirs_contracts.intake import ReferralReceived
+from gmirs_runtime.db import UnitOfWork
+from gmirs_runtime.eventing.envelope import Event
+from gmirs_runtime.eventing.errors import parse_data
+
+from gmirs_case.adapters import events
+from gmirs_case.adapters.repository import CaseRepository
+from gmirs_case.domain.model import Case
+
+
+async def open_case(event: Event, uow: UnitOfWork) -> None:
+    referral = parse_data(ReferralReceived.parse_tolerant, event.data)
+    if referral.hub_id is None:
+        return  # not yet routed: intake holds it for the lead provider, who routes it later
+    case = Case(
+        id=uuid.uuid4(),
+        referral_id=referral.referral_id,
+        hub_id=referral.hub_id,
+        probation_delivery_unit=referral.probation_delivery_unit,
+        crn=referral.person.crn,
+        reference_number=referral.reference_number,
+        rm_referral_id=referral.rm_referral_id,
+        opened_at=datetime.now(UTC),
+    )
+    if await CaseRepository(uow.session).add(case):
+        uow.publish(
+            events.CASE_OPENED,
+            events.case_opened(case),
+            aggregate_type=events.AGGREGATE,
+            aggregate_id=case.id,
+        )

@@ -1,0 +1,15 @@
+"""The case service's settings: environment variables prefixed CASE_."""
+
+from __future__ import annotations
+
+from gmirs_runtime.settings import ServiceSettings
+from pydantic_settings import SettingsConfigDict
+
+
+class CaseSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="CASE_", extra="ignore")
+
+    service_name: str = "case"
+    database_schema: str = "case"
+    http_port: int = 8102
+    auth_audience: str = "gmirs-case"

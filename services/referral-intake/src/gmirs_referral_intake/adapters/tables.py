@@ -1,0 +1,24 @@
+"""Intake records (schema `intake`): one row per referral, whatever its source."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+
+class ReferralRecord(SQLModel, table=True):
+    __tablename__ = "referrals"
+
+    id: uuid.UUID = Field(primary_key=True)
+    source: str
+    external_key: str = Field(unique=True)
+    fingerprint: str
+    hub_id: str | None = Field(default=None, index=True)
+    probation_delivery_unit: str
+    received_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    referral: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))

@@ -1,0 +1,1 @@
+"""Intake's rules (routing, identity of a referral), free of frameworks and storage."""

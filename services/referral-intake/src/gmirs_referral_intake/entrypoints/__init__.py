@@ -1,0 +1,1 @@
+"""How referrals reach intake: the lead provider's direct-referral API (R&M events next)."""

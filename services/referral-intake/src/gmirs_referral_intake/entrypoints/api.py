@@ -1,0 +1,104 @@
+"""The lead provider's direct-referral API.
+
+`Idempotency-Key` makes a retried POST safe: the same key and body return the referral already
+accepted (200), the same key with a different body is refused (409), and a new referral is 201.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Header, Request, Response, status
+from gmirs_runtime import audit
+from gmirs_runtime.auth import Principal, authenticated_router, require_roles
+from gmirs_runtime.db import UnitOfWork
+from gmirs_runtime.problems import Problem, problem_responses
+
+from gmirs_referral_intake.adapters.repository import ReferralRepository
+from gmirs_referral_intake.adapters.tables import ReferralRecord
+from gmirs_referral_intake.entrypoints.schemas import DirectReferralCreate, ReferralAccepted
+from gmirs_referral_intake.handlers.accept_referral import (
+    AcceptReferral,
+    ConflictingReferralError,
+    accept_referral,
+)
+
+LEAD_PROVIDER = "lead-provider"
+router = authenticated_router(prefix="/referrals", tags=["referrals"])
+LeadProvider = Annotated[Principal, Depends(require_roles(LEAD_PROVIDER))]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", min_length=8, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$"),
+]
+
+
+async def _unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
+    factory: Callable[[], UnitOfWork] = request.app.state.unit_of_work
+    async with factory() as uow:
+        yield uow
+
+
+UoW = Annotated[UnitOfWork, Depends(_unit_of_work)]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": ReferralAccepted}, **problem_responses(409, 422)},
+)
+async def create_referral(
+    body: DirectReferralCreate,
+    principal: LeadProvider,
+    uow: UoW,
+    request: Request,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> ReferralAccepted:
+    """Accept a direct referral; it is routed to its hub or held for the lead provider."""
+    data = body.model_dump(mode="json")
+    data["sent_at"] = data["sent_at"] or datetime.now(UTC).isoformat()
+    key = idempotency_key or str(uuid.uuid4())
+    command = AcceptReferral(
+        source="direct", external_key=f"direct:{principal.client_id}:{key}", referral=data
+    )
+    try:
+        record, created = await accept_referral(command, uow=uow, routing=request.app.state.routing)
+    except ConflictingReferralError:
+        raise Problem(
+            409, detail="This Idempotency-Key was already used for a different referral."
+        ) from None
+    await uow.commit()
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    response.headers["Location"] = f"/referrals/{record.id}"
+    return _accepted(record)
+
+
+@router.get("/{referral_id}", responses=problem_responses(404))
+async def get_referral(referral_id: uuid.UUID, principal: LeadProvider, uow: UoW) -> ReferralAccepted:
+    """Where a referral stands (routed or held); the read is audited."""
+    record = await ReferralRepository(uow.session).get(referral_id)
+    if record is None:
+        raise Problem(404, detail="No such referral.")
+    await audit.record(
+        uow.session,
+        actor=principal.client_id,
+        action="referral.viewed",
+        resource_type="referral",
+        resource_id=str(referral_id),
+    )
+    await uow.commit()
+    return _accepted(record)
+
+
+def _accepted(record: ReferralRecord) -> ReferralAccepted:
+    return ReferralAccepted(
+        referral_id=record.id,
+        source=record.source,
+        status="routed" if record.hub_id else "held",
+        hub_id=record.hub_id,
+        received_at=record.received_at,
+    )

@@ -1,0 +1,1 @@
+"""Intake use cases: one module per way a referral arrives."""

@@ -1,0 +1,45 @@
+"""Intake records, and the eventing and audit tables.
+
+Revision ID: 0001
+Revises:
+Create Date: 2026-11-23
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from gmirs_runtime.audit import create_audit_table, drop_audit_table
+from gmirs_runtime.eventing.tables import create_eventing_tables, drop_eventing_tables
+from gmirs_runtime.migrations import current_schema
+from sqlalchemy.dialects.postgresql import JSONB
+
+revision: str = "0001"
+down_revision: str | None = None
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    schema = current_schema()
+    create_eventing_tables(op, schema)
+    create_audit_table(op, schema)
+    op.create_table(
+        "referrals",
+        sa.Column("id", sa.Uuid, primary_key=True),
+        sa.Column("source", sa.Text, nullable=False),
+        sa.Column("external_key", sa.Text, nullable=False, unique=True),
+        sa.Column("fingerprint", sa.Text, nullable=False),
+        sa.Column("hub_id", sa.Text, index=True),
+        sa.Column("probation_delivery_unit", sa.Text, nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("referral", JSONB, nullable=False),
+        schema=schema,
+    )
+
+
+def downgrade() -> None:
+    schema = current_schema()
+    op.drop_table("referrals", schema=schema)
+    drop_audit_table(op, schema)
+    drop_eventing_tables(op, schema)

@@ -1,0 +1,1 @@
+"""Cross-service tests for GMIRS Connect (end-to-end, fault and the fakes they talk to)."""
