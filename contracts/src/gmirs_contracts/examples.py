@@ -23,6 +23,39 @@ ENDS_AT = STARTS_AT + timedelta(hours=1)
 DUE_BY = ENDS_AT + timedelta(hours=24)
 
 
+def _person() -> intake.Person:
+    return intake.Person(
+        crn="X123456",
+        given_name="Alex",
+        family_name="Example",
+        date_of_birth=date(1990, 1, 1),
+        gender=None,
+        ethnicity=None,
+        preferred_language="English",
+        disabilities=[],
+    )
+
+
+def _needs() -> intake.Needs:
+    return intake.Needs(
+        additional_needs=None,
+        accessibility_needs=None,
+        needs_interpreter=False,
+        interpreter_language=None,
+        has_additional_responsibilities=None,
+        when_unavailable=None,
+    )
+
+
+def _practitioner() -> intake.ReferringPractitioner:
+    return intake.ReferringPractitioner(
+        name="Sam Practitioner",
+        email="sam.practitioner@example.org",
+        phone=None,
+        probation_delivery_unit="Bolton",
+    )
+
+
 def referral_received() -> intake.ReferralReceived:
     return intake.ReferralReceived(
         referral_id=REFERRAL_ID,
@@ -33,36 +66,15 @@ def referral_received() -> intake.ReferralReceived:
         reference_number="AB1234CD",
         rm_referral_id=RM_REFERRAL_ID,
         contract_reference="GMIRS-WSS-001",
-        person=intake.Person(
-            crn="X123456",
-            given_name="Alex",
-            family_name="Example",
-            date_of_birth=date(1990, 1, 1),
-            gender=None,
-            ethnicity=None,
-            preferred_language="English",
-            disabilities=[],
-        ),
+        person=_person(),
         service_categories=[
             intake.ServiceCategory(
                 name="Emotional wellbeing", complexity="medium", desired_outcomes=["Coping"]
             )
         ],
-        needs=intake.Needs(
-            additional_needs=None,
-            accessibility_needs=None,
-            needs_interpreter=False,
-            interpreter_language=None,
-            has_additional_responsibilities=None,
-            when_unavailable=None,
-        ),
+        needs=_needs(),
         risk=intake.Risk(summary=None, supplementary_risk_id=None),
-        referring_practitioner=intake.ReferringPractitioner(
-            name="Sam Practitioner",
-            email="sam.practitioner@example.org",
-            phone=None,
-            probation_delivery_unit="Bolton",
-        ),
+        referring_practitioner=_practitioner(),
         sent_at=datetime(2026, 2, 20, 9, 0, tzinfo=UTC),
         completion_deadline=date(2026, 8, 20),
         reason_for_referral=None,

@@ -11,7 +11,7 @@ import json
 import re
 from datetime import datetime
 from functools import cache
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -49,8 +49,7 @@ def _format_checker() -> FormatChecker:
 
 @cache
 def _validator(relative: PurePosixPath) -> Draft202012Validator:
-    path = contracts_dir() / relative
-    schema = json.loads(Path(path).read_text(encoding="utf-8"))
+    schema = json.loads((contracts_dir() / relative).read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema, format_checker=_format_checker())
 

@@ -36,7 +36,8 @@ CREATE FUNCTION {schema}.audit_log_is_append_only() RETURNS trigger LANGUAGE plp
 BEGIN
   RAISE EXCEPTION 'audit_log is append-only';
 END $$
-""", """
+""",
+    """
 CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON {schema}.audit_log
 FOR EACH ROW EXECUTE FUNCTION {schema}.audit_log_is_append_only();
 """,

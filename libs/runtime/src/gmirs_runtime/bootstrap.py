@@ -53,7 +53,9 @@ class Infrastructure:
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, source=self.source)
 
-    def consumer(self, *, group: str, topics: Sequence[str], handlers: Mapping[str, Handler]) -> EventConsumer:
+    def consumer(
+        self, *, group: str, topics: Sequence[str], handlers: Mapping[str, Handler]
+    ) -> EventConsumer:
         consumer = EventConsumer(
             group=group,
             topics=list(topics),
@@ -89,7 +91,9 @@ class Infrastructure:
         for consumer in self.consumers:
             service.workers[f"consumer:{consumer.group}"] = consumer.run
         service.on_start.append(self.producer.start)
-        service.on_stop.extend([self.engine.dispose, self.token_validator.aclose, self.producer.stop])
+        service.on_stop.extend(
+            [self.engine.dispose, self.token_validator.aclose, self.producer.stop]
+        )
         return service
 
 

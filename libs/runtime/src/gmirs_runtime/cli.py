@@ -46,7 +46,9 @@ def main(command: ServiceCommand, argv: Sequence[str] | None = None) -> int:
     settings = command.load_settings()
     configure_logging(settings.service_name, settings.log_level)
     if args.action == "migrate":
-        upgrade(command.migrations, settings.database_url.get_secret_value(), settings.database_schema)
+        upgrade(
+            command.migrations, settings.database_url.get_secret_value(), settings.database_schema
+        )
         return 0
     if args.action == "run":
         return uvloop.run(_run(command, settings))
@@ -93,11 +95,15 @@ async def _dead_letters(command: ServiceCommand, settings: ServiceSettings, args
         if args.verb == "list":
             print(json.dumps(await ops.list(), indent=2))
         elif args.verb == "show":
-            letter, summary = await ops.show(args.topic, args.partition, args.offset, actor=actor, reason=args.reason)
+            letter, summary = await ops.show(
+                args.topic, args.partition, args.offset, actor=actor, reason=args.reason
+            )
             payload = letter.value.decode(errors="replace") if letter.value else None
             print(json.dumps({"summary": summary, "payload": payload}, indent=2))
         else:
-            target = await ops.replay(args.topic, args.partition, args.offset, actor=actor, reason=args.reason)
+            target = await ops.replay(
+                args.topic, args.partition, args.offset, actor=actor, reason=args.reason
+            )
             print(json.dumps({"replayed_to": target}))
     finally:
         await infra.producer.stop()

@@ -63,7 +63,7 @@ class PublishedType(Protocol):
     """What the runtime needs to know of a published event type (see gmirs_contracts.registry)."""
 
     @property
-    def type(self) -> str: ...
+    def ce_type(self) -> str: ...
     @property
     def topic(self) -> str: ...
     @property
@@ -142,7 +142,7 @@ class UnitOfWork:
         """Emit a published event type: topic and schema come from its contract."""
         return self.emit(
             topic=contract.topic,
-            event_type=contract.type,
+            event_type=contract.ce_type,
             aggregate_type=aggregate_type,
             aggregate_id=aggregate_id,
             data=payload.to_data(),

@@ -3,7 +3,7 @@
 Every app gets problem-detail errors, a server span per request that continues the caller's
 trace, public liveness/readiness probes, and operation ids equal to the route function names.
 Spans carry the method, the route template and the status: never the raw path, query or body,
-which may contain personal data.
+which may contain personal data (hence our own middleware instead of FastAPI's native spans).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from fastapi.telemetry import TelemetryConfig
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, StatusCode, TracerProvider
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -22,6 +23,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gmirs_runtime.auth import TokenValidator
 from gmirs_runtime.problems import install_problem_handlers, problem_response, problem_responses
 from gmirs_runtime.settings import ServiceSettings
+
+# FastAPI's built-in request spans record `url.path` and `url.query`, and its OTel logs carry
+# exception messages: both can hold personal data. Our TracingMiddleware replaces the spans; the
+# built-in HTTP metrics (method, route, status only) stay on.
+NATIVE_TELEMETRY: TelemetryConfig = {
+    "tracing": False,
+    "operation_spans": False,
+    "logs": False,
+    "metrics": True,
+    "auto_configure": False,
+}
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
 ReadinessCheck = Callable[[], Awaitable[bool]]
@@ -49,6 +61,7 @@ def create_app(
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        telemetry=NATIVE_TELEMETRY,
     )
     app.state.settings = settings
     app.state.token_validator = token_validator

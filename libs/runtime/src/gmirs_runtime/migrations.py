@@ -24,9 +24,7 @@ def alembic_config(script_location: Path, url: str, schema: str) -> Config:
     config.set_main_option("script_location", str(script_location))
     config.set_main_option("sqlalchemy.url", sqlalchemy_url(url).replace("%", "%%"))
     config.set_main_option("gmirs.schema", schema)
-    config.set_main_option(
-        "file_template", "%%(year)d-%%(month).2d-%%(day).2d_%%(rev)s_%%(slug)s"
-    )
+    config.set_main_option("file_template", "%%(year)d-%%(month).2d-%%(day).2d_%%(rev)s_%%(slug)s")
     return config
 
 

@@ -203,6 +203,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     return problem_response(
         422,
+        "Unprocessable Content",  # RFC 9110's name; Python 3.11 still says "Entity"
         detail="The request is not valid.",
         extra={"errors": validation_errors(exc)},
     )

@@ -12,16 +12,17 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Callable, Coroutine, Generator
 from dataclasses import dataclass, field
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 
 log = logging.getLogger(__name__)
 
-Worker = Callable[[asyncio.Event], Awaitable[None]]
-Hook = Callable[[], Awaitable[None]]
+Worker = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+Hook = Callable[[], Coroutine[Any, Any, None]]
 
 
 @dataclass
@@ -64,7 +65,10 @@ async def serve(
             loop.add_signal_handler(sig, stop.set)
     for hook in service.on_start:
         await hook()
-    tasks = {asyncio.create_task(worker(stop), name=name): name for name, worker in service.workers.items()}
+    tasks = {
+        asyncio.create_task(worker(stop), name=name): name
+        for name, worker in service.workers.items()
+    }
     server = _api_server(service.app, host, port) if service.app else None
     if server:
         tasks[asyncio.create_task(server.serve(), name="api")] = "api"
@@ -93,18 +97,20 @@ def _api_server(app: FastAPI, host: str, port: int) -> _Server:
 async def _until_stop_or_crash(
     stop: asyncio.Event, tasks: dict[asyncio.Task[None], str], crashed: list[str]
 ) -> None:
-    stopper = asyncio.create_task(stop.wait())
+    stopper: asyncio.Task[Any] = asyncio.create_task(stop.wait())
     try:
-        pending: set[asyncio.Future[object]] = {stopper, *tasks}
+        pending: set[asyncio.Task[Any]] = {stopper, *tasks}
         while not stop.is_set():
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 if task is stopper:
                     continue
-                name = tasks[task]  # type: ignore[index]
+                name = tasks[task]
                 if task.cancelled() or task.exception() is not None:
                     exc = None if task.cancelled() else task.exception()
-                    log.error("worker crashed", extra={"worker": name, "error_class": type(exc).__name__})
+                    log.error(
+                        "worker crashed", extra={"worker": name, "error_class": type(exc).__name__}
+                    )
                     crashed.append(name)
                     return
                 if name == "api":
@@ -125,4 +131,3 @@ async def _drain(tasks: dict[asyncio.Task[None], str], grace_seconds: float) -> 
     for task in tasks:
         if task.done() and not task.cancelled():
             task.exception()  # mark retrieved; crashes were already reported
-

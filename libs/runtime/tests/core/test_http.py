@@ -334,3 +334,21 @@ async def test_lifespan_wraps_the_service_lifespan(
     async with app.router.lifespan_context(app):
         events.append("serving")
     assert events == ["start", "serving", "stop"]
+
+
+async def test_without_an_injected_provider_spans_go_to_the_global_one(
+    validator: TokenValidator, span_exporter: InMemorySpanExporter
+) -> None:
+    app = create_app(title="t", version="1", settings=None, routers=[], token_validator=validator)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
+    ) as client:
+        await client.get(
+            "/health?email=a@b", headers={"traceparent": f"00-{TRACE_ID}-{PARENT_SPAN_ID}-01"}
+        )
+
+    finished = span_exporter.get_finished_spans()
+    spans = [span for span in finished if span.name == "GET /health"]
+    assert len(spans) == 1  # FastAPI's native request span (which records url.*) is off
+    assert format(spans[0].context.trace_id, "032x") == TRACE_ID
+    assert not any(k.startswith("url.path") for s in finished for k in (s.attributes or {}))

@@ -15,7 +15,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 )
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from gmirs_runtime.telemetry import (
@@ -91,6 +91,7 @@ def test_context_from_traceparent_continues_the_stored_trace(tracer: trace.Trace
 def test_context_from_traceparent_tolerates_missing_or_garbage(tracer: trace.Tracer) -> None:
     for value in (None, "", "not-a-traceparent"):
         with tracer.start_as_current_span("x", context=context_from_traceparent(value, None)) as s:
+            assert isinstance(s, ReadableSpan)
             assert s.parent is None  # a fresh root span, no crash
 
 

@@ -115,7 +115,7 @@ async def test_only_one_relay_leads_and_a_standby_takes_over(
         aggregate = uuid.uuid4()
         await _emit(service_db, topic, aggregate, 3)
         await wait_for_records(kafka_broker.bootstrap, topic, lambda r: True, count=3)
-        assert second.published == 3
+        await eventually(lambda: _true(second.published == 3))
         assert first.published == 0
     finally:
         stop_first.set()

@@ -6,6 +6,7 @@ for everything else.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -13,12 +14,16 @@ import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 import pytest
 import pytest_asyncio
 
 from gmirs_runtime.local.ports import PortInUseError, free_port
-from gmirs_runtime.local.postgres import EmbeddedPostgres, PostgresAlreadyRunningError
+from gmirs_runtime.local.postgres import (
+    SERVER_USER_WHEN_ROOT,
+    EmbeddedPostgres,
+    PostgresAlreadyRunningError,
+)
 
 
 def _temporary_data_dir() -> Iterator[Path]:
@@ -38,6 +43,10 @@ async def server(shared_data_dir: Path) -> AsyncIterator[EmbeddedPostgres]:
     await pg.start()
     yield pg
     await pg.stop()
+
+
+def server_user() -> str | None:
+    return SERVER_USER_WHEN_ROOT if os.geteuid() == 0 else None
 
 
 async def fetchval(dsn: str, sql: str) -> object:
@@ -70,7 +79,7 @@ async def test_life_cycle_keeps_data_across_stop_crash_and_stale_pid_file(data_d
 
         await pg.stop()
         assert not pg.is_running
-        with pytest.raises(OSError):
+        with pytest.raises(ConnectionRefusedError):
             await asyncpg.connect(pg.admin_dsn, timeout=5)
 
         await pg.start()
@@ -85,8 +94,9 @@ async def test_life_cycle_keeps_data_across_stop_crash_and_stale_pid_file(data_d
         assert await fetchval(restarted.dsn("kept"), "SELECT v FROM t") == "survives"
         await restarted.stop()
 
-        # After a reboot the pid in a stale postmaster.pid may belong to an unrelated process.
-        with subprocess.Popen(["sleep", "30"]) as unrelated:
+        # After a reboot the pid in a stale postmaster.pid may belong to an unrelated process (of the
+        # server's own user: PostgreSQL itself ignores pids it may not signal).
+        with subprocess.Popen(["sleep", "30"], user=server_user()) as unrelated:
             (data_dir / "postmaster.pid").write_text(f"{unrelated.pid}\n{data_dir}\n")
             await restarted.start()
             unrelated.kill()

@@ -36,7 +36,9 @@ def gone(pid: int) -> bool:
 
 
 async def test_failing_start_reports_exit_status_and_log_tail(tmp_path: Path) -> None:
-    proc = python("doomed", "import sys; print('config error: no such key'); sys.exit(3)", tmp_path / "log")
+    proc = python(
+        "doomed", "import sys; print('config error: no such key'); sys.exit(3)", tmp_path / "log"
+    )
     proc.start()
     with pytest.raises(ProcessStartError) as caught:
         await proc.wait_ready(free_port(), timeout=10)
@@ -63,7 +65,7 @@ async def test_not_ready_within_timeout_is_an_error(tmp_path: Path) -> None:
         return False
 
     try:
-        with pytest.raises(ProcessStartError, match="sleeper was not ready after 0.3s"):
+        with pytest.raises(ProcessStartError, match=r"sleeper was not ready after 0\.3s"):
             await proc.wait_ready(never, timeout=0.3)
         assert proc.is_running
     finally:
@@ -74,7 +76,9 @@ async def test_not_ready_within_timeout_is_an_error(tmp_path: Path) -> None:
 async def test_ready_by_port_then_stop(tmp_path: Path) -> None:
     port = free_port()
     proc = ManagedProcess(
-        "http", [PY, "-m", "http.server", "--bind", "127.0.0.1", str(port)], log_path=tmp_path / "log"
+        "http",
+        [PY, "-m", "http.server", "--bind", "127.0.0.1", str(port)],
+        log_path=tmp_path / "log",
     )
     proc.start()
     try:
@@ -117,20 +121,24 @@ async def test_pause_resume_and_stop_while_paused(tmp_path: Path) -> None:
     assert proc.stop_sync(timeout=5) == -signal.SIGTERM  # SIGCONT lets the paused process die
 
 
-async def test_kill_and_stop_end_the_whole_group(tmp_path: Path) -> None:
-    for end in ("kill", "stop"):
-        log = tmp_path / f"{end}.log"
-        proc = ManagedProcess("shell", ["sh", "-c", "sleep 60 & echo $!; wait"], log_path=log)
-        proc.start()
-        await eventually(lambda log=log: _async(log.read_text().strip() != ""), timeout=5)
-        grandchild = int(log.read_text())
-        assert not gone(grandchild)
-        if end == "kill":
-            proc.kill()
-        else:
-            await proc.stop(timeout=5)
-        assert proc.returncode is not None
-        await eventually(lambda g=grandchild: _async(gone(g)), timeout=5, what="grandchild ended")
+@pytest.mark.parametrize("end", ["kill", "stop"])
+async def test_kill_and_stop_end_the_whole_group(tmp_path: Path, end: str) -> None:
+    log = tmp_path / "log"
+    proc = ManagedProcess("shell", ["sh", "-c", "sleep 60 & echo $!; wait"], log_path=log)
+    proc.start()
+
+    async def printed_pid() -> bool:
+        return log.read_text().strip() != ""
+
+    await eventually(printed_pid, timeout=5)
+    grandchild = int(log.read_text())
+    assert not gone(grandchild)
+    if end == "kill":
+        proc.kill()
+    else:
+        await proc.stop(timeout=5)
+    assert proc.returncode is not None
+    await eventually(lambda: _async(gone(grandchild)), timeout=5, what="grandchild ended")
 
 
 async def test_child_dies_with_its_owner(tmp_path: Path) -> None:

@@ -7,15 +7,15 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+
+from gmirs_case.entrypoints import api
+from gmirs_case.handlers.open_case import open_case
 from gmirs_contracts import intake
 from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure
 from gmirs_runtime.eventing.api import dead_letter_router
 from gmirs_runtime.http import create_app
 from gmirs_runtime.service import Service
 from gmirs_runtime.settings import ServiceSettings
-
-from gmirs_case.entrypoints import api
-from gmirs_case.handlers.open_case import open_case
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 CONSUMER_GROUP = "case"

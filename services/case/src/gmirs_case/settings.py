@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from gmirs_runtime.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
+
+from gmirs_runtime.settings import ServiceSettings
 
 
 class CaseSettings(ServiceSettings):

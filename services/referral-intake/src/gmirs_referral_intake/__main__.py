@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import sys
 
+from gmirs_referral_intake.bootstrap import MIGRATIONS, build, openapi
+from gmirs_referral_intake.settings import IntakeSettings
 from gmirs_runtime.cli import ServiceCommand
 from gmirs_runtime.cli import main as run_cli
 
-from gmirs_referral_intake.bootstrap import MIGRATIONS, build, openapi
-from gmirs_referral_intake.settings import IntakeSettings
-
 COMMAND = ServiceCommand(
-    name="referral-intake", load_settings=IntakeSettings, build=build, migrations=MIGRATIONS, openapi=openapi
+    name="referral-intake",
+    load_settings=IntakeSettings,
+    build=build,
+    migrations=MIGRATIONS,
+    openapi=openapi,
 )
 
 

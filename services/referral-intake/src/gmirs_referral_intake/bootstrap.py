@@ -7,15 +7,15 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+
+from gmirs_referral_intake.domain.routing import HubRouting
+from gmirs_referral_intake.entrypoints import api
+from gmirs_referral_intake.settings import IntakeSettings
 from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure
 from gmirs_runtime.eventing.api import dead_letter_router
 from gmirs_runtime.http import create_app
 from gmirs_runtime.service import Service
 from gmirs_runtime.settings import ServiceSettings
-
-from gmirs_referral_intake.domain.routing import HubRouting
-from gmirs_referral_intake.entrypoints import api
-from gmirs_referral_intake.settings import IntakeSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -35,7 +35,9 @@ def create_intake_app(infra: Infrastructure | None) -> FastAPI:
         assert isinstance(settings, IntakeSettings)
         app.state.unit_of_work = infra.unit_of_work
         app.state.dead_letters = infra.dead_letters()
-        app.state.routing = HubRouting(pdu_hubs=settings.pdu_hubs, contract_hubs=settings.contract_hubs)
+        app.state.routing = HubRouting(
+            pdu_hubs=settings.pdu_hubs, contract_hubs=settings.contract_hubs
+        )
     return app
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from gmirs_runtime.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
 
 from gmirs_referral_intake.domain.routing import DEFAULT_PDU_HUBS
+from gmirs_runtime.settings import ServiceSettings
 
 
 class IntakeSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore", env_nested_delimiter="__")
+    model_config = SettingsConfigDict(
+        env_prefix="INTAKE_", extra="ignore", env_nested_delimiter="__"
+    )
 
     service_name: str = "referral-intake"
     database_schema: str = "intake"

@@ -1,9 +1,8 @@
 """The operators' HTTP API over dead letters (the CLI offers the same actions)."""
 
-
 from typing import Annotated, Any
 
-from fastapi import Body, Depends, Request
+from fastapi import APIRouter, Body, Depends, Request
 from pydantic import BaseModel, Field
 
 from gmirs_runtime.auth import Principal, authenticated_router, require_roles
@@ -31,10 +30,13 @@ class ReplayResult(BaseModel):
     replayed_to: str
 
 
-def dead_letter_router(operator_role: str = "operator") -> Any:
+OPERATOR_ROLE = "operator"
+Operator = Annotated[Principal, Depends(require_roles(OPERATOR_ROLE))]
+
+
+def dead_letter_router() -> APIRouter:
     """Routes under /operator/dead-letters; the app must set `state.dead_letters`."""
     router = authenticated_router(prefix="/operator/dead-letters", tags=["operations"])
-    Operator = Annotated[Principal, Depends(require_roles(operator_role))]
 
     def ops(request: Request) -> DeadLetterOperations:
         operations: DeadLetterOperations = request.app.state.dead_letters

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, TypeAlias
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
 
 Handler = Callable[[Event, UnitOfWork], Awaitable[None]]
-Record = ConsumerRecord[bytes, bytes]
+Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +150,9 @@ class EventConsumer:
                 if not is_infrastructure_failure(exc) and attempt >= self.retry.attempts:
                     await self._dead_letter(record, exc, attempts=attempt)
                     return
-                log.warning("event failed, retrying", extra={"event_id": str(event.id)}, exc_info=True)
+                log.warning(
+                    "event failed, retrying", extra={"event_id": str(event.id)}, exc_info=True
+                )
                 await asyncio.sleep(self.retry.backoff(min(attempt, self.retry.attempts)))
             else:
                 self.stats.count([outcome])

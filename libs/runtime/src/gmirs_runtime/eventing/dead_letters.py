@@ -99,7 +99,7 @@ async def read_dead_letters(
     try:
         partitions = reader.partitions_for_topic(dlt_topic) or set()
         if not partitions:
-            await reader.force_metadata_update()  # type: ignore[no-untyped-call]
+            await reader.force_metadata_update()
             partitions = reader.partitions_for_topic(dlt_topic) or set()
         tps = [TopicPartition(dlt_topic, p) for p in sorted(partitions)]
         if not tps:
@@ -147,7 +147,7 @@ async def find_dead_letter(
     try:
         tp = TopicPartition(dlt_topic, partition)
         if partition not in (reader.partitions_for_topic(dlt_topic) or set()):
-            await reader.force_metadata_update()  # type: ignore[no-untyped-call]
+            await reader.force_metadata_update()
             if partition not in (reader.partitions_for_topic(dlt_topic) or set()):
                 return None
         reader.assign([tp])

@@ -55,7 +55,9 @@ class DeadLetterOperations:
         for sub in self.subscriptions:
             for letter in await read_dead_letters(self.bootstrap, sub.dead_letter_topic):
                 summary = letter.summary()
-                summary["replayed_at"] = replays.get((letter.topic, letter.partition, letter.offset))
+                summary["replayed_at"] = replays.get(
+                    (letter.topic, letter.partition, letter.offset)
+                )
                 found.append(summary)
         return found
 

@@ -103,7 +103,8 @@ class OutboxRelay:
         pending = [await self._send(row) for row in rows]
         await asyncio.gather(*pending)
 
-    async def _send(self, row: Any) -> asyncio.Future[Any]:
+    async def _send(self, row: Any) -> Any:
+        """Queue one record; returns the future that resolves when the broker acknowledges it."""
         event = _event(row)
         value = row["payload"].encode()
         if event.traceparent is None:

@@ -181,6 +181,42 @@ class LocalAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         return None
 
 
+@dataclass
+class _Endpoints:
+    issuer_url: str
+    keys: IssuerKeys
+    server: LocalAuthorizationServer
+
+    async def token(self, request: Request) -> Response:
+        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+        incoming = _Incoming(request.method, str(request.url), request.headers, form)
+        try:
+            response: Response = self.server.create_token_response(incoming)
+        except OAuth2Error as error:  # e.g. insecure transport: not a loopback host
+            status, body, headers = error()
+            return JSONResponse(body, status_code=status, headers=dict(headers))
+        return response
+
+    async def jwks(self, request: Request) -> Response:
+        return JSONResponse(self.keys.jwks(), headers={"Cache-Control": "max-age=60"})
+
+    async def metadata(self, request: Request) -> Response:
+        base = self.issuer_url.rstrip("/")
+        return JSONResponse(
+            {
+                "issuer": self.issuer_url,
+                "token_endpoint": base + TOKEN_PATH,
+                "jwks_uri": base + JWKS_PATH,
+                "grant_types_supported": ["client_credentials"],
+                "token_endpoint_auth_methods_supported": AUTH_METHODS,
+                "response_types_supported": [],
+            }
+        )
+
+    async def health(self, request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+
 def create_issuer_app(
     *,
     issuer_url: str,
@@ -193,42 +229,13 @@ def create_issuer_app(
     server = LocalAuthorizationServer(clients)
     server.register_grant(_ClientCredentialsGrant)
     server.register_token_generator("default", _TokenGenerator(issuer_url, keys, token_ttl_seconds))
-    base = issuer_url.rstrip("/")
-
-    async def token(request: Request) -> Response:
-        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-        incoming = _Incoming(request.method, str(request.url), request.headers, form)
-        try:
-            response: Response = server.create_token_response(incoming)
-        except OAuth2Error as error:  # e.g. insecure transport: not a loopback host
-            status, body, headers = error()
-            return JSONResponse(body, status_code=status, headers=dict(headers))
-        return response
-
-    async def jwks(request: Request) -> Response:
-        return JSONResponse(keys.jwks(), headers={"Cache-Control": "max-age=60"})
-
-    async def metadata(request: Request) -> Response:
-        return JSONResponse(
-            {
-                "issuer": issuer_url,
-                "token_endpoint": base + TOKEN_PATH,
-                "jwks_uri": base + JWKS_PATH,
-                "grant_types_supported": ["client_credentials"],
-                "token_endpoint_auth_methods_supported": AUTH_METHODS,
-                "response_types_supported": [],
-            }
-        )
-
-    async def health(request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
-
+    endpoints = _Endpoints(issuer_url, keys, server)
     app = Starlette(
         routes=[
-            Route(TOKEN_PATH, token, methods=["POST"]),
-            Route(JWKS_PATH, jwks, methods=["GET"]),
-            Route(METADATA_PATH, metadata, methods=["GET"]),
-            Route("/health", health, methods=["GET"]),
+            Route(TOKEN_PATH, endpoints.token, methods=["POST"]),
+            Route(JWKS_PATH, endpoints.jwks, methods=["GET"]),
+            Route(METADATA_PATH, endpoints.metadata, methods=["GET"]),
+            Route("/health", endpoints.health, methods=["GET"]),
         ]
     )
     app.state.keys = keys
@@ -244,13 +251,15 @@ def load_clients(path: Path) -> list[IssuerClient]:
             client_id=entry["client_id"],
             client_secret=entry["client_secret"],
             roles=tuple(entry.get("roles", ())),
-            audience=entry["audience"]
-            if isinstance(entry["audience"], str)
-            else tuple(entry["audience"]),
+            audience=_audience(entry["audience"]),
             claims=dict(entry.get("claims", {})),
         )
         for entry in entries
     ]
+
+
+def _audience(value: str | list[str]) -> str | tuple[str, ...]:
+    return value if isinstance(value, str) else tuple(value)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -19,7 +19,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 
 from gmirs_runtime.local.ports import LOOPBACK, ensure_port_free
 from gmirs_runtime.local.processes import ManagedProcess, ProcessStartError
@@ -32,7 +32,7 @@ DEFAULT_SETTINGS: Mapping[str, str] = {
 }
 _DATABASE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes
-_RETRYABLE_START = ("pre-existing shared memory block", "lock file")
+_RETRYABLE_START = ("pre-existing shared memory block",)
 
 
 class PostgresAlreadyRunningError(RuntimeError):
@@ -65,18 +65,19 @@ class EmbeddedPostgres:
 
     @property
     def process(self) -> ManagedProcess | None:
-        """The postmaster process (for fault tests: pause, kill)."""
+        """The postmaster (for fault tests). Backends run in sessions of their own, so `kill` reaches the
+        postmaster only (backends then exit by themselves) and `pause` does not hang open connections."""
         return self._process
 
     async def start(self, timeout: float = 30.0) -> None:
         """Initialise the data directory if new, start the server and wait until it accepts connections."""
         if self._process is not None and self._process.returncode is None:
             return  # already running (reading returncode also reaps an earlier, ended run)
-        ensure_port_free(self.port, "PostgreSQL")
         server_user = _server_user()
         if server_user is not None:
             _open_install_to_others()
-        await asyncio.to_thread(self._prepare_data_dir, server_user)
+        await asyncio.to_thread(self._prepare_data_dir, server_user)  # says if a server still runs
+        ensure_port_free(self.port, "PostgreSQL")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
@@ -118,8 +119,8 @@ class EmbeddedPostgres:
     async def _accepts_sql(self) -> bool:
         try:
             conn = await asyncpg.connect(self.admin_dsn, timeout=2)
-        except (OSError, asyncpg.PostgresError):
-            return False
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            return False  # refused, "starting up", or cut off while starting
         await conn.close()
         return True
 

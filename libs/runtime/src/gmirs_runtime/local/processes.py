@@ -164,12 +164,18 @@ class ManagedProcess:
         self.wait_exit_sync(5.0)
 
     def pause(self) -> None:
-        """SIGSTOP the group: the process keeps its sockets but answers nothing (a hung server)."""
+        """SIGSTOP the group: the process keeps its sockets but answers nothing (a hung server).
+
+        Returns once every thread of the leader is stopped; signal delivery is not instant, and a busy
+        server on another core could otherwise answer one more request.
+        """
         self._signal_group(signal.SIGSTOP)
+        self._wait_for_threads(stopped=True)
 
     def resume(self) -> None:
         """SIGCONT the group after `pause`."""
         self._signal_group(signal.SIGCONT)
+        self._wait_for_threads(stopped=False)
 
     def log_tail(self, max_lines: int = 40) -> str:
         """The last lines this run wrote to the log (earlier runs appended to the same file are skipped)."""
@@ -197,6 +203,17 @@ class ManagedProcess:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self._popen.pid, sig)
 
+    def _wait_for_threads(self, *, stopped: bool, timeout: float = 2.0) -> None:
+        """Poll /proc until every thread in the group is (or is no longer) in state T; Linux only."""
+        if self.pid is None or not Path("/proc/self/task").is_dir():
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.is_running:
+            states = _group_thread_states(self.pid)
+            if states and all((state == "T") == stopped for state in states):
+                return
+            time.sleep(0.001)
+
     def _leader_exited(self) -> bool:
         """Peek (without reaping) whether the leader ended, so its group id stays valid for `_reap`."""
         if self._popen is None or self._popen.returncode is not None:
@@ -222,6 +239,20 @@ class ManagedProcess:
     def _describe(self, what: str) -> str:
         tail = self.log_tail() or "(no output)"
         return f"{self.name} {what}; log {self.log_path}, last lines:\n{tail}"
+
+
+def _group_thread_states(pgid: int) -> list[str]:
+    """State letters of every thread of every process in process group `pgid`."""
+    states = []
+    for task in Path("/proc").glob("[0-9]*/task/*/stat"):
+        try:
+            text = task.read_text()
+        except OSError:
+            continue  # ended meanwhile
+        state, _ppid, pgrp = text[text.rfind(")") + 2 :].split(maxsplit=3)[:3]
+        if int(pgrp) == pgid:
+            states.append(state)
+    return states
 
 
 def _port_probe(port: int) -> ReadyCheck:

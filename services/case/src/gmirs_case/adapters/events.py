@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from gmirs_case.domain.model import Appointment, Case
 from gmirs_contracts import case as contract
 from gmirs_contracts.registry import EVENTS
-
-from gmirs_case.domain.model import Appointment, Case
 
 CASE_OPENED = EVENTS["gmirs.case.case-opened.v1"]
 APPOINTMENT_BOOKED = EVENTS["gmirs.case.appointment-booked.v1"]
@@ -18,7 +17,7 @@ def case_opened(case: Case) -> contract.CaseOpened:
         case_id=case.id,
         referral_id=case.referral_id,
         hub_id=case.hub_id,
-        probation_delivery_unit=case.probation_delivery_unit,  # type: ignore[arg-type]
+        probation_delivery_unit=case.probation_delivery_unit,
         crn=case.crn,
         reference_number=case.reference_number,
         opened_at=case.opened_at,

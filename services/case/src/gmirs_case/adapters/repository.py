@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gmirs_case.adapters.tables import AppointmentRow, CaseRow
 from gmirs_case.domain.model import (
@@ -68,7 +69,7 @@ class CaseRepository:
         if hub_id is not ALL_HUBS:
             query = query.where(CaseRow.hub_id == hub_id)  # type: ignore[arg-type]
             counted = counted.where(CaseRow.hub_id == hub_id)  # type: ignore[arg-type]
-        query = query.order_by(CaseRow.opened_at.desc(), CaseRow.id).limit(limit).offset(offset)  # type: ignore[attr-defined]
+        query = query.order_by(col(CaseRow.opened_at).desc(), col(CaseRow.id)).limit(limit).offset(offset)
         rows = (await self._session.execute(query)).scalars().all()
         total = int((await self._session.execute(counted)).scalar_one())
         return [_to_case(r, []) for r in rows], total
@@ -140,7 +141,9 @@ def _to_appointment(row: AppointmentRow) -> Appointment:
         attendance = Attendance(
             attended=Attended(row.attended),
             session_happened=bool(row.session_happened),
-            no_session_reason=NoSessionReason(row.no_session_reason) if row.no_session_reason else None,
+            no_session_reason=NoSessionReason(row.no_session_reason)
+            if row.no_session_reason
+            else None,
             notify_pp_of_concerns=bool(row.notify_pp_of_concerns),
             recorded_at=row.attendance_recorded_at,
         )

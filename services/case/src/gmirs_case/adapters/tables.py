@@ -32,7 +32,9 @@ class AppointmentRow(SQLModel, table=True):
 
     id: uuid.UUID = Field(primary_key=True)
     case_id: uuid.UUID = Field(
-        sa_column=Column(Uuid, ForeignKey("cases.id", ondelete="CASCADE"), index=True, nullable=False)
+        sa_column=Column(
+            Uuid, ForeignKey("cases.id", ondelete="CASCADE"), index=True, nullable=False
+        )
     )
     kind: str
     session_number: int | None = None

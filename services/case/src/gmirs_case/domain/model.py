@@ -130,13 +130,14 @@ class Case:
     def record_attendance(self, appointment_id: uuid.UUID, attendance: Attendance) -> Appointment:
         appointment = self.appointment(appointment_id)
         if appointment.attendance is not None:
-            raise AttendanceAlreadyRecordedError("attendance is already recorded for this appointment")
+            raise AttendanceAlreadyRecordedError(
+                "attendance is already recorded for this appointment"
+            )
         if appointment.starts_at > attendance.recorded_at:
-            raise AppointmentInFutureError("attendance cannot be recorded before the appointment starts")
-        if attendance.session_happened and attendance.no_session_reason is not None:
-            raise CaseError("a reason for no session is given only when the session did not happen")
-        if not attendance.session_happened and attendance.no_session_reason is None:
-            raise CaseError("say why the session did not happen")
+            raise AppointmentInFutureError(
+                "attendance cannot be recorded before the appointment starts"
+            )
+        _check_attendance(attendance)
         appointment.attendance = attendance
         return appointment
 
@@ -145,3 +146,16 @@ class Case:
             if appointment.id == appointment_id:
                 return appointment
         raise AppointmentNotFoundError("no such appointment on this case")
+
+
+def _check_attendance(attendance: Attendance) -> None:
+    """R&M's rules: a reason for no session only when the person came and the session did not happen."""
+    if attendance.attended is Attended.NO:
+        if attendance.session_happened:
+            raise CaseError("a session cannot have happened without the person attending")
+        if attendance.no_session_reason is not None:
+            raise CaseError("no reason is given when the person did not attend")
+    elif not attendance.session_happened and attendance.no_session_reason is None:
+        raise CaseError("say why the session did not happen")
+    elif attendance.session_happened and attendance.no_session_reason is not None:
+        raise CaseError("a reason for no session is given only when the session did not happen")

@@ -11,9 +11,6 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Query, Response, status
-from gmirs_runtime import audit
-from gmirs_runtime.auth import authenticated_router
-from gmirs_runtime.problems import Problem, problem_responses
 
 from gmirs_case.adapters.repository import CaseRepository
 from gmirs_case.domain.model import (
@@ -21,13 +18,13 @@ from gmirs_case.domain.model import (
     AppointmentKind,
     AppointmentNotFoundError,
     Attendance,
-    Attended,
     AttendanceAlreadyRecordedError,
+    Attended,
     CaseError,
     DeliveryType,
     NoSessionReason,
 )
-from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
+from gmirs_case.entrypoints.deps import CaseWorker, hub_scope
 from gmirs_case.entrypoints.schemas import (
     AppointmentCreate,
     AppointmentRead,
@@ -43,6 +40,10 @@ from gmirs_case.handlers.appointments import (
     book_appointment,
     record_attendance,
 )
+from gmirs_runtime import audit
+from gmirs_runtime.auth import authenticated_router
+from gmirs_runtime.deps import UnitOfWorkDep as UoW
+from gmirs_runtime.problems import Problem, problem_responses
 
 router = authenticated_router(prefix="/cases", tags=["cases"])
 
@@ -128,15 +129,21 @@ async def put_attendance(
     attendance = Attendance(
         attended=Attended(body.attended),
         session_happened=body.session_happened,
-        no_session_reason=NoSessionReason(body.no_session_reason) if body.no_session_reason else None,
+        no_session_reason=NoSessionReason(body.no_session_reason)
+        if body.no_session_reason
+        else None,
         notify_pp_of_concerns=body.notify_pp_of_concerns,
         recorded_at=datetime.now(UTC),
     )
-    command = RecordAttendance(case_id=case_id, appointment_id=appointment_id, attendance=attendance)
+    command = RecordAttendance(
+        case_id=case_id, appointment_id=appointment_id, attendance=attendance
+    )
     try:
         _, appointment = await record_attendance(command, uow=uow, hub_id=hub_scope(principal))
     except (CaseNotFoundError, AppointmentNotFoundError) as exc:
-        raise Problem(404, detail=str(exc) if isinstance(exc, AppointmentNotFoundError) else "No such case.") from None
+        raise Problem(
+            404, detail=str(exc) if isinstance(exc, AppointmentNotFoundError) else "No such case."
+        ) from None
     except (AttendanceAlreadyRecordedError, AppointmentInFutureError) as exc:
         raise Problem(409, detail=str(exc)) from None
     except CaseError as exc:

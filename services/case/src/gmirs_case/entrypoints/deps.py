@@ -1,27 +1,17 @@
-"""Dependencies declared once: the unit of work and the caller's scope over hubs."""
+"""Dependencies declared once: the caller's role and scope over hubs (and the unit of work)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
+
 from gmirs_runtime.auth import Principal, require_roles
-from gmirs_runtime.db import UnitOfWork
 
 HUB = "hub"
 LEAD_PROVIDER = "lead-provider"
 OPERATOR = "operator"
 ALL_HUBS = None
-
-
-async def unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
-    factory: Callable[[], UnitOfWork] = request.app.state.unit_of_work
-    async with factory() as uow:
-        yield uow
-
-
-UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
 CaseWorker = Annotated[Principal, Depends(require_roles(HUB, LEAD_PROVIDER))]
 
 

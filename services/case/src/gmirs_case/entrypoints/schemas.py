@@ -10,7 +10,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from gmirs_case.domain.model import Appointment, Case
 
 AppointmentKindName = Literal["initial-assessment", "session"]
-DeliveryTypeName = Literal["phone-call", "video-call", "in-person-probation-office", "in-person-other"]
+DeliveryTypeName = Literal[
+    "phone-call", "video-call", "in-person-probation-office", "in-person-other"
+]
 AttendedName = Literal["yes", "late", "no"]
 NoSessionReasonName = Literal["pop-acceptable", "pop-unacceptable", "logistics"]
 

@@ -6,8 +6,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from gmirs_runtime.db import UnitOfWork
-
 from gmirs_case.adapters import events
 from gmirs_case.adapters.repository import CaseRepository
 from gmirs_case.domain.model import (
@@ -17,6 +15,7 @@ from gmirs_case.domain.model import (
     Case,
     DeliveryType,
 )
+from gmirs_runtime.db import UnitOfWork
 
 
 class CaseNotFoundError(LookupError):

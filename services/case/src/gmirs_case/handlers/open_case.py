@@ -5,14 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+from gmirs_case.adapters import events
+from gmirs_case.adapters.repository import CaseRepository
+from gmirs_case.domain.model import Case
 from gmirs_contracts.intake import ReferralReceived
 from gmirs_runtime.db import UnitOfWork
 from gmirs_runtime.eventing.envelope import Event
 from gmirs_runtime.eventing.errors import parse_data
-
-from gmirs_case.adapters import events
-from gmirs_case.adapters.repository import CaseRepository
-from gmirs_case.domain.model import Case
 
 
 async def open_case(event: Event, uow: UnitOfWork) -> None:

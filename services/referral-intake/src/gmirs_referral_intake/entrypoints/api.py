@@ -7,15 +7,10 @@ accepted (200), the same key with a different body is refused (409), and a new r
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Request, Response, status
-from gmirs_runtime import audit
-from gmirs_runtime.auth import Principal, authenticated_router, require_roles
-from gmirs_runtime.db import UnitOfWork
-from gmirs_runtime.problems import Problem, problem_responses
 
 from gmirs_referral_intake.adapters.repository import ReferralRepository
 from gmirs_referral_intake.adapters.tables import ReferralRecord
@@ -25,6 +20,10 @@ from gmirs_referral_intake.handlers.accept_referral import (
     ConflictingReferralError,
     accept_referral,
 )
+from gmirs_runtime import audit
+from gmirs_runtime.auth import Principal, authenticated_router, require_roles
+from gmirs_runtime.deps import UnitOfWorkDep as UoW
+from gmirs_runtime.problems import Problem, problem_responses
 
 LEAD_PROVIDER = "lead-provider"
 router = authenticated_router(prefix="/referrals", tags=["referrals"])
@@ -33,15 +32,6 @@ IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", min_length=8, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$"),
 ]
-
-
-async def _unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
-    factory: Callable[[], UnitOfWork] = request.app.state.unit_of_work
-    async with factory() as uow:
-        yield uow
-
-
-UoW = Annotated[UnitOfWork, Depends(_unit_of_work)]
 
 
 @router.post(
@@ -78,7 +68,9 @@ async def create_referral(
 
 
 @router.get("/{referral_id}", responses=problem_responses(404))
-async def get_referral(referral_id: uuid.UUID, principal: LeadProvider, uow: UoW) -> ReferralAccepted:
+async def get_referral(
+    referral_id: uuid.UUID, principal: LeadProvider, uow: UoW
+) -> ReferralAccepted:
     """Where a referral stands (routed or held); the read is audited."""
     record = await ReferralRepository(uow.session).get(referral_id)
     if record is None:

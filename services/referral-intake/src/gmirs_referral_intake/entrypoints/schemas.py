@@ -6,8 +6,9 @@ import uuid
 from datetime import date
 from typing import Annotated, Literal
 
-from gmirs_contracts.common import Crn, Email, NonEmpty, ProbationDeliveryUnit, ReferenceNumber
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from gmirs_contracts.common import Crn, Email, NonEmpty, ProbationDeliveryUnit, ReferenceNumber
 
 Text = Annotated[str, Field(max_length=4000)]
 

@@ -14,13 +14,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+
 from gmirs_contracts.intake import ReferralReceived
 from gmirs_contracts.registry import EVENTS
-from gmirs_runtime.db import UnitOfWork
-
 from gmirs_referral_intake.adapters.repository import ReferralRepository
 from gmirs_referral_intake.adapters.tables import ReferralRecord
 from gmirs_referral_intake.domain.routing import HubRouting
+from gmirs_runtime.db import UnitOfWork
 
 REFERRAL_RECEIVED = EVENTS["gmirs.intake.referral-received.v1"]
 
@@ -64,7 +64,13 @@ def _new_referral(
         contract_reference=data.get("contract_reference"),
     )
     event = ReferralReceived.model_validate(
-        {**data, "referral_id": uuid.uuid4(), "source": command.source, "received_at": now, "hub_id": hub}
+        {
+            **data,
+            "referral_id": uuid.uuid4(),
+            "source": command.source,
+            "received_at": now,
+            "hub_id": hub,
+        }
     )
     record = ReferralRecord(
         id=event.referral_id,

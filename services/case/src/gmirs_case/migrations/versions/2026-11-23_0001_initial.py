@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
 from gmirs_runtime.audit import create_audit_table, drop_audit_table
 from gmirs_runtime.eventing.tables import create_eventing_tables, drop_eventing_tables
 from gmirs_runtime.migrations import current_schema

@@ -9,10 +9,11 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects.postgresql import JSONB
+
 from gmirs_runtime.audit import create_audit_table, drop_audit_table
 from gmirs_runtime.eventing.tables import create_eventing_tables, drop_eventing_tables
 from gmirs_runtime.migrations import current_schema
-from sqlalchemy.dialects.postgresql import JSONB
 
 revision: str = "0001"
 down_revision: str | None = None

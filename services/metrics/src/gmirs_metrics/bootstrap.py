@@ -1,0 +1,53 @@
+"""The composition root: the only place that turns settings into a running metrics service."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+from gmirs_contracts import intake
+from gmirs_metrics.entrypoints import api
+from gmirs_metrics.projections.referrals import count_referral
+from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure
+from gmirs_runtime.eventing.api import dead_letter_router
+from gmirs_runtime.http import create_app
+from gmirs_runtime.service import Service
+from gmirs_runtime.settings import ServiceSettings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+CONSUMER_GROUP = "metrics"
+
+
+def create_metrics_app(infra: Infrastructure | None) -> FastAPI:
+    app = create_app(
+        title="GMIRS Connect: metrics",
+        version=version("gmirs-metrics"),
+        description="KPI read models rebuilt from the topics: the commissioners' figures.",
+        settings=infra.settings if infra else None,
+        routers=[api.router, dead_letter_router()],
+        token_validator=infra.token_validator if infra else None,
+        readiness=infra.ready if infra else None,
+    )
+    if infra:
+        app.state.unit_of_work = infra.unit_of_work
+        app.state.dead_letters = infra.dead_letters()
+    return app
+
+
+async def build(settings: ServiceSettings) -> tuple[Service, Infrastructure]:
+    infra = build_infrastructure(settings)
+    infra.consumer(
+        group=CONSUMER_GROUP,
+        topics=[intake.TOPIC],
+        handlers={"gmirs.intake.referral-received.v1": count_referral},
+    )
+    service = infra.service("metrics")
+    service.app = create_metrics_app(infra)
+    return service, infra
+
+
+def openapi() -> dict[str, Any]:
+    return create_metrics_app(None).openapi()

@@ -1,0 +1,1 @@
+"""KPI rules (reporting months, borough names), free of frameworks and storage."""

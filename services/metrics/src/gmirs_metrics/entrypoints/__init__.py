@@ -1,0 +1,1 @@
+"""The commissioners' and lead provider's KPI API."""

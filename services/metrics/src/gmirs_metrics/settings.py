@@ -1,0 +1,16 @@
+"""The metrics service's settings: environment variables prefixed METRICS_."""
+
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from gmirs_runtime.settings import ServiceSettings
+
+
+class MetricsSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="METRICS_", extra="ignore")
+
+    service_name: str = "metrics"
+    database_schema: str = "metrics"
+    http_port: int = 8103
+    auth_audience: str = "gmirs-metrics"

@@ -1,0 +1,1 @@
+"""Storage, HTTP and payload adapters for the notify service."""

@@ -1,0 +1,222 @@
+"""Deliveries: created once per (subscription, event), claimed by dispatchers, judged per attempt.
+
+A claim is a lease, not a held lock: `FOR UPDATE SKIP LOCKED` lets replicas share the due rows
+without waiting on each other, and the claim pushes `next_attempt_at` past the HTTP timeout, so a
+dispatcher that dies mid-send leaves a row that simply falls due again (the receiver dedupes on the
+unchanged webhook-id). Outcomes are written only while `attempts` still matches the claim.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import CursorResult, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gmirs_notify.adapters.tables import deliveries, delivery_attempts
+from gmirs_notify.domain.delivery import AttemptOutcome, DeliveryStatus, Verdict, webhook_id
+from gmirs_notify.domain.subscription import signing_secrets
+
+PENDING = DeliveryStatus.PENDING.value
+
+
+@dataclass(frozen=True, slots=True)
+class NewDelivery:
+    id: uuid.UUID
+    subscription_id: uuid.UUID
+    event_id: uuid.UUID
+    case_id: uuid.UUID
+    appointment_id: uuid.UUID
+    body: dict[str, Any]
+    due_at: datetime
+    created_at: datetime
+    traceparent: str | None
+    tracestate: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedDelivery:
+    """A delivery leased for one attempt, with what sending needs. `body` is the exact text sent."""
+
+    id: uuid.UUID
+    subscription_id: uuid.UUID
+    case_id: uuid.UUID
+    appointment_id: uuid.UUID
+    body: str
+    attempts: int
+    due_at: datetime
+    escalated: bool
+    traceparent: str | None
+    tracestate: str | None
+    url: str
+    secrets: tuple[str, ...]
+    subscription_active: bool
+
+    @property
+    def webhook_id(self) -> str:
+        return webhook_id(self.id)
+
+
+_CLAIM = text(
+    """
+WITH due AS (
+    SELECT id FROM deliveries
+    WHERE status = 'pending' AND next_attempt_at <= :now
+    ORDER BY next_attempt_at
+    LIMIT :limit
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE deliveries AS d
+SET attempts = d.attempts + 1, next_attempt_at = :lease_until, last_attempt_at = :now
+FROM due, subscriptions AS s
+WHERE d.id = due.id AND s.id = d.subscription_id
+RETURNING d.id, d.subscription_id, d.case_id, d.appointment_id, d.body::text AS body, d.attempts,
+          d.due_at, d.escalated_at, d.traceparent, d.tracestate, s.url, s.active, s.secret,
+          s.previous_secret, s.previous_secret_expires_at
+"""
+)
+
+_ESCALATE = text(
+    """
+UPDATE deliveries SET escalated_at = :now
+WHERE status = 'pending' AND escalated_at IS NULL AND due_at <= :threshold
+  AND (last_status IS NOT NULL OR last_error_class IS NOT NULL)
+RETURNING id
+"""
+)
+
+
+class DeliveryRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add_new(self, new: Sequence[NewDelivery]) -> int:
+        """Insert deliveries, skipping any (subscription, event) pair that already has one."""
+        if not new:
+            return 0
+        rows = [_new_row(d) for d in new]
+        statement = insert(deliveries).on_conflict_do_nothing(
+            index_elements=["subscription_id", "event_id"]
+        )
+        result = await self._session.execute(statement, rows)
+        assert isinstance(result, CursorResult)
+        return int(result.rowcount)
+
+    async def claim_due(
+        self, *, now: datetime, limit: int, lease: timedelta
+    ) -> list[ClaimedDelivery]:
+        """Lease up to `limit` due deliveries to this dispatcher (rows others hold are skipped)."""
+        params = {"now": now, "limit": limit, "lease_until": now + lease}
+        rows = (await self._session.execute(_CLAIM, params)).mappings().all()
+        return [_claimed(row, now) for row in rows]
+
+    async def record_attempt(
+        self, claimed: ClaimedDelivery, outcome: AttemptOutcome, verdict: Verdict, *, now: datetime
+    ) -> bool:
+        """Store the attempt and the verdict; False if the lease was lost to another dispatcher."""
+        values: dict[str, Any] = {
+            "status": verdict.status.value,
+            "last_status": outcome.status_code,
+            "last_error_class": outcome.error_class,
+        }
+        if verdict.next_attempt_at is not None:
+            values["next_attempt_at"] = verdict.next_attempt_at
+        if verdict.acknowledged:
+            values["acknowledged_at"] = now
+        if verdict.escalate:
+            values["escalated_at"] = func.coalesce(deliveries.c.escalated_at, now)
+        statement = (
+            update(deliveries)
+            .where(
+                deliveries.c.id == claimed.id,
+                deliveries.c.attempts == claimed.attempts,
+                deliveries.c.status == PENDING,
+            )
+            .values(**values)
+        )
+        result = await self._session.execute(statement)
+        assert isinstance(result, CursorResult)
+        if result.rowcount != 1:
+            return False
+        await self._session.execute(
+            insert(delivery_attempts)
+            .values(
+                delivery_id=claimed.id,
+                attempt=claimed.attempts,
+                at=now,
+                status_code=outcome.status_code,
+                error_class=outcome.error_class,
+                duration_ms=outcome.duration_ms,
+            )
+            .on_conflict_do_nothing()
+        )
+        return True
+
+    async def cancel_pending(self, subscription_id: uuid.UUID, *, reason: str) -> int:
+        """Fail the pending deliveries of a deactivated subscription (nobody will receive them)."""
+        statement = (
+            update(deliveries)
+            .where(deliveries.c.subscription_id == subscription_id, deliveries.c.status == PENDING)
+            .values(status=DeliveryStatus.FAILED.value, last_error_class=reason)
+        )
+        result = await self._session.execute(statement)
+        assert isinstance(result, CursorResult)
+        return int(result.rowcount)
+
+    async def escalate_at_risk(
+        self, *, now: datetime, escalate_before: timedelta
+    ) -> list[uuid.UUID]:
+        """Flag failing deliveries whose deadline is near; returns the newly flagged ids."""
+        params = {"now": now, "threshold": now + escalate_before}
+        return list((await self._session.execute(_ESCALATE, params)).scalars())
+
+    async def next_due_at(self) -> datetime | None:
+        """When the earliest pending delivery falls due (to sleep exactly until then)."""
+        query = select(func.min(deliveries.c.next_attempt_at)).where(
+            deliveries.c.status == PENDING
+        )
+        value: datetime | None = (await self._session.execute(query)).scalar_one()
+        return value
+
+
+def _new_row(d: NewDelivery) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "subscription_id": d.subscription_id,
+        "event_id": d.event_id,
+        "case_id": d.case_id,
+        "appointment_id": d.appointment_id,
+        "body": d.body,
+        "due_at": d.due_at,
+        "created_at": d.created_at,
+        "next_attempt_at": d.created_at,
+        "attempts": 0,
+        "status": PENDING,
+        "traceparent": d.traceparent,
+        "tracestate": d.tracestate,
+    }
+
+
+def _claimed(row: Any, now: datetime) -> ClaimedDelivery:
+    return ClaimedDelivery(
+        id=row["id"],
+        subscription_id=row["subscription_id"],
+        case_id=row["case_id"],
+        appointment_id=row["appointment_id"],
+        body=row["body"],
+        attempts=row["attempts"],
+        due_at=row["due_at"],
+        escalated=row["escalated_at"] is not None,
+        traceparent=row["traceparent"],
+        tracestate=row["tracestate"],
+        url=row["url"],
+        secrets=signing_secrets(
+            row["secret"], row["previous_secret"], row["previous_secret_expires_at"], now=now
+        ),
+        subscription_active=row["active"],
+    )

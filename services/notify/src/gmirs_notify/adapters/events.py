@@ -1,0 +1,62 @@
+"""Payload shapes notify produces: the webhook body (probation-alert.v1) and its delivery event."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from gmirs_contracts import notify as contract
+from gmirs_contracts.case import AttendanceRecorded
+from gmirs_contracts.registry import EVENTS
+from gmirs_contracts.webhooks import AlertAppointment, ProbationAlert, ProbationAlertData
+
+from gmirs_notify.adapters.deliveries import ClaimedDelivery
+from gmirs_notify.domain.delivery import within_deadline
+from gmirs_notify.domain.subscription import NON_ATTENDANCE_RECORDED
+
+ATTENDANCE_RECORDED = "gmirs.case.attendance-recorded.v1"
+NON_ATTENDANCE_REPORTED = EVENTS["gmirs.notify.non-attendance-reported.v1"]
+AGGREGATE = "case"
+
+
+def probation_alert(attendance: AttendanceRecorded, *, created_at: datetime) -> ProbationAlert:
+    """The webhook body, built once per event so every retry sends the same bytes."""
+    return ProbationAlert(
+        type=NON_ATTENDANCE_RECORDED,
+        timestamp=created_at,
+        data=ProbationAlertData(
+            case_id=attendance.case_id,
+            referral_id=attendance.referral_id,
+            rm_referral_id=attendance.rm_referral_id,
+            reference_number=attendance.reference_number,
+            crn=attendance.crn,
+            hub_id=attendance.hub_id,
+            appointment=AlertAppointment(
+                appointment_id=attendance.appointment_id,
+                kind=attendance.appointment_kind,
+                starts_at=attendance.appointment_starts_at,
+                ends_at=attendance.appointment_ends_at,
+            ),
+            attended=attendance.attended,
+            session_happened=attendance.session_happened,
+            no_session_reason=attendance.no_session_reason,
+            notify_pp_of_concerns=attendance.notify_pp_of_concerns,
+            recorded_at=attendance.recorded_at,
+            report_due_by=attendance.report_due_by,
+        ),
+    )
+
+
+def non_attendance_reported(
+    claimed: ClaimedDelivery, *, acknowledged_at: datetime
+) -> contract.NonAttendanceReported:
+    return contract.NonAttendanceReported(
+        report_id=claimed.id,
+        case_id=claimed.case_id,
+        appointment_id=claimed.appointment_id,
+        subscription_id=claimed.subscription_id,
+        webhook_id=claimed.webhook_id,
+        acknowledged_at=acknowledged_at,
+        report_due_by=claimed.due_at,
+        within_deadline=bool(within_deadline(acknowledged_at, claimed.due_at)),
+        attempts=claimed.attempts,
+    )

@@ -1,0 +1,101 @@
+"""Loads and stores subscriptions, always within one owner's scope unless the caller sees all.
+
+A probation system sees only the endpoints it registered: another client's subscription is
+indistinguishable from one that does not exist.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gmirs_notify.adapters.tables import subscriptions
+from gmirs_notify.domain.subscription import Subscription
+
+EVERY_OWNER = None
+
+
+class SubscriptionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, subscription: Subscription) -> None:
+        await self._session.execute(insert(subscriptions).values(**_values(subscription)))
+
+    async def get(
+        self, subscription_id: uuid.UUID, *, owner: str | None, for_update: bool = False
+    ) -> Subscription | None:
+        """The subscription if it exists and `owner` may see it (None: every owner)."""
+        query = select(subscriptions).where(subscriptions.c.id == subscription_id)
+        if owner is not EVERY_OWNER:
+            query = query.where(subscriptions.c.owner_client_id == owner)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self._session.execute(query)).mappings().one_or_none()
+        return None if row is None else _to_subscription(row)
+
+    async def list(
+        self, *, owner: str | None, limit: int, offset: int
+    ) -> tuple[list[Subscription], int]:
+        """A page of the subscriptions `owner` may see, newest first, and the total count."""
+        query = select(subscriptions)
+        counted = select(func.count()).select_from(subscriptions)
+        if owner is not EVERY_OWNER:
+            query = query.where(subscriptions.c.owner_client_id == owner)
+            counted = counted.where(subscriptions.c.owner_client_id == owner)
+        query = query.order_by(subscriptions.c.created_at.desc(), subscriptions.c.id)
+        rows = (await self._session.execute(query.limit(limit).offset(offset))).mappings()
+        total = int((await self._session.execute(counted)).scalar_one())
+        return [_to_subscription(r) for r in rows], total
+
+    async def active_for(self, event_type: str) -> list[Subscription]:
+        """Every active subscription that wants `event_type`."""
+        query = select(subscriptions).where(
+            subscriptions.c.active.is_(True), subscriptions.c.event_types.any_() == event_type
+        )
+        rows = (await self._session.execute(query)).mappings()
+        return [_to_subscription(r) for r in rows]
+
+    async def save(self, subscription: Subscription) -> None:
+        values = _values(subscription)
+        del values["id"]
+        await self._session.execute(
+            update(subscriptions).where(subscriptions.c.id == subscription.id).values(**values)
+        )
+
+
+def _values(s: Subscription) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "owner_client_id": s.owner_client_id,
+        "url": s.url,
+        "description": s.description,
+        "event_types": list(s.event_types),
+        "secret": s.secret,
+        "previous_secret": s.previous_secret,
+        "previous_secret_expires_at": s.previous_secret_expires_at,
+        "active": s.active,
+        "created_at": s.created_at,
+        "deactivated_at": s.deactivated_at,
+        "deactivation_reason": s.deactivation_reason,
+    }
+
+
+def _to_subscription(row: Any) -> Subscription:
+    return Subscription(
+        id=row["id"],
+        owner_client_id=row["owner_client_id"],
+        url=row["url"],
+        description=row["description"],
+        event_types=tuple(row["event_types"]),
+        secret=row["secret"],
+        created_at=row["created_at"],
+        previous_secret=row["previous_secret"],
+        previous_secret_expires_at=row["previous_secret_expires_at"],
+        active=row["active"],
+        deactivated_at=row["deactivated_at"],
+        deactivation_reason=row["deactivation_reason"],
+    )

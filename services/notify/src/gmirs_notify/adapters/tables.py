@@ -1,0 +1,90 @@
+"""notify's tables (schema `notify`, reached through the connection's search_path).
+
+Core tables rather than ORM classes: the dispatcher's claim is one hand-written statement, and
+the repositories map rows to domain objects explicitly.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    ARRAY,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData()
+
+
+def _ts(name: str, nullable: bool = True) -> Column[object]:
+    return Column(name, DateTime(timezone=True), nullable=nullable)
+
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("owner_client_id", Text, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("description", Text),
+    Column("event_types", ARRAY(Text), nullable=False),
+    Column("secret", Text, nullable=False),
+    Column("previous_secret", Text),
+    _ts("previous_secret_expires_at"),
+    Column("active", Boolean, nullable=False),
+    _ts("created_at", nullable=False),
+    _ts("deactivated_at"),
+    Column("deactivation_reason", Text),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("subscription_id", Uuid, ForeignKey("subscriptions.id"), nullable=False),
+    Column("event_id", Uuid, nullable=False),
+    Column("case_id", Uuid, nullable=False),
+    Column("appointment_id", Uuid, nullable=False),
+    Column("body", JSONB, nullable=False),
+    _ts("due_at", nullable=False),
+    _ts("created_at", nullable=False),
+    _ts("next_attempt_at", nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("status", Text, nullable=False),
+    _ts("last_attempt_at"),
+    Column("last_status", Integer),
+    Column("last_error_class", Text),
+    _ts("acknowledged_at"),
+    _ts("escalated_at"),
+    Column("traceparent", Text),
+    Column("tracestate", Text),
+    UniqueConstraint("subscription_id", "event_id", name="uq_deliveries_subscription_event"),
+)
+
+delivery_attempts = Table(
+    "delivery_attempts",
+    metadata,
+    Column("delivery_id", Uuid, ForeignKey("deliveries.id"), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    _ts("at", nullable=False),
+    Column("status_code", Integer),
+    Column("error_class", Text),
+    Column("duration_ms", Integer, nullable=False),
+    PrimaryKeyConstraint("delivery_id", "attempt", name="pk_delivery_attempts"),
+)
+
+DELIVERIES_CHANNEL = "gmirs_deliveries"
+
+
+def deliveries_channel(schema: str) -> str:
+    """The LISTEN/NOTIFY channel on which new deliveries wake the schema's dispatchers."""
+    return f"{DELIVERIES_CHANNEL}_{schema}"

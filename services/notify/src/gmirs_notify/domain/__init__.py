@@ -1,0 +1,1 @@
+"""notify's rules (targets, subscriptions, the 24-hour clock), free of frameworks and storage."""

@@ -1,0 +1,51 @@
+"""The notify service's settings: environment variables prefixed NOTIFY_."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Self
+
+from gmirs_runtime.settings import ServiceSettings
+from pydantic import Field, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from gmirs_notify.domain.deadline import DeadlinePolicy, RetrySchedule
+from gmirs_notify.domain.targets import TargetPolicy
+
+
+class NotifySettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="NOTIFY_", extra="ignore")
+
+    service_name: str = "notify"
+    database_schema: str = "notify"
+    http_port: int = 8104
+    auth_audience: str = "gmirs-notify"
+
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    dispatch_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    dispatch_max_in_flight: int = Field(default=50, ge=1, le=1000)
+    escalate_before: timedelta = timedelta(hours=4)
+    give_up_after: timedelta = timedelta(hours=72)
+    allow_private_webhook_targets: bool = False
+    """Local stacks only: let webhooks reach private addresses (e.g. a compose network)."""
+
+    @model_validator(mode="after")
+    def _private_targets_only_in_development(self) -> Self:
+        if self.allow_private_webhook_targets and not self.is_development:
+            raise ValueError(
+                f"allow_private_webhook_targets is refused in the {self.environment} environment"
+            )
+        return self
+
+    def target_policy(self) -> TargetPolicy:
+        """SSRF policy: production refuses http and non-public addresses, whatever else is set."""
+        if self.is_development:
+            return TargetPolicy.development(allow_private=self.allow_private_webhook_targets)
+        return TargetPolicy.production()
+
+    def deadline_policy(self, schedule: RetrySchedule | None = None) -> DeadlinePolicy:
+        return DeadlinePolicy(
+            schedule=schedule or RetrySchedule(),
+            escalate_before=self.escalate_before,
+            give_up_after=self.give_up_after,
+        )

@@ -1,0 +1,41 @@
+"""One whole platform (real processes) for the end-to-end tests, started once per session."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from gmirs_runtime.local.ports import free_port
+from gmirs_stack.config import Ports
+from gmirs_stack.stack import LocalStack
+from tests.e2e.platform import Platform
+from tests.fakes.process import RunningFake, run_fake
+
+FAST_GROUPS = {
+    "*_KAFKA_SESSION_TIMEOUT_MS": "2000",
+    "*_KAFKA_HEARTBEAT_INTERVAL_MS": "300",
+    "*_KAFKA_FETCH_MAX_WAIT_MS": "20",
+    "NOTIFY_DISPATCH_POLL_SECONDS": "0.2",
+}
+
+
+@pytest.fixture(scope="session")
+def collector() -> Iterator[RunningFake]:
+    with run_fake("tests.fakes.otlp_collector") as fake:
+        yield fake
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def platform(collector: RunningFake) -> AsyncIterator[Platform]:
+    root = Path(tempfile.mkdtemp(prefix="gmirs-e2e-"))
+    ports = Ports(**{name: free_port() for name in Ports().named()})
+    stack = LocalStack(root, ports, service_env=FAST_GROUPS, otlp_endpoint=collector.base_url)
+    try:
+        await stack.start()
+        yield Platform(stack, collector.base_url)
+    finally:
+        await stack.stop()
