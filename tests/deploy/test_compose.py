@@ -30,7 +30,6 @@ SERVICES = {
 REQUIRED_VARIABLES = {
     "GMIRS_SECRETS_DIR": "/run/gmirs-test-secrets",
     "AUTH_ISSUER": "https://issuer.test",
-    "AUTH_AUDIENCE": "gmirs-test",
     "AUTH_JWKS_URL": "https://issuer.test/.well-known/jwks.json",
     "RM_API_URL": "https://rm.test",
     "HMPPS_AUTH_URL": "https://auth.test/oauth/token",
@@ -160,10 +159,9 @@ def test_service_image_is_non_root_slim_and_runs_the_service() -> None:
     text = (DEPLOY / "docker" / "Dockerfile.service").read_text(encoding="utf-8")
     assert "ARG PYTHON_IMAGE=python:3.11-slim" in text
     assert re.search(r"^USER 10001:10001$", text, re.MULTILINE)
-    assert 'ENTRYPOINT ["/usr/local/bin/gmirs-entrypoint"]' in text
+    assert 'ln -s "gmirs-${SERVICE}" /app/.venv/bin/gmirs-service' in text
+    assert 'ENTRYPOINT ["gmirs-service"]' in text
     assert 'CMD ["run"]' in text
-    entrypoint = (DEPLOY / "docker" / "entrypoint.sh").read_text(encoding="utf-8")
-    assert 'exec "gmirs-${GMIRS_SERVICE' in entrypoint
 
 
 def test_every_bind_mount_source_exists(resolved: dict[str, Any]) -> None:
@@ -198,9 +196,11 @@ def test_services_run_in_production_mode_with_secrets_from_files(
         assert env[f"{prefix}KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
         assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4318"
         assert env["OTEL_SERVICE_NAME"] == service
-        for key in (f"{prefix}AUTH_ISSUER", f"{prefix}AUTH_AUDIENCE", f"{prefix}AUTH_JWKS_URL"):
-            assert env[key] == REQUIRED_VARIABLES[key.removeprefix(prefix)]
-        assert not [k for k in env if re.search("PASSWORD|SECRET|DATABASE_URL", k)], env
+        assert env[f"{prefix}AUTH_ISSUER"] == REQUIRED_VARIABLES["AUTH_ISSUER"]
+        assert env[f"{prefix}AUTH_JWKS_URL"] == REQUIRED_VARIABLES["AUTH_JWKS_URL"]
+        assert env[f"{prefix}AUTH_AUDIENCE"] == f"gmirs-{prefix.rstrip('_').lower()}"
+        assert env[f"{prefix}SECRETS_DIR"] == "/run/secrets"
+        assert not [k for k in env if re.search("PASSWORD|SECRET(?!S_DIR$)|DATABASE_URL", k)], env
         targets = {s["target"] for s in resolved["services"][service]["secrets"]}
         assert f"{prefix.lower()}database_url" in targets
 

@@ -35,7 +35,7 @@ async def _referral(platform: Platform, pdu: str) -> str:
 
 async def _cases_for(referral_ids: set[str]) -> str:
     ids = ",".join(f"'{r}'" for r in referral_ids)
-    return f'SELECT count(*) FROM "case".cases WHERE referral_id IN ({ids})'
+    return f"SELECT count(*) FROM casework.cases WHERE referral_id IN ({ids})"
 
 
 async def _all_consumed(platform: Platform) -> None:
@@ -49,7 +49,7 @@ async def test_same_event_twice_and_a_replayed_topic_change_nothing(platform: Pl
         INTAKE, lambda r: data_of(r).get("referral_id") == referral_id
     )
     await _all_consumed(platform)
-    cases_before = await database_scalar(platform, 'SELECT count(*) FROM "case".cases')
+    cases_before = await database_scalar(platform, "SELECT count(*) FROM casework.cases")
     counts_before = await database_scalar(
         platform, "SELECT sum(referrals) FROM metrics.referrals_by_borough"
     )
@@ -67,7 +67,7 @@ async def test_same_event_twice_and_a_replayed_topic_change_nothing(platform: Pl
     await _all_consumed(platform)
 
     assert await database_scalar(platform, await _cases_for({referral_id})) == 1
-    assert await database_scalar(platform, 'SELECT count(*) FROM "case".cases') == cases_before
+    assert await database_scalar(platform, "SELECT count(*) FROM casework.cases") == cases_before
     assert (
         await database_scalar(platform, "SELECT sum(referrals) FROM metrics.referrals_by_borough")
         == counts_before
@@ -103,7 +103,8 @@ async def test_unusable_event_is_dead_lettered_with_its_reason_and_can_be_replay
     (letter,) = letters
     assert letter["error_class"] == "UnprocessableEvent"
     assert "validation error" in letter["error_message"]
-    assert letter["consumer_group"] == "case" and letter["original_topic"] == INTAKE
+    assert letter["consumer_group"] == "case"
+    assert letter["original_topic"] == INTAKE
     hub = await platform.call("hub-bolton", "GET", "case", "/operator/dead-letters")
     assert hub.status_code == 403
 
@@ -116,7 +117,7 @@ async def test_unusable_event_is_dead_lettered_with_its_reason_and_can_be_replay
     assert viewed.status_code == 200
     assert viewed.json()["payload"] == '{"referral_id": "x"}'
     audited = await database_scalar(
-        platform, "SELECT count(*) FROM \"case\".audit_log WHERE action = 'dead-letter.viewed'"
+        platform, "SELECT count(*) FROM casework.audit_log WHERE action = 'dead-letter.viewed'"
     )
     assert audited >= 1
 

@@ -39,7 +39,8 @@ async def test_referral_to_case_to_metrics_in_one_trace(platform: Platform) -> N
     assert response.status_code == 201, response.text
     accepted = response.json()
     referral_id = accepted["referral_id"]
-    assert accepted["hub_id"] == "manchester" and accepted["status"] == "routed"
+    assert accepted["hub_id"] == "manchester"
+    assert accepted["status"] == "routed"
 
     (received,) = await platform.records(
         "intake.referral-events.v1", lambda r: data_of(r).get("referral_id") == referral_id

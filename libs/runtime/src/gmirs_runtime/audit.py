@@ -32,14 +32,14 @@ audit_log = Table("audit_log", MetaData(), *_columns())
 
 _NO_UPDATES = (
     """
-CREATE FUNCTION {schema}.audit_log_is_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION "{schema}".audit_log_is_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   RAISE EXCEPTION 'audit_log is append-only';
 END $$
 """,
     """
-CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON {schema}.audit_log
-FOR EACH ROW EXECUTE FUNCTION {schema}.audit_log_is_append_only();
+CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON "{schema}".audit_log
+FOR EACH ROW EXECUTE FUNCTION "{schema}".audit_log_is_append_only();
 """,
 )
 
@@ -53,7 +53,7 @@ def create_audit_table(op: Any, schema: str) -> None:
 
 def drop_audit_table(op: Any, schema: str) -> None:
     op.drop_table("audit_log", schema=schema)
-    op.execute(f"DROP FUNCTION IF EXISTS {schema}.audit_log_is_append_only()")
+    op.execute(f'DROP FUNCTION IF EXISTS "{schema}".audit_log_is_append_only()')
 
 
 async def record(

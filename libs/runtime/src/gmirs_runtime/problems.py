@@ -226,7 +226,7 @@ def _record_unhandled(exc: Exception) -> None:
     span = trace.get_current_span()
     span.set_attribute("error.type", type(exc).__name__)
     span.set_status(StatusCode.ERROR)
-    log.error("unhandled error", extra={"error_class": type(exc).__name__})
+    log.error("unhandled error", exc_info=exc, extra={"error_class": type(exc).__name__})
 
 
 def _phrase(status: int) -> str:

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from aiokafka import AIOKafkaProducer
-from gmirs_runtime.testing.kafka import eventually
 from opentelemetry import trace
 from sqlalchemy import text
 
@@ -19,6 +18,7 @@ from gmirs_runtime.eventing.envelope import Event, to_headers
 from gmirs_runtime.eventing.errors import UnprocessableEvent
 from gmirs_runtime.eventing.kafka import KafkaOptions
 from gmirs_runtime.eventing.topics import dead_letter_topic
+from gmirs_runtime.testing.kafka import eventually
 
 COUNTED = "gmirs.test.counted.v1"
 FAST_RETRY = RetryPolicy(attempts=3, initial_backoff=0.01, max_backoff=0.02)

@@ -7,11 +7,11 @@ import uuid
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from gmirs_runtime.testing.kafka import eventually, wait_for_records
 from sqlalchemy import text
 
 from gmirs_runtime.eventing.envelope import from_record
 from gmirs_runtime.eventing.relay import OutboxRelay
+from gmirs_runtime.testing.kafka import eventually, wait_for_records
 
 
 async def _emit(db, topic: str, aggregate_id: uuid.UUID, n: int) -> list[uuid.UUID]:

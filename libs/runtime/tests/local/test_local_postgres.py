@@ -122,7 +122,7 @@ async def test_drop_database_cuts_open_connections(server: EmbeddedPostgres) -> 
 
 
 async def test_database_names_are_checked(server: EmbeddedPostgres) -> None:
-    with pytest.raises(ValueError, match="not a plain lower-case database name"):
+    with pytest.raises(ValueError, match="not a plain lowercase database name"):
         await server.create_database('x"; DROP DATABASE postgres; --')
 
 

@@ -11,6 +11,6 @@ class CaseSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CASE_", extra="ignore")
 
     service_name: str = "case"
-    database_schema: str = "case"
+    database_schema: str = "casework"
     http_port: int = 8102
     auth_audience: str = "gmirs-case"

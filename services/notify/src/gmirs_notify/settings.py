@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Self
 
-from gmirs_runtime.settings import ServiceSettings
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from gmirs_notify.domain.deadline import DeadlinePolicy, RetrySchedule
 from gmirs_notify.domain.targets import TargetPolicy
+from gmirs_runtime.settings import ServiceSettings
 
 
 class NotifySettings(ServiceSettings):

@@ -63,7 +63,7 @@ SERVICES = (
     ServiceSpec(
         "referral-intake", "gmirs_referral_intake", "INTAKE_", "intake", "gmirs-intake", "intake"
     ),
-    ServiceSpec("case", "gmirs_case", "CASE_", "case", "gmirs-case", "case"),
+    ServiceSpec("case", "gmirs_case", "CASE_", "casework", "gmirs-case", "case"),
     ServiceSpec("metrics", "gmirs_metrics", "METRICS_", "metrics", "gmirs-metrics", "metrics"),
     ServiceSpec("notify", "gmirs_notify", "NOTIFY_", "notify", "gmirs-notify", "notify"),
 )

@@ -167,6 +167,8 @@ class LocalStack:
         )
         process.start()
         code = await process.wait_exit(120)
+        if code is None:
+            await process.stop()
         if code != 0:
             raise RuntimeError(f"{spec.name} migrations failed:\n{process.log_tail()}")
 

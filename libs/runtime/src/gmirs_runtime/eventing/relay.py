@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -29,9 +28,9 @@ log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
 
 _SELECT = """
-SELECT id, event_id, aggregateid, type, topic, source, time, dataschema, payload::text AS payload,
+SELECT id, event_id, aggregateid, type, topic, source, time, dataschema, payload,
        traceparent, tracestate
-FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1
+FROM outbox WHERE published_at IS NULL AND id > $1 ORDER BY id LIMIT $2
 """
 _MARK = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])"
 
@@ -45,7 +44,7 @@ class OutboxRelay:
         dsn: str,
         schema: str,
         producer: AIOKafkaProducer,
-        batch_size: int = 1000,
+        batch_size: int = 2000,
         poll_interval: float = 1.0,
         retry_interval: float = 2.0,
     ) -> None:
@@ -68,40 +67,63 @@ class OutboxRelay:
             await _wait(stop, self._retry_interval)
 
     async def _lead(self, stop: asyncio.Event) -> None:
-        conn = await asyncpg.connect(
-            self._dsn, server_settings={"search_path": self._schema, "application_name": "relay"}
-        )
+        settings = {"search_path": self._schema, "application_name": "outbox-relay"}
+        conn = await asyncpg.connect(self._dsn, server_settings=settings)
+        reader: asyncpg.Connection | None = None
         try:
             lock_name = f"gmirs_outbox:{self._schema}"
             if not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", lock_name):
                 return
             self.is_leader = True
+            reader = await asyncpg.connect(self._dsn, server_settings=settings)
             wake = asyncio.Event()
             await conn.add_listener(notify_channel(self._schema), lambda *_: wake.set())
             while not stop.is_set():
                 wake.clear()
-                await self.drain(conn)
+                await self.drain(conn, reader)
                 await _wait_any(wake, stop, self._poll_interval)
         finally:
             self.is_leader = False
-            with contextlib.suppress(Exception):
-                await conn.close()
+            for connection in (reader, conn):
+                if connection is not None:
+                    with contextlib.suppress(Exception):
+                        await connection.close()
 
-    async def drain(self, conn: asyncpg.Connection) -> int:
-        """Publish every unpublished row, batch by batch; return how many were published."""
-        total = 0
-        while True:
-            rows = await conn.fetch(_SELECT, self._batch_size)
-            if not rows:
-                return total
-            await self._publish(rows)
-            await conn.execute(_MARK, [row["id"] for row in rows])
+    async def drain(self, conn: asyncpg.Connection, reader: asyncpg.Connection) -> int:
+        """Publish every unpublished row, batch by batch; return how many were published.
+
+        Three things overlap: `reader` fetches the next batch while this one is handed to the
+        producer, and `conn` marks the previous batch while this one waits for acknowledgements.
+        A batch is marked only after all its records were acknowledged. Within one pass batches
+        follow id order; a row that commits late is left for the next pass (rows of one aggregate
+        are written under that aggregate's lock, so its events still leave in commit order).
+        """
+        total, acknowledged = 0, None
+        rows = await reader.fetch(_SELECT, 0, self._batch_size)
+        while rows:
+            following = asyncio.ensure_future(
+                reader.fetch(_SELECT, rows[-1]["id"], self._batch_size)
+            )
+            try:
+                pending = [await self._send(row) for row in rows]
+                if acknowledged:
+                    await self._mark(conn, acknowledged)
+                await asyncio.gather(*pending)
+            except BaseException:
+                following.cancel()
+                with contextlib.suppress(BaseException):
+                    await following
+                raise
+            acknowledged = [row["id"] for row in rows]
             total += len(rows)
-            self.published += len(rows)
+            rows = await following
+        if acknowledged:
+            await self._mark(conn, acknowledged)
+        return total
 
-    async def _publish(self, rows: Sequence[Any]) -> None:
-        pending = [await self._send(row) for row in rows]
-        await asyncio.gather(*pending)
+    async def _mark(self, conn: asyncpg.Connection, ids: list[int]) -> None:
+        await conn.execute(_MARK, ids)
+        self.published += len(ids)
 
     async def _send(self, row: Any) -> Any:
         """Queue one record; returns the future that resolves when the broker acknowledges it."""

@@ -80,15 +80,15 @@ inbox = Table("inbox", metadata, *_inbox_columns())
 dead_letter_replays = Table("dead_letter_replays", metadata, *_replay_columns())
 
 _NOTIFY_FUNCTION = f"""
-CREATE FUNCTION {{schema}}.notify_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION "{{schema}}".notify_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM pg_notify('{NOTIFY_CHANNEL}_' || TG_TABLE_SCHEMA, '');
   RETURN NULL;
 END $$;
 """
 _NOTIFY_TRIGGER = """
-CREATE TRIGGER outbox_inserted AFTER INSERT ON {schema}.outbox
-FOR EACH STATEMENT EXECUTE FUNCTION {schema}.notify_outbox();
+CREATE TRIGGER outbox_inserted AFTER INSERT ON "{schema}".outbox
+FOR EACH STATEMENT EXECUTE FUNCTION "{schema}".notify_outbox();
 """
 
 
@@ -115,7 +115,7 @@ def create_eventing_tables(op: Any, schema: str) -> None:
 
 def drop_eventing_tables(op: Any, schema: str) -> None:
     """Reverse of create_eventing_tables."""
-    op.execute(f"DROP TRIGGER IF EXISTS outbox_inserted ON {schema}.outbox")
-    op.execute(f"DROP FUNCTION IF EXISTS {schema}.notify_outbox()")
+    op.execute(f'DROP TRIGGER IF EXISTS outbox_inserted ON "{schema}".outbox')
+    op.execute(f'DROP FUNCTION IF EXISTS "{schema}".notify_outbox()')
     for table in ("dead_letter_replays", "inbox", "outbox"):
         op.drop_table(table, schema=schema)

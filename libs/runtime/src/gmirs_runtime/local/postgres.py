@@ -73,11 +73,12 @@ class EmbeddedPostgres:
         """Initialise the data directory if new, start the server and wait until it accepts connections."""
         if self._process is not None and self._process.returncode is None:
             return  # already running (reading returncode also reaps an earlier, ended run)
+        _clear_reused_pid_file(self.data_dir)  # first: "still running" explains a taken port best
+        ensure_port_free(self.port, "PostgreSQL")
         server_user = _server_user()
         if server_user is not None:
             _open_install_to_others()
-        await asyncio.to_thread(self._prepare_data_dir, server_user)  # says if a server still runs
-        ensure_port_free(self.port, "PostgreSQL")
+        await asyncio.to_thread(self._prepare_data_dir, server_user)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
@@ -102,7 +103,7 @@ class EmbeddedPostgres:
             self._process.stop_sync(timeout)
 
     async def create_database(self, name: str) -> None:
-        """CREATE DATABASE `name` (lower-case identifier only, so it never needs quoting games)."""
+        """CREATE DATABASE `name` (lowercase identifier only, so it never needs quoting games)."""
         await self._admin_execute(f'CREATE DATABASE "{_checked_name(name)}"')
 
     async def drop_database(self, name: str) -> None:
@@ -150,7 +151,7 @@ class EmbeddedPostgres:
         )
 
     def _prepare_data_dir(self, server_user: str | None) -> None:
-        """Create and initdb the data directory if needed; clear a postmaster.pid whose process is gone."""
+        """Create the data directory (owned by the server user) and initdb it if new."""
         initialised = (self.data_dir / "PG_VERSION").exists()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if server_user is not None:
@@ -159,7 +160,6 @@ class EmbeddedPostgres:
             os.chown(self.data_dir, entry.pw_uid, entry.pw_gid)
         if not initialised:
             _initdb(self.data_dir, server_user)
-        _clear_reused_pid_file(self.data_dir)
 
 
 def _initdb(data_dir: Path, server_user: str | None) -> None:
@@ -249,5 +249,5 @@ def _let_user_traverse_to(path: Path) -> None:
 
 def _checked_name(name: str) -> str:
     if not _DATABASE_NAME.fullmatch(name):
-        raise ValueError(f"not a plain lower-case database name: {name!r}")
+        raise ValueError(f"not a plain lowercase database name: {name!r}")
     return name

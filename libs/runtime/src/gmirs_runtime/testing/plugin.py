@@ -91,3 +91,7 @@ def span_exporter(_session_span_exporter: InMemorySpanExporter) -> InMemorySpanE
     """Spans finished during this test (cleared before it starts)."""
     _session_span_exporter.clear()
     return _session_span_exporter
+
+
+# Fixtures defined beside their helpers, registered here so every test session has them.
+from gmirs_runtime.testing.issuer import token_issuer  # noqa: E402, F401

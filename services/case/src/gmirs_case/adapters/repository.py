@@ -69,7 +69,11 @@ class CaseRepository:
         if hub_id is not ALL_HUBS:
             query = query.where(CaseRow.hub_id == hub_id)  # type: ignore[arg-type]
             counted = counted.where(CaseRow.hub_id == hub_id)  # type: ignore[arg-type]
-        query = query.order_by(col(CaseRow.opened_at).desc(), col(CaseRow.id)).limit(limit).offset(offset)
+        query = (
+            query.order_by(col(CaseRow.opened_at).desc(), col(CaseRow.id))
+            .limit(limit)
+            .offset(offset)
+        )
         rows = (await self._session.execute(query)).scalars().all()
         total = int((await self._session.execute(counted)).scalar_one())
         return [_to_case(r, []) for r in rows], total

@@ -177,9 +177,7 @@ class DeliveryRepository:
 
     async def next_due_at(self) -> datetime | None:
         """When the earliest pending delivery falls due (to sleep exactly until then)."""
-        query = select(func.min(deliveries.c.next_attempt_at)).where(
-            deliveries.c.status == PENDING
-        )
+        query = select(func.min(deliveries.c.next_attempt_at)).where(deliveries.c.status == PENDING)
         value: datetime | None = (await self._session.execute(query)).scalar_one()
         return value
 

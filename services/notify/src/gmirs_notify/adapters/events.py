@@ -8,7 +8,6 @@ from gmirs_contracts import notify as contract
 from gmirs_contracts.case import AttendanceRecorded
 from gmirs_contracts.registry import EVENTS
 from gmirs_contracts.webhooks import AlertAppointment, ProbationAlert, ProbationAlertData
-
 from gmirs_notify.adapters.deliveries import ClaimedDelivery
 from gmirs_notify.domain.delivery import within_deadline
 from gmirs_notify.domain.subscription import NON_ATTENDANCE_RECORDED

@@ -17,13 +17,14 @@ from urllib.parse import urlsplit
 import httpx
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, StatusCode
-from gmirs_runtime.telemetry import inject_http_headers
+from opentelemetry.util.types import AttributeValue
 from standardwebhooks import Webhook
 
 from gmirs_notify.adapters.deliveries import ClaimedDelivery
 from gmirs_notify.adapters.guard import GuardedTransport
 from gmirs_notify.domain.delivery import AttemptOutcome
 from gmirs_notify.domain.targets import TargetPolicy, TargetRefusedError
+from gmirs_runtime.telemetry import inject_http_headers
 
 tracer = trace.get_tracer(__name__)
 THROTTLING = frozenset({429, 503})
@@ -36,7 +37,7 @@ def webhook_headers(
 ) -> dict[str, str]:
     """The Standard Webhooks headers for `body` as sent at `timestamp` (Unix seconds)."""
     at = datetime.fromtimestamp(timestamp, UTC)
-    signature = " ".join(Webhook(secret).sign(webhook_id, at, body) for secret in secrets)
+    signature = " ".join(Webhook(secret).sign(webhook_id, at, body) for secret in secrets[:1])
     return {
         "webhook-id": webhook_id,
         "webhook-timestamp": str(timestamp),
@@ -85,7 +86,7 @@ class WebhookSender:
     async def send(self, claimed: ClaimedDelivery) -> AttemptOutcome:
         """One attempt, as a CLIENT span child of the current context (the report's trace)."""
         parts = urlsplit(claimed.url)
-        attributes = {
+        attributes: dict[str, AttributeValue] = {
             "http.request.method": "POST",
             "server.address": parts.hostname or "",
             "server.port": parts.port or (443 if parts.scheme == "https" else 80),

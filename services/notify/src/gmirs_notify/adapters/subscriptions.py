@@ -37,7 +37,7 @@ class SubscriptionRepository:
         row = (await self._session.execute(query)).mappings().one_or_none()
         return None if row is None else _to_subscription(row)
 
-    async def list(
+    async def page(
         self, *, owner: str | None, limit: int, offset: int
     ) -> tuple[list[Subscription], int]:
         """A page of the subscriptions `owner` may see, newest first, and the total count."""

@@ -7,7 +7,6 @@ accepted (200), the same key with a different body is refused (409), and a new r
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Request, Response, status
@@ -48,8 +47,7 @@ async def create_referral(
     idempotency_key: IdempotencyKey = None,
 ) -> ReferralAccepted:
     """Accept a direct referral; it is routed to its hub or held for the lead provider."""
-    data = body.model_dump(mode="json")
-    data["sent_at"] = data["sent_at"] or datetime.now(UTC).isoformat()
+    data = {**body.model_dump(mode="json"), "rm_referral_id": None}
     key = idempotency_key or str(uuid.uuid4())
     command = AcceptReferral(
         source="direct", external_key=f"direct:{principal.client_id}:{key}", referral=data

@@ -69,6 +69,7 @@ def _new_referral(
             "referral_id": uuid.uuid4(),
             "source": command.source,
             "received_at": now,
+            "sent_at": data.get("sent_at") or now,  # a direct referral is sent when received
             "hub_id": hub,
         }
     )

@@ -1,0 +1,155 @@
+"""The case service in-process: real PostgreSQL, real broker, real token issuer."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import orjson
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from gmirs_case.bootstrap import MIGRATIONS, build
+from gmirs_case.settings import CaseSettings
+from gmirs_contracts.examples import example_data
+from gmirs_contracts.validation import validate_event
+from gmirs_runtime.eventing.envelope import Event, from_record, to_headers
+from gmirs_runtime.testing.kafka import eventually, wait_for_records
+from gmirs_runtime.testing.services import RunningService, running_service
+
+INTAKE = "intake.referral-events.v1"
+CASES = "case.case-events.v1"
+
+
+@pytest.fixture
+async def case_service(database_url, kafka_broker, token_issuer) -> AsyncIterator[RunningService]:
+    async with running_service(
+        settings_class=CaseSettings,
+        build=build,
+        migrations=MIGRATIONS,
+        database_url=database_url,
+        bootstrap_servers=kafka_broker.bootstrap,
+        issuer=token_issuer,
+    ) as service:
+        yield service
+
+
+def _referral(hub: str | None = "bolton") -> Event:
+    data = example_data("gmirs.intake.referral-received.v1")
+    data["referral_id"] = str(uuid.uuid4())
+    data["hub_id"] = hub
+    return Event(
+        type="gmirs.intake.referral-received.v1",
+        source="/gmirs/test",
+        subject=uuid.UUID(data["referral_id"]),
+        data=data,
+    )
+
+
+async def _publish(bootstrap: str, *events: Event) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for e in events:
+            await producer.send_and_wait(
+                INTAKE, key=e.key, value=orjson.dumps(e.data), headers=to_headers(e)
+            )
+    finally:
+        await producer.stop()
+
+
+async def _cases(service: RunningService, hub: str) -> list[dict]:  # type: ignore[type-arg]
+    async with service.as_client(f"hub-{hub}", ["hub"], {"hub_id": hub}) as http:
+        response = await http.get("/cases", params={"limit": 200})
+        assert response.status_code == 200
+        return response.json()["items"]  # type: ignore[no-any-return]
+
+
+async def test_a_routed_referral_opens_one_case_owned_by_its_hub(
+    case_service, kafka_broker
+) -> None:
+    referral = _referral("bolton")
+    await _publish(kafka_broker.bootstrap, referral, referral)
+    await _publish(kafka_broker.bootstrap, _referral(None))  # unrouted: held by intake, no case
+
+    async def opened() -> bool:
+        return any(
+            c["referral_id"] == str(referral.subject) for c in await _cases(case_service, "bolton")
+        )
+
+    await eventually(opened)
+    mine = [
+        c for c in await _cases(case_service, "bolton") if c["referral_id"] == str(referral.subject)
+    ]
+    assert len(mine) == 1
+    assert await _cases(case_service, "bury") == []
+    (record,) = await wait_for_records(
+        kafka_broker.bootstrap,
+        CASES,
+        lambda r: orjson.loads(r.value).get("referral_id") == str(referral.subject),
+    )
+    event = from_record(record.key, record.value, record.headers)
+    assert event.type == "gmirs.case.case-opened.v1"
+    assert record.key == mine[0]["id"].encode()
+    validate_event(event.type, dict(event.data))
+    async with case_service.as_client("hub-bury", ["hub"], {"hub_id": "bury"}) as http:
+        assert (await http.get(f"/cases/{mine[0]['id']}")).status_code == 404
+
+
+async def test_attendance_flow_and_its_event(case_service, kafka_broker) -> None:
+    referral = _referral("wigan")
+    await _publish(kafka_broker.bootstrap, referral)
+
+    async def opened() -> bool:
+        return bool(await _cases(case_service, "wigan"))
+
+    await eventually(opened)
+    case_id = (await _cases(case_service, "wigan"))[0]["id"]
+    now = datetime.now(UTC)
+    async with case_service.as_client("hub-wigan", ["hub"], {"hub_id": "wigan"}) as http:
+        booked = await http.post(
+            f"/cases/{case_id}/appointments",
+            json={
+                "kind": "initial-assessment",
+                "starts_at": (now - timedelta(hours=3)).isoformat(),
+                "ends_at": (now - timedelta(hours=2)).isoformat(),
+                "delivery_type": "phone-call",
+            },
+        )
+        assert booked.status_code == 201, booked.text
+        path = f"/cases/{case_id}/appointments/{booked.json()['id']}/attendance"
+        inconsistent = await http.put(path, json={"attended": "no", "session_happened": True})
+        assert inconsistent.status_code == 422
+        recorded = await http.put(path, json={"attended": "no", "session_happened": False})
+        assert recorded.status_code == 200, recorded.text
+        again = await http.put(path, json={"attended": "yes", "session_happened": True})
+        assert again.status_code == 409
+        assert again.headers["content-type"].startswith("application/problem+json")
+        read = await http.get(f"/cases/{case_id}")
+        assert read.json()["appointments"][0]["attendance"]["non_attendance"] is True
+
+    (record,) = await wait_for_records(
+        kafka_broker.bootstrap,
+        CASES,
+        lambda r: (
+            dict(r.headers)["ce_type"] == b"gmirs.case.attendance-recorded.v1"
+            and orjson.loads(r.value)["case_id"] == case_id
+        ),
+    )
+    data = orjson.loads(record.value)
+    validate_event("gmirs.case.attendance-recorded.v1", data)
+    assert data["non_attendance"] is True
+    ends = datetime.fromisoformat(data["appointment_ends_at"])
+    assert datetime.fromisoformat(data["report_due_by"]) == ends + timedelta(hours=24)
+
+
+async def test_only_case_workers_may_use_the_api(case_service) -> None:
+    async with case_service.as_client("commissioner", ["commissioner"]) as http:
+        assert (await http.get("/cases")).status_code == 403
+    async with case_service.as_client("hub-x", ["hub"]) as http:  # a hub token without its hub
+        assert (await http.get("/cases")).status_code == 403
+    async with case_service.client(None) as http:
+        response = await http.get("/cases")
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"].startswith("Bearer")

@@ -1,0 +1,102 @@
+"""The composition root: the only place that turns settings into a running notify service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+from gmirs_contracts import case
+from gmirs_notify.adapters.events import ATTENDANCE_RECORDED
+from gmirs_notify.adapters.sender import WebhookSender
+from gmirs_notify.domain.deadline import RetrySchedule
+from gmirs_notify.domain.targets import TargetPolicy
+from gmirs_notify.entrypoints import api, deliveries
+from gmirs_notify.entrypoints.dispatcher import Dispatcher
+from gmirs_notify.handlers.deliver import Deliverer
+from gmirs_notify.handlers.record_non_attendance import record_non_attendance
+from gmirs_notify.settings import NotifySettings
+from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure
+from gmirs_runtime.db import asyncpg_dsn
+from gmirs_runtime.eventing.api import dead_letter_router
+from gmirs_runtime.http import create_app
+from gmirs_runtime.service import Service
+from gmirs_runtime.settings import ServiceSettings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+CONSUMER_GROUP = "notify"
+LEASE_MARGIN = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """Choices that tests and benchmarks may change; a deployment uses the defaults."""
+
+    schedule: RetrySchedule = field(default_factory=RetrySchedule)
+    target_policy: TargetPolicy | None = None
+    """None: derived from the settings (production refuses private targets)."""
+    case_topic: str = case.TOPIC
+    consumer_group: str = CONSUMER_GROUP
+
+
+def create_notify_app(infra: Infrastructure | None, policy: TargetPolicy | None) -> FastAPI:
+    app = create_app(
+        title="GMIRS Connect: notify",
+        version=version("gmirs-notify"),
+        description="Webhook subscriptions for probation systems, and the 24-hour report record.",
+        settings=infra.settings if infra else None,
+        routers=[api.router, deliveries.router, dead_letter_router()],
+        token_validator=infra.token_validator if infra else None,
+        readiness=infra.ready if infra else None,
+    )
+    if infra:
+        app.state.unit_of_work = infra.unit_of_work
+        app.state.dead_letters = infra.dead_letters()
+        app.state.target_policy = policy
+    return app
+
+
+async def build(
+    settings: ServiceSettings, wiring: Wiring | None = None
+) -> tuple[Service, Infrastructure]:
+    if not isinstance(settings, NotifySettings):
+        raise TypeError("notify needs NotifySettings")
+    wiring = wiring or Wiring()
+    infra = build_infrastructure(settings)
+    infra.consumer(
+        group=wiring.consumer_group,
+        topics=[wiring.case_topic],
+        handlers={ATTENDANCE_RECORDED: record_non_attendance},
+    )
+    policy = wiring.target_policy or settings.target_policy()
+    sender = WebhookSender(policy=policy, timeout_seconds=settings.webhook_timeout_seconds)
+    service = infra.service("notify")
+    service.workers["dispatcher"] = _dispatcher(settings, infra, sender, wiring).run
+    service.on_stop.append(sender.aclose)
+    service.app = create_notify_app(infra, policy)
+    return service, infra
+
+
+def _dispatcher(
+    settings: NotifySettings, infra: Infrastructure, sender: WebhookSender, wiring: Wiring
+) -> Dispatcher:
+    deadline = settings.deadline_policy(wiring.schedule)
+    deliverer = Deliverer(sender=sender, unit_of_work=infra.unit_of_work, policy=deadline)
+    return Dispatcher(
+        dsn=asyncpg_dsn(settings.database_url.get_secret_value()),
+        schema=settings.database_schema,
+        unit_of_work=infra.unit_of_work,
+        deliverer=deliverer,
+        policy=deadline,
+        lease=timedelta(seconds=settings.webhook_timeout_seconds) + LEASE_MARGIN,
+        poll_seconds=settings.dispatch_poll_seconds,
+        max_in_flight=settings.dispatch_max_in_flight,
+    )
+
+
+def openapi() -> dict[str, Any]:
+    return create_notify_app(None, None).openapi()

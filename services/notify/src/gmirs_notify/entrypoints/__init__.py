@@ -1,0 +1,1 @@
+"""How the outside world reaches notify: the HTTP API and the delivery dispatcher."""

@@ -1,0 +1,40 @@
+"""Dependencies declared once: the unit of work, the SSRF policy and the caller's scope."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from gmirs_notify.adapters.subscriptions import EVERY_OWNER
+from gmirs_notify.domain.targets import TargetPolicy
+from gmirs_runtime.auth import Principal, require_roles
+from gmirs_runtime.db import UnitOfWork
+
+OPERATOR = "operator"
+PROBATION_SYSTEM = "probation-system"
+
+
+async def unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
+    factory: Callable[[], UnitOfWork] = request.app.state.unit_of_work
+    async with factory() as uow:
+        yield uow
+
+
+def target_policy(request: Request) -> TargetPolicy:
+    policy: TargetPolicy = request.app.state.target_policy
+    return policy
+
+
+UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
+Policy = Annotated[TargetPolicy, Depends(target_policy)]
+SubscriptionManager = Annotated[Principal, Depends(require_roles(OPERATOR, PROBATION_SYSTEM))]
+Operator = Annotated[Principal, Depends(require_roles(OPERATOR))]
+
+
+def owner_scope(principal: Principal) -> str | None:
+    """Whose subscriptions the caller may see: every one for operators, else its own."""
+    if OPERATOR in principal.roles:
+        return EVERY_OWNER
+    return principal.client_id

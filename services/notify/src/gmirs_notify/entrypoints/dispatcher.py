@@ -1,0 +1,164 @@
+"""The dispatcher worker: sends due deliveries, a bounded number at a time, as soon as they are due.
+
+New deliveries wake it through LISTEN/NOTIFY (a trigger notifies on insert, so the wake arrives
+only after the consumer's transaction commits); retries wake it because it sleeps exactly until
+the earliest `next_attempt_at`; polling every `poll_seconds` backs both up. Claims are leases
+taken with SKIP LOCKED, so any number of replicas can run side by side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import asyncpg
+from sqlalchemy.exc import SQLAlchemyError
+
+from gmirs_notify.adapters.deliveries import ClaimedDelivery, DeliveryRepository
+from gmirs_notify.adapters.tables import deliveries_channel
+from gmirs_notify.domain.deadline import DeadlinePolicy
+from gmirs_notify.handlers.deliver import Clock, Deliverer, report_at_risk, utc_now
+from gmirs_runtime.db import UnitOfWork
+
+log = logging.getLogger(__name__)
+MIN_SLEEP_SECONDS = 0.02
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        dsn: str,
+        schema: str,
+        unit_of_work: Callable[[], UnitOfWork],
+        deliverer: Deliverer,
+        policy: DeadlinePolicy,
+        lease: timedelta,
+        poll_seconds: float = 1.0,
+        max_in_flight: int = 50,
+        retry_seconds: float = 2.0,
+        finish_seconds: float = 15.0,
+        clock: Clock = utc_now,
+    ) -> None:
+        self._dsn = dsn
+        self._schema = schema
+        self._unit_of_work = unit_of_work
+        self._deliverer = deliverer
+        self._policy = policy
+        self._lease = lease
+        self._poll = poll_seconds
+        self._max_in_flight = max_in_flight
+        self._retry = retry_seconds
+        self._finish = finish_seconds
+        self._clock = clock
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self._last_sweep = float("-inf")
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Dispatch until `stop` is set, reconnecting after database failures; then finish sends."""
+        try:
+            while not stop.is_set():
+                try:
+                    await self._listen(stop)
+                except (OSError, TimeoutError, asyncpg.PostgresError, SQLAlchemyError) as exc:
+                    log.warning("dispatcher interrupted", extra={"error_class": type(exc).__name__})
+                    await _wait_any(stop, None, self._retry)
+        finally:
+            await self._finish_in_flight()
+
+    async def _listen(self, stop: asyncio.Event) -> None:
+        conn = await asyncpg.connect(
+            self._dsn,
+            server_settings={"search_path": self._schema, "application_name": "dispatcher"},
+        )
+        try:
+            await conn.add_listener(deliveries_channel(self._schema), self._on_notify)
+            while not stop.is_set():
+                self._wake.clear()
+                sleep = await self._tick()
+                await _wait_any(stop, self._wake, sleep)
+        finally:
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+    async def _tick(self) -> float:
+        """Claim what is due (up to the free slots) and escalate what is at risk; return the
+        number of seconds until something next falls due (at most the poll interval)."""
+        now = self._clock()
+        free = self._max_in_flight - len(self._inflight)
+        async with self._unit_of_work() as uow:
+            repository = DeliveryRepository(uow.session)
+            claimed = (
+                await repository.claim_due(now=now, limit=free, lease=self._lease) if free else []
+            )
+            at_risk = await self._sweep(repository, now)
+            next_due = await repository.next_due_at()
+            await uow.commit()
+        for delivery in claimed:
+            self._start(delivery)
+        for delivery_id in at_risk:
+            report_at_risk(delivery_id)
+        return self._sleep_until(next_due, now)
+
+    async def _sweep(self, repository: DeliveryRepository, now: datetime) -> list[uuid.UUID]:
+        """Escalate failing reports whose deadline is near, at most once per poll interval."""
+        if time.monotonic() - self._last_sweep < self._poll:
+            return []
+        self._last_sweep = time.monotonic()
+        return await repository.escalate_at_risk(
+            now=now, escalate_before=self._policy.escalate_before
+        )
+
+    def _sleep_until(self, next_due: datetime | None, now: datetime) -> float:
+        if next_due is None:
+            return self._poll
+        seconds = (next_due - now).total_seconds()
+        return min(self._poll, max(MIN_SLEEP_SECONDS, seconds))
+
+    def _start(self, claimed: ClaimedDelivery) -> None:
+        task = asyncio.create_task(self._deliver(claimed), name=f"deliver:{claimed.webhook_id}")
+        self._inflight.add(task)
+        task.add_done_callback(self._finished)
+
+    async def _deliver(self, claimed: ClaimedDelivery) -> None:
+        try:
+            await self._deliverer.deliver(claimed)
+        except Exception as exc:
+            # The lease runs out and the delivery falls due again: logged, never lost.
+            log.error(
+                "delivery attempt not recorded",
+                extra={"error_class": type(exc).__name__, "attempt": claimed.attempts},
+            )
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._inflight.discard(task)
+        self._wake.set()  # a slot is free
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def _finish_in_flight(self) -> None:
+        """Let sends under way finish (each is bounded by the HTTP timeout) before stopping."""
+        if not self._inflight:
+            return
+        _, late = await asyncio.wait(set(self._inflight), timeout=self._finish)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+
+
+async def _wait_any(stop: asyncio.Event, wake: asyncio.Event | None, timeout: float) -> None:
+    waiters = [asyncio.ensure_future(stop.wait())]
+    if wake is not None:
+        waiters.append(asyncio.ensure_future(wake.wait()))
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

@@ -1,0 +1,111 @@
+"""One attempt at one report: send it, judge the outcome, record it, and publish the acknowledgement.
+
+The attempt runs in the report's own trace (the context stored when the non-attendance was
+consumed), so a trace shows the hub's request, the events and the probation system's answer.
+The acknowledgement event is written in the same transaction as the delivery's new state.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Protocol
+
+from opentelemetry import context as otel_context
+
+from gmirs_notify.adapters import events
+from gmirs_notify.adapters.deliveries import ClaimedDelivery, DeliveryRepository
+from gmirs_notify.adapters.subscriptions import EVERY_OWNER, SubscriptionRepository
+from gmirs_notify.domain.deadline import DeadlinePolicy
+from gmirs_notify.domain.delivery import AttemptOutcome, DeliveryStatus, Verdict, judge
+from gmirs_notify.handlers.subscriptions import GONE_REASON, deactivate
+from gmirs_runtime.db import UnitOfWork
+from gmirs_runtime.telemetry import context_from_traceparent
+
+log = logging.getLogger(__name__)
+SUBSCRIPTION_INACTIVE = "SubscriptionInactive"
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def report_at_risk(delivery_id: uuid.UUID) -> None:
+    """The escalation signal (a person must act). GOV.UK Notify email is not built yet."""
+    log.error("non-attendance report at risk: delivery %s", delivery_id)
+
+
+class Sender(Protocol):
+    async def send(self, claimed: ClaimedDelivery) -> AttemptOutcome: ...
+
+
+class Deliverer:
+    def __init__(
+        self,
+        *,
+        sender: Sender,
+        unit_of_work: Callable[[], UnitOfWork],
+        policy: DeadlinePolicy,
+        clock: Clock = utc_now,
+    ) -> None:
+        self._sender = sender
+        self._unit_of_work = unit_of_work
+        self._policy = policy
+        self._clock = clock
+
+    async def deliver(self, claimed: ClaimedDelivery) -> Verdict | None:
+        """Attempt and record; None if another dispatcher took the delivery over meanwhile."""
+        parent = context_from_traceparent(claimed.traceparent, claimed.tracestate)
+        token = otel_context.attach(parent)
+        try:
+            if not claimed.subscription_active:
+                outcome = AttemptOutcome(None, SUBSCRIPTION_INACTIVE)
+                verdict = Verdict(DeliveryStatus.FAILED)
+            else:
+                outcome = await self._sender.send(claimed)
+                verdict = judge(
+                    outcome,
+                    attempts=claimed.attempts,
+                    due_at=claimed.due_at,
+                    now=self._clock(),
+                    policy=self._policy,
+                )
+            return await self._record(claimed, outcome, verdict)
+        finally:
+            otel_context.detach(token)
+
+    async def _record(
+        self, claimed: ClaimedDelivery, outcome: AttemptOutcome, verdict: Verdict
+    ) -> Verdict | None:
+        now = self._clock()
+        async with self._unit_of_work() as uow:
+            repository = DeliveryRepository(uow.session)
+            if not await repository.record_attempt(claimed, outcome, verdict, now=now):
+                log.warning("delivery lease lost", extra={"attempt": claimed.attempts})
+                return None
+            if verdict.deactivate_subscription:
+                await self._endpoint_gone(uow, claimed, now)
+            if verdict.acknowledged:
+                uow.publish(
+                    events.NON_ATTENDANCE_REPORTED,
+                    events.non_attendance_reported(claimed, acknowledged_at=now),
+                    aggregate_type=events.AGGREGATE,
+                    aggregate_id=claimed.case_id,
+                )
+            await uow.commit()
+        if verdict.escalate and not claimed.escalated:
+            report_at_risk(claimed.id)
+        return verdict
+
+    async def _endpoint_gone(
+        self, uow: UnitOfWork, claimed: ClaimedDelivery, now: datetime
+    ) -> None:
+        """410: the subscriber asked us to stop; deactivate the endpoint (and its other reports)."""
+        subscription = await SubscriptionRepository(uow.session).get(
+            claimed.subscription_id, owner=EVERY_OWNER, for_update=True
+        )
+        if subscription is not None:
+            await deactivate(uow, subscription, now=now, reason=GONE_REASON)

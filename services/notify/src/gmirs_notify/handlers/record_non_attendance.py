@@ -1,0 +1,53 @@
+"""A recorded non-attendance becomes one pending delivery per subscribed endpoint (once).
+
+The webhook body is built here, once, so every retry sends the same bytes; the current trace is
+stored with each delivery so the outbound call, whenever it happens, continues the same trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime
+
+from gmirs_contracts.case import AttendanceRecorded
+from gmirs_notify.adapters import events
+from gmirs_notify.adapters.deliveries import DeliveryRepository, NewDelivery
+from gmirs_notify.adapters.subscriptions import SubscriptionRepository
+from gmirs_notify.domain.subscription import NON_ATTENDANCE_RECORDED
+from gmirs_runtime.db import UnitOfWork
+from gmirs_runtime.eventing.envelope import Event
+from gmirs_runtime.eventing.errors import parse_data
+from gmirs_runtime.telemetry import current_traceparent
+
+log = logging.getLogger(__name__)
+
+
+async def record_non_attendance(event: Event, uow: UnitOfWork) -> None:
+    attendance = parse_data(AttendanceRecorded.parse_tolerant, event.data)
+    if not attendance.non_attendance:
+        return
+    subscribers = await SubscriptionRepository(uow.session).active_for(NON_ATTENDANCE_RECORDED)
+    if not subscribers:
+        # Nobody can be told: an operator must know, since the 24-hour clock is running.
+        log.warning("non-attendance has no subscribed endpoint", extra={"event_id": str(event.id)})
+        return
+    now = datetime.now(UTC)
+    body = events.probation_alert(attendance, created_at=now).to_data()
+    traceparent, tracestate = current_traceparent()
+    new = [
+        NewDelivery(
+            id=uuid.uuid4(),
+            subscription_id=subscription.id,
+            event_id=event.id,
+            case_id=attendance.case_id,
+            appointment_id=attendance.appointment_id,
+            body=body,
+            due_at=attendance.report_due_by,
+            created_at=now,
+            traceparent=traceparent,
+            tracestate=tracestate,
+        )
+        for subscription in subscribers
+    ]
+    await DeliveryRepository(uow.session).add_new(new)
