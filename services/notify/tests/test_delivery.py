@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 
 import orjson
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 
 from gmirs_contracts.notify import TOPIC as NOTIFY_TOPIC
 from gmirs_contracts.notify import NonAttendanceReported
@@ -18,7 +19,7 @@ from gmirs_contracts.webhooks import ProbationAlert
 from gmirs_runtime.local.tansu import TansuBroker
 from gmirs_runtime.testing.kafka import eventually, wait_for_records
 
-from .conftest import FakeEndpoint, Fakes, Notify, attendance_event
+from .harness import FakeEndpoint, Fakes, Notify, attendance_event
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
@@ -55,6 +56,8 @@ async def test_non_attendance_is_signed_delivered_acknowledged_and_reported(
     assert received.traceparent is not None
     assert received.traceparent.split("-")[1] == TRACE_ID
 
+    _assert_client_span(span_exporter)
+
     [row] = await notify.rows(
         "SELECT payload FROM outbox WHERE type = 'gmirs.notify.non-attendance-reported.v1'"
     )
@@ -69,6 +72,17 @@ async def test_non_attendance_is_signed_delivered_acknowledged_and_reported(
         lambda r: r.key == str(case_id).encode(),
     )
     assert orjson.loads(records[0].value)["report_id"] == str(delivery["id"])
+
+
+def _assert_client_span(exporter: InMemorySpanExporter) -> None:
+    """One CLIENT span per attempt in the report's trace, and no CRN in any span attribute."""
+    spans = exporter.get_finished_spans()
+    [span] = [s for s in spans if s.name == "POST webhook"]
+    assert span.kind is SpanKind.CLIENT
+    assert format(span.context.trace_id, "032x") == TRACE_ID
+    assert span.attributes is not None
+    assert span.attributes["http.response.status_code"] == 200
+    assert not any("X123456" in str(v) for s in spans for v in (s.attributes or {}).values())
 
 
 async def test_attended_appointment_makes_no_delivery(notify: Notify, fakes: Fakes) -> None:

@@ -20,14 +20,14 @@ from gmirs_notify.handlers.deliver import Deliverer
 from gmirs_notify.handlers.record_non_attendance import record_non_attendance
 from gmirs_notify.settings import NotifySettings
 from gmirs_runtime.db import asyncpg_dsn
+from gmirs_runtime.testing.issuer import TestIssuer
 from gmirs_runtime.testing.kafka import eventually
 
-from .conftest import (
+from .harness import (
     FAST,
     OPERATOR,
     PROBATION_A,
     Fakes,
-    Issuer,
     Notify,
     attendance_event,
     running_notify,
@@ -35,7 +35,7 @@ from .conftest import (
 
 
 async def test_the_guard_refuses_a_private_address_at_delivery_time(
-    settings: NotifySettings, wiring: Wiring, issuer: Issuer, fakes: Fakes
+    settings: NotifySettings, wiring: Wiring, token_issuer: TestIssuer, fakes: Fakes
 ) -> None:
     """A URL that passed registration but now reaches a refused address is never called."""
     endpoint = await fakes.start()
@@ -45,7 +45,7 @@ async def test_the_guard_refuses_a_private_address_at_delivery_time(
         case_topic=wiring.case_topic,
         consumer_group=wiring.consumer_group,
     )
-    async with running_notify(settings, strict, issuer) as notify:
+    async with running_notify(settings, strict, token_issuer) as notify:
         await _store_subscription(notify, endpoint.url)  # as if DNS had changed since
         event = attendance_event()
         await notify.publish(event)

@@ -10,15 +10,16 @@ import pytest
 from gmirs_notify.bootstrap import Wiring
 from gmirs_notify.domain.targets import TargetPolicy
 from gmirs_notify.settings import NotifySettings
+from gmirs_runtime.testing.issuer import TestIssuer
 
-from .conftest import HUB, OPERATOR, PROBATION_A, PROBATION_B, Issuer, Notify, api_only
+from .harness import HUB, OPERATOR, PROBATION_A, PROBATION_B, Notify, api_only
 
 PUBLIC_URL = "https://8.8.8.8/webhooks/gmirs"
 
 
 @pytest.fixture
 async def production_api(
-    settings: NotifySettings, wiring: Wiring, issuer: Issuer
+    settings: NotifySettings, wiring: Wiring, token_issuer: TestIssuer
 ) -> AsyncIterator[Notify]:
     """The API with production's SSRF policy (the rest of the settings stay local)."""
     strict = Wiring(
@@ -27,7 +28,7 @@ async def production_api(
         case_topic=wiring.case_topic,
         consumer_group=wiring.consumer_group,
     )
-    async with api_only(settings, strict, issuer) as running:
+    async with api_only(settings, strict, token_issuer) as running:
         yield running
 
 

@@ -20,6 +20,8 @@ from opentelemetry import trace
 ALLOWED_EXTRA_KEYS: frozenset[str] = frozenset(
     {
         "event_id",
+        "delivery_id",
+        "subscription_id",
         "event_type",
         "topic",
         "partition",

@@ -67,7 +67,7 @@ async def token_issuer() -> AsyncIterator[TestIssuer]:
     task = asyncio.create_task(server.serve())
     try:
         async with asyncio.timeout(10):
-            while not await tcp_accepts(port):
+            while not await tcp_accepts(port):  # noqa: ASYNC110 - a port has no event to await
                 await asyncio.sleep(0.05)
         yield TestIssuer(url, app.state.keys)
     finally:

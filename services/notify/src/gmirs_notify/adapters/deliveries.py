@@ -119,17 +119,6 @@ class DeliveryRepository:
         self, claimed: ClaimedDelivery, outcome: AttemptOutcome, verdict: Verdict, *, now: datetime
     ) -> bool:
         """Store the attempt and the verdict; False if the lease was lost to another dispatcher."""
-        values: dict[str, Any] = {
-            "status": verdict.status.value,
-            "last_status": outcome.status_code,
-            "last_error_class": outcome.error_class,
-        }
-        if verdict.next_attempt_at is not None:
-            values["next_attempt_at"] = verdict.next_attempt_at
-        if verdict.acknowledged:
-            values["acknowledged_at"] = now
-        if verdict.escalate:
-            values["escalated_at"] = func.coalesce(deliveries.c.escalated_at, now)
         statement = (
             update(deliveries)
             .where(
@@ -137,7 +126,7 @@ class DeliveryRepository:
                 deliveries.c.attempts == claimed.attempts,
                 deliveries.c.status == PENDING,
             )
-            .values(**values)
+            .values(**_verdict_values(outcome, verdict, now))
         )
         result = await self._session.execute(statement)
         assert isinstance(result, CursorResult)
@@ -180,6 +169,21 @@ class DeliveryRepository:
         query = select(func.min(deliveries.c.next_attempt_at)).where(deliveries.c.status == PENDING)
         value: datetime | None = (await self._session.execute(query)).scalar_one()
         return value
+
+
+def _verdict_values(outcome: AttemptOutcome, verdict: Verdict, now: datetime) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "status": verdict.status.value,
+        "last_status": outcome.status_code,
+        "last_error_class": outcome.error_class,
+    }
+    if verdict.next_attempt_at is not None:
+        values["next_attempt_at"] = verdict.next_attempt_at
+    if verdict.acknowledged:
+        values["acknowledged_at"] = now
+    if verdict.escalate:
+        values["escalated_at"] = func.coalesce(deliveries.c.escalated_at, now)
+    return values
 
 
 def _new_row(d: NewDelivery) -> dict[str, Any]:

@@ -37,7 +37,7 @@ def webhook_headers(
 ) -> dict[str, str]:
     """The Standard Webhooks headers for `body` as sent at `timestamp` (Unix seconds)."""
     at = datetime.fromtimestamp(timestamp, UTC)
-    signature = " ".join(Webhook(secret).sign(webhook_id, at, body) for secret in secrets[:1])
+    signature = " ".join(Webhook(secret).sign(webhook_id, at, body) for secret in secrets)
     return {
         "webhook-id": webhook_id,
         "webhook-timestamp": str(timestamp),

@@ -35,7 +35,7 @@ def utc_now() -> datetime:
 
 def report_at_risk(delivery_id: uuid.UUID) -> None:
     """The escalation signal (a person must act). GOV.UK Notify email is not built yet."""
-    log.error("non-attendance report at risk: delivery %s", delivery_id)
+    log.error("non-attendance report at risk", extra={"delivery_id": str(delivery_id)})
 
 
 class Sender(Protocol):

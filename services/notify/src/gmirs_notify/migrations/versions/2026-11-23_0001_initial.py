@@ -90,6 +90,10 @@ def _deliveries(schema: str) -> None:
         ),
         schema=schema,
     )
+    _delivery_indexes(schema)
+
+
+def _delivery_indexes(schema: str) -> None:
     pending = sa.text("status = 'pending'")
     op.create_index(
         "ix_deliveries_due",
