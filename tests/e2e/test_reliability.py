@@ -58,10 +58,12 @@ async def test_same_event_twice_and_a_replayed_topic_change_nothing(platform: Pl
     try:
         for _ in range(2):
             await producer.send_and_wait(
-                INTAKE, key=record.key, value=record.value, headers=record.headers
+                INTAKE, key=record.key, value=record.value, headers=list(record.headers)
             )
         for old in await read_topic(platform.stack.broker.bootstrap, INTAKE):
-            await producer.send_and_wait(INTAKE, key=old.key, value=old.value, headers=old.headers)
+            await producer.send_and_wait(
+                INTAKE, key=old.key, value=old.value, headers=list(old.headers)
+            )
     finally:
         await producer.stop()
     await _all_consumed(platform)
