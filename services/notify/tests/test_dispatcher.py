@@ -98,7 +98,7 @@ async def test_a_report_near_its_deadline_is_escalated_once(
     alerts = [r for r in caplog.records if "non-attendance report at risk" in r.getMessage()]
     assert len(alerts) == 1
     assert alerts[0].levelno == logging.ERROR
-    assert str(delivery["id"]) in alerts[0].getMessage()
+    assert alerts[0].delivery_id == str(delivery["id"])  # type: ignore[attr-defined]
     assert "X123456" not in caplog.text  # no CRN in any log line
 
     page = await notify.call(OPERATOR, "GET", "/deliveries", params={"status": "pending"})
