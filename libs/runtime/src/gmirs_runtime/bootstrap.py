@@ -8,18 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from importlib.metadata import version
 
 from aiokafka import AIOKafkaProducer
+from fastapi import APIRouter, FastAPI
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from gmirs_runtime.auth import TokenValidator
 from gmirs_runtime.db import UnitOfWork, asyncpg_dsn, create_engine
+from gmirs_runtime.eventing.api import dead_letter_router
 from gmirs_runtime.eventing.consumer import EventConsumer, Handler
 from gmirs_runtime.eventing.kafka import KafkaOptions, create_producer
 from gmirs_runtime.eventing.operations import DeadLetterOperations, Subscription
 from gmirs_runtime.eventing.relay import OutboxRelay
+from gmirs_runtime.http import create_app
 from gmirs_runtime.service import Service
 from gmirs_runtime.settings import ServiceSettings
 
@@ -131,3 +135,27 @@ def build_infrastructure(
             tenant_roles=tenant_roles,
         ),
     )
+
+
+def create_service_app(
+    infra: Infrastructure | None,
+    *,
+    distribution: str,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+) -> FastAPI:
+    """A service's API with the operators' dead-letter routes; `infra` None builds it for OpenAPI export."""
+    app = create_app(
+        title=title,
+        version=version(distribution),
+        description=description,
+        settings=infra.settings if infra else None,
+        routers=[*routers, dead_letter_router()],
+        token_validator=infra.token_validator if infra else None,
+        readiness=infra.ready if infra else None,
+    )
+    if infra:
+        app.state.unit_of_work = infra.unit_of_work
+        app.state.dead_letters = infra.dead_letters()
+    return app

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +10,7 @@ from fastapi import FastAPI
 from gmirs_case.entrypoints import api
 from gmirs_case.handlers.open_case import open_case
 from gmirs_contracts import intake
-from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure
-from gmirs_runtime.eventing.api import dead_letter_router
-from gmirs_runtime.http import create_app
+from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure, create_service_app
 from gmirs_runtime.service import Service
 from gmirs_runtime.settings import ServiceSettings
 
@@ -23,19 +20,13 @@ HUB_CLAIM = "hub_id"
 
 
 def create_case_app(infra: Infrastructure | None) -> FastAPI:
-    app = create_app(
+    return create_service_app(
+        infra,
+        distribution="gmirs-case",
         title="GMIRS Connect: case",
-        version=version("gmirs-case"),
         description="The case record and its lifecycle: the API hub providers use.",
-        settings=infra.settings if infra else None,
-        routers=[api.router, dead_letter_router()],
-        token_validator=infra.token_validator if infra else None,
-        readiness=infra.ready if infra else None,
+        routers=[api.router],
     )
-    if infra:
-        app.state.unit_of_work = infra.unit_of_work
-        app.state.dead_letters = infra.dead_letters()
-    return app
 
 
 async def build(settings: ServiceSettings) -> tuple[Service, Infrastructure]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +10,7 @@ from fastapi import FastAPI
 from gmirs_contracts import intake
 from gmirs_metrics.entrypoints import api
 from gmirs_metrics.projections.referrals import count_referral
-from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure
-from gmirs_runtime.eventing.api import dead_letter_router
-from gmirs_runtime.http import create_app
+from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure, create_service_app
 from gmirs_runtime.service import Service
 from gmirs_runtime.settings import ServiceSettings
 
@@ -22,19 +19,13 @@ CONSUMER_GROUP = "metrics"
 
 
 def create_metrics_app(infra: Infrastructure | None) -> FastAPI:
-    app = create_app(
+    return create_service_app(
+        infra,
+        distribution="gmirs-metrics",
         title="GMIRS Connect: metrics",
-        version=version("gmirs-metrics"),
         description="KPI read models rebuilt from the topics: the commissioners' figures.",
-        settings=infra.settings if infra else None,
-        routers=[api.router, dead_letter_router()],
-        token_validator=infra.token_validator if infra else None,
-        readiness=infra.ready if infra else None,
+        routers=[api.router],
     )
-    if infra:
-        app.state.unit_of_work = infra.unit_of_work
-        app.state.dead_letters = infra.dead_letters()
-    return app
 
 
 async def build(settings: ServiceSettings) -> tuple[Service, Infrastructure]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +19,8 @@ from gmirs_notify.entrypoints.dispatcher import Dispatcher
 from gmirs_notify.handlers.deliver import Deliverer
 from gmirs_notify.handlers.record_non_attendance import record_non_attendance
 from gmirs_notify.settings import NotifySettings
-from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure
+from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure, create_service_app
 from gmirs_runtime.db import asyncpg_dsn
-from gmirs_runtime.eventing.api import dead_letter_router
-from gmirs_runtime.http import create_app
 from gmirs_runtime.service import Service
 from gmirs_runtime.settings import ServiceSettings
 
@@ -44,18 +41,14 @@ class Wiring:
 
 
 def create_notify_app(infra: Infrastructure | None, policy: TargetPolicy | None) -> FastAPI:
-    app = create_app(
+    app = create_service_app(
+        infra,
+        distribution="gmirs-notify",
         title="GMIRS Connect: notify",
-        version=version("gmirs-notify"),
         description="Webhook subscriptions for probation systems, and the 24-hour report record.",
-        settings=infra.settings if infra else None,
-        routers=[api.router, deliveries.router, dead_letter_router()],
-        token_validator=infra.token_validator if infra else None,
-        readiness=infra.ready if infra else None,
+        routers=[api.router, deliveries.router],
     )
     if infra:
-        app.state.unit_of_work = infra.unit_of_work
-        app.state.dead_letters = infra.dead_letters()
         app.state.target_policy = policy
     return app
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +10,7 @@ from fastapi import FastAPI
 from gmirs_referral_intake.domain.routing import HubRouting
 from gmirs_referral_intake.entrypoints import api
 from gmirs_referral_intake.settings import IntakeSettings
-from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure
-from gmirs_runtime.eventing.api import dead_letter_router
-from gmirs_runtime.http import create_app
+from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure, create_service_app
 from gmirs_runtime.service import Service
 from gmirs_runtime.settings import ServiceSettings
 
@@ -21,20 +18,16 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_intake_app(infra: Infrastructure | None) -> FastAPI:
-    app = create_app(
+    app = create_service_app(
+        infra,
+        distribution="gmirs-referral-intake",
         title="GMIRS Connect: referral intake",
-        version=version("gmirs-referral-intake"),
         description="Referrals in (Refer and Monitor and direct), validated, de-duplicated, published.",
-        settings=infra.settings if infra else None,
-        routers=[api.router, dead_letter_router()],
-        token_validator=infra.token_validator if infra else None,
-        readiness=infra.ready if infra else None,
+        routers=[api.router],
     )
     if infra:
         settings = infra.settings
         assert isinstance(settings, IntakeSettings)
-        app.state.unit_of_work = infra.unit_of_work
-        app.state.dead_letters = infra.dead_letters()
         app.state.routing = HubRouting(
             pdu_hubs=settings.pdu_hubs, contract_hubs=settings.contract_hubs
         )

@@ -23,6 +23,7 @@ from opentelemetry import trace
 from gmirs_runtime.eventing.envelope import Event, to_headers
 from gmirs_runtime.eventing.tables import notify_channel
 from gmirs_runtime.telemetry import context_from_traceparent, current_traceparent
+from gmirs_runtime.waits import first_of
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
@@ -64,7 +65,7 @@ class OutboxRelay:
                 await self._lead(stop)
             except (TimeoutError, OSError, asyncpg.PostgresError, KafkaError) as exc:
                 log.warning("outbox relay interrupted", extra={"error_class": type(exc).__name__})
-            await _wait(stop, self._retry_interval)
+            await first_of(stop, timeout=self._retry_interval)
 
     async def _lead(self, stop: asyncio.Event) -> None:
         settings = {"search_path": self._schema, "application_name": "outbox-relay"}
@@ -81,7 +82,7 @@ class OutboxRelay:
             while not stop.is_set():
                 wake.clear()
                 await self.drain(conn, reader)
-                await _wait_any(wake, stop, self._poll_interval)
+                await first_of(wake, stop, timeout=self._poll_interval)
         finally:
             self.is_leader = False
             for connection in (reader, conn):
@@ -165,17 +166,3 @@ def _event(row: Any) -> Event:
         traceparent=row["traceparent"],
         tracestate=row["tracestate"],
     )
-
-
-async def _wait(stop: asyncio.Event, timeout: float) -> None:
-    with contextlib.suppress(asyncio.TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout)
-
-
-async def _wait_any(wake: asyncio.Event, stop: asyncio.Event, timeout: float) -> None:
-    waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stop.wait())]
-    try:
-        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()

@@ -24,6 +24,7 @@ from gmirs_notify.adapters.tables import deliveries_channel
 from gmirs_notify.domain.deadline import DeadlinePolicy
 from gmirs_notify.handlers.deliver import Clock, Deliverer, report_at_risk, utc_now
 from gmirs_runtime.db import UnitOfWork
+from gmirs_runtime.waits import first_of
 
 log = logging.getLogger(__name__)
 MIN_SLEEP_SECONDS = 0.02
@@ -68,7 +69,7 @@ class Dispatcher:
                     await self._listen(stop)
                 except (OSError, TimeoutError, asyncpg.PostgresError, SQLAlchemyError) as exc:
                     log.warning("dispatcher interrupted", extra={"error_class": type(exc).__name__})
-                    await _wait_any(stop, None, self._retry)
+                    await first_of(stop, timeout=self._retry)
         finally:
             await self._finish_in_flight()
 
@@ -82,7 +83,7 @@ class Dispatcher:
             while not stop.is_set():
                 self._wake.clear()
                 sleep = await self._tick()
-                await _wait_any(stop, self._wake, sleep)
+                await first_of(stop, self._wake, timeout=sleep)
         finally:
             with contextlib.suppress(Exception):
                 await conn.close()
@@ -151,14 +152,3 @@ class Dispatcher:
         for task in late:
             task.cancel()
         await asyncio.gather(*late, return_exceptions=True)
-
-
-async def _wait_any(stop: asyncio.Event, wake: asyncio.Event | None, timeout: float) -> None:
-    waiters = [asyncio.ensure_future(stop.wait())]
-    if wake is not None:
-        waiters.append(asyncio.ensure_future(wake.wait()))
-    try:
-        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
