@@ -12,8 +12,8 @@ import asyncio
 import getpass
 import json
 import sys
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,16 +30,26 @@ Build = Callable[[ServiceSettings], Awaitable[tuple[Service, Any]]]
 
 
 @dataclass(frozen=True)
+class ExtraCommand:
+    """A service's own subcommand (e.g. an import or a quarantine tool) beside the shared ones."""
+
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[ServiceSettings, argparse.Namespace], Awaitable[int]]
+
+
+@dataclass(frozen=True)
 class ServiceCommand:
     name: str
     load_settings: Callable[[], ServiceSettings]
     build: Build
     migrations: Path
     openapi: Callable[[], dict[str, Any]]
+    extra: Mapping[str, ExtraCommand] = field(default_factory=dict)
 
 
 def main(command: ServiceCommand, argv: Sequence[str] | None = None) -> int:
-    args = _parser(command.name).parse_args(argv)
+    args = _parser(command).parse_args(argv)
     if args.action == "openapi":
         print(json.dumps(command.openapi(), indent=2, sort_keys=True))
         return 0
@@ -52,11 +62,13 @@ def main(command: ServiceCommand, argv: Sequence[str] | None = None) -> int:
         return 0
     if args.action == "run":
         return uvloop.run(_run(command, settings))
+    if args.action in command.extra:
+        return asyncio.run(command.extra[args.action].run(settings, args))
     return asyncio.run(_dead_letters(command, settings, args))
 
 
-def _parser(name: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"gmirs-{name}")
+def _parser(command: ServiceCommand) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=f"gmirs-{command.name}")
     sub = parser.add_subparsers(dest="action", required=True)
     sub.add_parser("run", help="serve the API and run the relay and consumers")
     sub.add_parser("migrate", help="apply database migrations (a deploy step)")
@@ -70,6 +82,8 @@ def _parser(name: str) -> argparse.ArgumentParser:
         one.add_argument("partition", type=int)
         one.add_argument("offset", type=int)
         one.add_argument("--reason", required=True, help="recorded in the audit log")
+    for name, extra in command.extra.items():
+        extra.configure(sub.add_parser(name, help=extra.help))
     return parser
 
 

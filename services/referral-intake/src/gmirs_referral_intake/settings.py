@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Self
+
+from pydantic import SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from gmirs_referral_intake.domain.routing import DEFAULT_PDU_HUBS
@@ -9,14 +12,53 @@ from gmirs_runtime.settings import ServiceSettings
 
 
 class IntakeSettings(ServiceSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="INTAKE_", extra="ignore", env_nested_delimiter="__"
-    )
+    model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore", env_nested_delimiter="__")
 
     service_name: str = "referral-intake"
     database_schema: str = "intake"
     http_port: int = 8101
     auth_audience: str = "gmirs-intake"
+
     # Routing is configuration (JSON in INTAKE_PDU_HUBS / INTAKE_CONTRACT_HUBS).
     pdu_hubs: dict[str, str] = dict(DEFAULT_PDU_HUBS)
     contract_hubs: dict[str, str] = {}
+
+    # Refer and Monitor API, called with an OAuth2 client-credentials token from HMPPS Auth.
+    rm_api_url: str | None = None
+    hmpps_auth_url: str | None = None
+    rm_client_id: str | None = None
+    rm_client_secret: SecretStr | None = None
+    rm_timeout_seconds: float = 10.0
+
+    # Our SQS queue, subscribed to the HMPPS domain-events SNS topic (moto stands in locally).
+    sqs_queue_url: str | None = None
+    aws_region: str = "eu-west-2"
+    aws_endpoint_url: str | None = None  # set only for moto; real AWS uses the default endpoints
+    aws_access_key_id: SecretStr | None = None
+    aws_secret_access_key: SecretStr | None = None
+    sqs_wait_seconds: int = 20
+    sqs_visibility_timeout_seconds: int = 60
+    sqs_max_receive_count: int = 5  # the queue's redrive policy: after this many receives, to its DLQ
+
+    # SNS HTTPS push: signatures are checked against certificates from these hosts only.
+    sns_verify_signatures: bool = True
+    sns_certificate_hosts: list[str] = ["sns.eu-west-2.amazonaws.com"]
+    sns_topic_arns: list[str] = []  # accepted TopicArn values (empty: any)
+
+    # Reconciliation against R&M's sent-referral summaries.
+    reconcile_interval_seconds: float = 300.0
+    reconcile_page_size: int = 50
+
+    # Retries of transient failures (R&M 5xx, timeouts, token endpoint down).
+    retry_initial_seconds: float = 1.0
+    retry_max_seconds: float = 60.0
+
+    @property
+    def rm_configured(self) -> bool:
+        return bool(self.rm_api_url and self.hmpps_auth_url and self.rm_client_id and self.rm_client_secret)
+
+    @model_validator(mode="after")
+    def _refuse_unsigned_sns_outside_development(self) -> Self:
+        if not self.is_development and not self.sns_verify_signatures:
+            raise ValueError("sns_verify_signatures may be off only in local or test")
+        return self
