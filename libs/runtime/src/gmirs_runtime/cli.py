@@ -12,7 +12,7 @@ import asyncio
 import getpass
 import json
 import sys
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ class ExtraCommand:
 
     help: str
     configure: Callable[[argparse.ArgumentParser], None]
-    run: Callable[[ServiceSettings, argparse.Namespace], Awaitable[int]]
+    run: Callable[[ServiceSettings, argparse.Namespace], Coroutine[Any, Any, int]]
 
 
 @dataclass(frozen=True)
