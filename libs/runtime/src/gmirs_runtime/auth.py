@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -24,6 +25,7 @@ from joserfc.jwk import KeySet
 from gmirs_runtime.problems import Problem, problem_responses
 
 ALGORITHMS = ("RS256",)
+ACCEPTED_TOKENS_CACHED = 1024
 LEEWAY_SECONDS = 30
 
 
@@ -130,6 +132,7 @@ class TokenValidator:
         self.tenant_claim = tenant_claim
         self.tenant_roles = frozenset(tenant_roles)
         self.jwks = JWKSCache(jwks_url, http, min_refetch_seconds=min_refetch_seconds)
+        self._accepted: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
         self._claims = jwt.JWTClaimsRegistry(
             leeway=LEEWAY_SECONDS,
             iss={"essential": True, "value": issuer},
@@ -139,7 +142,16 @@ class TokenValidator:
         )
 
     async def validate(self, token: str) -> Principal:
-        """Check signature, issuer, audience and lifetime; raise AuthError subclasses if refused."""
+        """Check signature, issuer, audience and lifetime; raise AuthError subclasses if refused.
+
+        A token already accepted is answered from a small cache until it expires: clients reuse
+        one token for many requests, and verifying an RSA signature on each is the costliest
+        part of authentication.
+        """
+        cached = self._accepted.get(token)
+        if cached is not None and cached[0] > time.time():
+            self._accepted.move_to_end(token)
+            return cached[1]
         try:
             header = jws.extract_compact(token.encode("ascii")).headers()
             if header.get("alg") not in ALGORITHMS:
@@ -149,7 +161,14 @@ class TokenValidator:
             self._claims.validate(claims)
         except (JoseError, ValueError, UnicodeError) as exc:
             raise InvalidTokenError(type(exc).__name__) from exc
-        return self._principal(claims)
+        principal = self._principal(claims)
+        self._remember(token, float(claims["exp"]), principal)
+        return principal
+
+    def _remember(self, token: str, expires_at: float, principal: Principal) -> None:
+        self._accepted[token] = (expires_at, principal)
+        while len(self._accepted) > ACCEPTED_TOKENS_CACHED:
+            self._accepted.popitem(last=False)
 
     async def aclose(self) -> None:
         await self.jwks.aclose()

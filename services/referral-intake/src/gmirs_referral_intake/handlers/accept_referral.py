@@ -42,14 +42,11 @@ async def accept_referral(
     """The intake record and whether this call created it."""
     repository = ReferralRepository(uow.session)
     fingerprint = _fingerprint(command.referral)
-    existing = await repository.by_external_key(command.external_key)
-    if existing is not None:
-        return _same_or_conflict(existing, fingerprint), False
     record, event = _new_referral(command, routing, fingerprint)
-    if not await repository.add(record):  # lost a race with an identical arrival
-        raced = await repository.by_external_key(command.external_key)
-        assert raced is not None
-        return _same_or_conflict(raced, fingerprint), False
+    if not await repository.add(record):  # seen before: one statement decides, no read first
+        existing = await repository.by_external_key(command.external_key)
+        assert existing is not None
+        return _same_or_conflict(existing, fingerprint), False
     uow.publish(REFERRAL_RECEIVED, event, aggregate_type="referral", aggregate_id=record.id)
     return record, True
 
