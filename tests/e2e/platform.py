@@ -70,7 +70,8 @@ class Platform:
 
 
 def event_type(record: ConsumerRecord[bytes, bytes]) -> str:
-    return dict(record.headers).get("ce_type", b"").decode()
+    value: bytes = dict(record.headers).get("ce_type", b"")
+    return value.decode()
 
 
 def data_of(record: ConsumerRecord[bytes, bytes]) -> dict[str, Any]:
@@ -100,6 +101,11 @@ async def caught_up(platform: Platform, group: str, topic: str) -> bool:
     finally:
         await reader.stop()
         await admin.close()
+
+
+async def database_count(platform: Platform, sql: str) -> int:
+    """An integer read straight from the platform's database (a count or a sum)."""
+    return int(await database_scalar(platform, sql) or 0)
 
 
 async def database_scalar(platform: Platform, sql: str) -> Any:

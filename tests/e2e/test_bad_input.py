@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.e2e.platform import Platform, database_scalar
+from tests.e2e.platform import Platform, database_count
 from tests.e2e.referrals import direct_referral
 from tests.e2e.test_walking_skeleton import _open_case
 
@@ -16,8 +16,8 @@ pytestmark = pytest.mark.e2e
 async def test_invalid_referral_is_refused_field_by_field_and_nothing_is_written(
     platform: Platform,
 ) -> None:
-    before = await database_scalar(platform, "SELECT count(*) FROM intake.referrals")
-    outbox_before = await database_scalar(platform, "SELECT count(*) FROM intake.outbox")
+    before = await database_count(platform, "SELECT count(*) FROM intake.referrals")
+    outbox_before = await database_count(platform, "SELECT count(*) FROM intake.outbox")
     body = direct_referral("Nowhere")
     body["person"]["crn"] = "not-a-crn"
     body["service_categories"] = []
@@ -28,8 +28,8 @@ async def test_invalid_referral_is_refused_field_by_field_and_nothing_is_written
     fields = {e["field"] for e in problem["errors"]}
     assert {"body.person.crn", "body.probation_delivery_unit", "body.service_categories"} <= fields
     assert "not-a-crn" not in response.text
-    assert await database_scalar(platform, "SELECT count(*) FROM intake.referrals") == before
-    assert await database_scalar(platform, "SELECT count(*) FROM intake.outbox") == outbox_before
+    assert await database_count(platform, "SELECT count(*) FROM intake.referrals") == before
+    assert await database_count(platform, "SELECT count(*) FROM intake.outbox") == outbox_before
 
 
 async def test_wrong_role_and_missing_token_are_problems(platform: Platform) -> None:

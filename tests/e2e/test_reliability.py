@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaProducer
 
 from gmirs_runtime.eventing.envelope import Event, to_headers
 from gmirs_runtime.testing.kafka import eventually, read_topic
-from tests.e2e.platform import Platform, caught_up, data_of, database_scalar, event_type
+from tests.e2e.platform import Platform, caught_up, data_of, database_count, event_type
 from tests.e2e.referrals import direct_referral
 
 pytestmark = [pytest.mark.e2e, pytest.mark.fault]
@@ -40,7 +40,11 @@ async def _cases_for(referral_ids: set[str]) -> str:
 
 async def _all_consumed(platform: Platform) -> None:
     for group in ("case", "metrics"):
-        await eventually(lambda g=group: caught_up(platform, g, INTAKE), timeout=60)
+
+        async def group_caught_up(group: str = group) -> bool:
+            return await caught_up(platform, group, INTAKE)
+
+        await eventually(group_caught_up, timeout=60)
 
 
 async def test_same_event_twice_and_a_replayed_topic_change_nothing(platform: Platform) -> None:
@@ -49,8 +53,8 @@ async def test_same_event_twice_and_a_replayed_topic_change_nothing(platform: Pl
         INTAKE, lambda r: data_of(r).get("referral_id") == referral_id
     )
     await _all_consumed(platform)
-    cases_before = await database_scalar(platform, "SELECT count(*) FROM casework.cases")
-    counts_before = await database_scalar(
+    cases_before = await database_count(platform, "SELECT count(*) FROM casework.cases")
+    counts_before = await database_count(
         platform, "SELECT sum(referrals) FROM metrics.referrals_by_borough"
     )
 
@@ -68,10 +72,10 @@ async def test_same_event_twice_and_a_replayed_topic_change_nothing(platform: Pl
         await producer.stop()
     await _all_consumed(platform)
 
-    assert await database_scalar(platform, await _cases_for({referral_id})) == 1
-    assert await database_scalar(platform, "SELECT count(*) FROM casework.cases") == cases_before
+    assert await database_count(platform, await _cases_for({referral_id})) == 1
+    assert await database_count(platform, "SELECT count(*) FROM casework.cases") == cases_before
     assert (
-        await database_scalar(platform, "SELECT sum(referrals) FROM metrics.referrals_by_borough")
+        await database_count(platform, "SELECT sum(referrals) FROM metrics.referrals_by_borough")
         == counts_before
     )
 
@@ -118,7 +122,7 @@ async def test_unusable_event_is_dead_lettered_with_its_reason_and_can_be_replay
     )
     assert viewed.status_code == 200
     assert viewed.json()["payload"] == '{"referral_id": "x"}'
-    audited = await database_scalar(
+    audited = await database_count(
         platform, "SELECT count(*) FROM casework.audit_log WHERE action = 'dead-letter.viewed'"
     )
     assert audited >= 1
@@ -153,11 +157,11 @@ async def test_broker_paused_for_ten_seconds_loses_and_duplicates_nothing(
         referrals.add(await _referral(platform, "Trafford"))
 
     async def all_opened() -> bool:
-        return await database_scalar(platform, await _cases_for(referrals)) == len(referrals)
+        return await database_count(platform, await _cases_for(referrals)) == len(referrals)
 
     await eventually(all_opened, timeout=90)
     await _all_consumed(platform)
-    assert await database_scalar(platform, await _cases_for(referrals)) == len(referrals)
+    assert await database_count(platform, await _cases_for(referrals)) == len(referrals)
     opened = await platform.records(
         CASES,
         lambda r: (
@@ -178,14 +182,14 @@ async def test_consumer_killed_mid_batch_resumes_without_loss_or_double_apply(
     await platform.stack.start_service("case")
 
     async def some_opened() -> bool:
-        return await database_scalar(platform, await _cases_for(referrals)) > 0
+        return await database_count(platform, await _cases_for(referrals)) > 0
 
     await eventually(some_opened, timeout=60)
     platform.stack.kill_service("case")  # SIGKILL while the backlog is being applied
     await platform.stack.start_service("case")
 
     async def all_opened() -> bool:
-        return await database_scalar(platform, await _cases_for(referrals)) == len(referrals)
+        return await database_count(platform, await _cases_for(referrals)) == len(referrals)
 
     await eventually(all_opened, timeout=90)
     await _all_consumed(platform)
@@ -197,4 +201,4 @@ async def test_consumer_killed_mid_batch_resumes_without_loss_or_double_apply(
         count=len(referrals),
     )
     assert len({dict(r.headers)["ce_id"] for r in opened}) == len(referrals)
-    assert await database_scalar(platform, await _cases_for(referrals)) == len(referrals)
+    assert await database_count(platform, await _cases_for(referrals)) == len(referrals)

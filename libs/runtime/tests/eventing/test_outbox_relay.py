@@ -89,7 +89,7 @@ async def test_relay_publishes_in_order_with_cloudevents_headers(
 
 
 async def _all_published(db) -> bool:
-    return await db.scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+    return bool(await db.scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0)
 
 
 async def test_only_one_relay_leads_and_a_standby_takes_over(

@@ -12,7 +12,9 @@ from gmirs_runtime.settings import ServiceSettings
 
 
 class IntakeSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore", env_nested_delimiter="__")
+    model_config = SettingsConfigDict(
+        env_prefix="INTAKE_", extra="ignore", env_nested_delimiter="__"
+    )
 
     service_name: str = "referral-intake"
     database_schema: str = "intake"
@@ -38,7 +40,8 @@ class IntakeSettings(ServiceSettings):
     aws_secret_access_key: SecretStr | None = None
     sqs_wait_seconds: int = 20
     sqs_visibility_timeout_seconds: int = 60
-    sqs_max_receive_count: int = 5  # the queue's redrive policy: after this many receives, to its DLQ
+    # The queue's redrive policy: after this many receives a message moves to its DLQ.
+    sqs_max_receive_count: int = 5
 
     # SNS HTTPS push: signatures are checked against certificates from these hosts only.
     sns_verify_signatures: bool = True
@@ -55,7 +58,9 @@ class IntakeSettings(ServiceSettings):
 
     @property
     def rm_configured(self) -> bool:
-        return bool(self.rm_api_url and self.hmpps_auth_url and self.rm_client_id and self.rm_client_secret)
+        return bool(
+            self.rm_api_url and self.hmpps_auth_url and self.rm_client_id and self.rm_client_secret
+        )
 
     @model_validator(mode="after")
     def _refuse_unsigned_sns_outside_development(self) -> Self:
