@@ -11,14 +11,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gmirs_referral_intake.adapters.tables import ReferralRecord
 
 
+REFERRALS = ReferralRecord.__table__  # type: ignore[attr-defined]
+
+
 class ReferralRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
     async def add(self, record: ReferralRecord) -> bool:
         """Insert; False when a record with the same external key already exists."""
+        # Core insert on the table: the ORM's bulk-insert path costs more than the database work.
         statement = (
-            insert(ReferralRecord)
+            insert(REFERRALS)
             .values(**record.model_dump())
             .on_conflict_do_nothing(index_elements=["external_key"])
         )
