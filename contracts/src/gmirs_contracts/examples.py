@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from gmirs_contracts import case, intake, notify, webhooks
+from gmirs_contracts import case, intake, intake_progress, notify, webhooks
 from gmirs_contracts.base import ContractModel
 
 REFERRAL_ID = UUID("6d1f3a52-0b7e-4c56-9a1e-3f3b2f1d9c01")
@@ -21,6 +21,8 @@ APPOINTMENT_ID = UUID("c3e5a7b9-1d2f-4a6c-8e0b-2d4f6a8c0e13")
 STARTS_AT = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 ENDS_AT = STARTS_AT + timedelta(hours=1)
 DUE_BY = ENDS_AT + timedelta(hours=24)
+ACTION_PLAN_ID = UUID("a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d")
+RM_APPOINTMENT_ID = UUID("b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e")
 
 
 def _person() -> intake.Person:
@@ -78,6 +80,117 @@ def referral_received() -> intake.ReferralReceived:
         sent_at=datetime(2026, 2, 20, 9, 0, tzinfo=UTC),
         completion_deadline=date(2026, 8, 20),
         reason_for_referral=None,
+    )
+
+
+def referral_assigned() -> intake_progress.ReferralAssigned:
+    return intake_progress.ReferralAssigned(
+        referral_id=REFERRAL_ID,
+        rm_referral_id=RM_REFERRAL_ID,
+        assigned_at=datetime(2026, 2, 21, 9, 0, tzinfo=UTC),
+        assigned_to="caseworker.bolton",
+    )
+
+
+def action_plan_submitted() -> intake_progress.ActionPlanSubmitted:
+    return intake_progress.ActionPlanSubmitted(
+        referral_id=REFERRAL_ID,
+        rm_referral_id=RM_REFERRAL_ID,
+        action_plan_id=ACTION_PLAN_ID,
+        submitted_at=datetime(2026, 2, 26, 15, 0, tzinfo=UTC),
+        number_of_sessions=4,
+        activities=["Weekly one-to-one on coping strategies"],
+    )
+
+
+def action_plan_approved() -> intake_progress.ActionPlanApproved:
+    submitted = action_plan_submitted()
+    return intake_progress.ActionPlanApproved(
+        **submitted.model_dump(), approved_at=datetime(2026, 2, 27, 10, 0, tzinfo=UTC)
+    )
+
+
+def _appointment() -> dict[str, Any]:
+    return {
+        "referral_id": REFERRAL_ID,
+        "rm_referral_id": RM_REFERRAL_ID,
+        "crn": "X123456",
+        "reference_number": "AB1234CD",
+        "appointment_kind": "session",
+        "session_number": 1,
+        "rm_appointment_id": RM_APPOINTMENT_ID,
+        "appointment_starts_at": STARTS_AT,
+        "appointment_ends_at": ENDS_AT,
+        "attended": "no",
+        "session_happened": False,
+        "no_session_reason": None,
+        "notify_pp_of_concerns": False,
+    }
+
+
+def intake_attendance_recorded() -> intake_progress.AttendanceRecorded:
+    return intake_progress.AttendanceRecorded(
+        **_appointment(),
+        non_attendance=True,
+        recorded_at=ENDS_AT + timedelta(minutes=30),
+        report_due_by=DUE_BY,
+    )
+
+
+def session_feedback_submitted() -> intake_progress.SessionFeedbackSubmitted:
+    return intake_progress.SessionFeedbackSubmitted(
+        **_appointment(),
+        submitted_at=ENDS_AT + timedelta(minutes=30),
+        delius_appointment_id="2500012345",
+        late=None,
+        late_reason=None,
+        session_summary=None,
+        session_response=None,
+        session_concerns=None,
+        session_behaviour=None,
+        no_attendance_information="Phoned twice, no answer.",
+        future_session_plans=None,
+        notify_pp_of_behaviour=False,
+    )
+
+
+def end_of_service_report_submitted() -> intake_progress.EndOfServiceReportSubmitted:
+    return intake_progress.EndOfServiceReportSubmitted(
+        referral_id=REFERRAL_ID,
+        rm_referral_id=RM_REFERRAL_ID,
+        end_of_service_report_id=UUID("d4e5f6a7-b8c9-4d0e-8f1a-2b3c4d5e6f70"),
+        submitted_at=datetime(2026, 6, 1, 12, 0, tzinfo=UTC),
+        further_information=None,
+        outcomes=[
+            intake_progress.Outcome(
+                desired_outcome_id=UUID("e5f6a7b8-c9d0-4e1f-9a2b-3c4d5e6f7a81"),
+                desired_outcome="Coping",
+                achievement_level="partially-achieved",
+                progression_comments=None,
+                additional_task_comments=None,
+            )
+        ],
+        achievement_score=0.5,
+    )
+
+
+def referral_ended() -> intake_progress.ReferralEnded:
+    return intake_progress.ReferralEnded(
+        referral_id=REFERRAL_ID,
+        rm_referral_id=RM_REFERRAL_ID,
+        ended_at=datetime(2026, 6, 2, 9, 0, tzinfo=UTC),
+        delivery_state="completed",
+        withdrawal_code=None,
+        end_requested_at=None,
+    )
+
+
+def referral_concluded() -> intake_progress.ReferralConcluded:
+    return intake_progress.ReferralConcluded(
+        referral_id=REFERRAL_ID,
+        rm_referral_id=RM_REFERRAL_ID,
+        concluded_at=datetime(2026, 6, 2, 9, 0, tzinfo=UTC),
+        delivery_state="completed",
     )
 
 
@@ -171,6 +284,14 @@ def probation_alert() -> webhooks.ProbationAlert:
 
 EVENT_EXAMPLES: dict[str, Callable[[], ContractModel]] = {
     "gmirs.intake.referral-received.v1": referral_received,
+    "gmirs.intake.referral-assigned.v1": referral_assigned,
+    "gmirs.intake.action-plan-submitted.v1": action_plan_submitted,
+    "gmirs.intake.action-plan-approved.v1": action_plan_approved,
+    "gmirs.intake.attendance-recorded.v1": intake_attendance_recorded,
+    "gmirs.intake.session-feedback-submitted.v1": session_feedback_submitted,
+    "gmirs.intake.end-of-service-report-submitted.v1": end_of_service_report_submitted,
+    "gmirs.intake.referral-ended.v1": referral_ended,
+    "gmirs.intake.referral-concluded.v1": referral_concluded,
     "gmirs.case.case-opened.v1": case_opened,
     "gmirs.case.appointment-booked.v1": appointment_booked,
     "gmirs.case.attendance-recorded.v1": attendance_recorded,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, model_validator
 
 from gmirs_contracts.base import ContractModel
 from gmirs_contracts.common import (
@@ -73,13 +73,16 @@ class ReferralReceived(ContractModel):
     """`gmirs.intake.referral-received.v1`: a usable referral was accepted (from any source).
 
     `hub_id` null means the referral is unrouted and held for the lead provider to allocate.
+    `probation_delivery_unit` null means the source named a unit that is not one of the eleven
+    (its text is in `probation_delivery_unit_text`); such a referral is always held, so a routed
+    referral always has its unit.
     """
 
     referral_id: UUID
     source: Literal["direct", "refer-and-monitor", "pilot-import"]
     received_at: AwareDatetime
     hub_id: HubId | None
-    probation_delivery_unit: ProbationDeliveryUnit
+    probation_delivery_unit: ProbationDeliveryUnit | None
     reference_number: ReferenceNumber | None
     rm_referral_id: UUID | None
     contract_reference: str | None
@@ -91,3 +94,16 @@ class ReferralReceived(ContractModel):
     sent_at: AwareDatetime
     completion_deadline: date | None
     reason_for_referral: str | None
+    probation_delivery_unit_text: Annotated[
+        str | None,
+        Field(
+            max_length=200,
+            description="The unit as the source wrote it, when that differs from the normalised name.",
+        ),
+    ] = None
+
+    @model_validator(mode="after")
+    def _routed_only_with_a_known_unit(self) -> Self:
+        if self.hub_id is not None and self.probation_delivery_unit is None:
+            raise ValueError("a routed referral (hub_id set) needs its probation_delivery_unit")
+        return self

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 
-from gmirs_contracts import case, intake, notify, webhooks
+from gmirs_contracts import case, intake, intake_progress, notify, webhooks
 from gmirs_contracts.base import ContractModel
 
 SCHEMA_BASE_URI = "https://contracts.gmirs.example/"
@@ -76,8 +76,27 @@ def _index(*contracts: EventContract) -> Mapping[str, EventContract]:
     return MappingProxyType({contract.ce_type: contract for contract in contracts})
 
 
+def _intake_progress() -> tuple[EventContract, ...]:
+    """R&M progress events, on the referral topic beside the referral itself."""
+    p = intake_progress
+    return tuple(
+        EventContract(ce_type, intake.TOPIC, model)
+        for ce_type, model in (
+            ("gmirs.intake.referral-assigned.v1", p.ReferralAssigned),
+            ("gmirs.intake.action-plan-submitted.v1", p.ActionPlanSubmitted),
+            ("gmirs.intake.action-plan-approved.v1", p.ActionPlanApproved),
+            ("gmirs.intake.attendance-recorded.v1", p.AttendanceRecorded),
+            ("gmirs.intake.session-feedback-submitted.v1", p.SessionFeedbackSubmitted),
+            ("gmirs.intake.end-of-service-report-submitted.v1", p.EndOfServiceReportSubmitted),
+            ("gmirs.intake.referral-ended.v1", p.ReferralEnded),
+            ("gmirs.intake.referral-concluded.v1", p.ReferralConcluded),
+        )
+    )
+
+
 EVENTS: Mapping[str, EventContract] = _index(
     EventContract("gmirs.intake.referral-received.v1", intake.TOPIC, intake.ReferralReceived),
+    *_intake_progress(),
     EventContract("gmirs.case.case-opened.v1", case.TOPIC, case.CaseOpened),
     EventContract("gmirs.case.appointment-booked.v1", case.TOPIC, case.AppointmentBooked),
     EventContract("gmirs.case.attendance-recorded.v1", case.TOPIC, case.AttendanceRecorded),

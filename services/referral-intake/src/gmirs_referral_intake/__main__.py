@@ -1,10 +1,12 @@
-"""`gmirs-referral-intake run | migrate | dead-letters | openapi`."""
+"""`gmirs-referral-intake run | migrate | dead-letters | openapi | quarantine | import-pilot`."""
 
 from __future__ import annotations
 
 import sys
 
 from gmirs_referral_intake.bootstrap import MIGRATIONS, build, openapi
+from gmirs_referral_intake.entrypoints.pilot_cli import IMPORT_PILOT_COMMAND
+from gmirs_referral_intake.entrypoints.quarantine_cli import QUARANTINE_COMMAND
 from gmirs_referral_intake.settings import IntakeSettings
 from gmirs_runtime.cli import ServiceCommand
 from gmirs_runtime.cli import main as run_cli
@@ -15,6 +17,7 @@ COMMAND = ServiceCommand(
     build=build,
     migrations=MIGRATIONS,
     openapi=openapi,
+    extra={"quarantine": QUARANTINE_COMMAND, "import-pilot": IMPORT_PILOT_COMMAND},
 )
 
 

@@ -7,8 +7,12 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from gmirs_referral_intake.adapters.rm_api import RmApi
 from gmirs_referral_intake.domain.routing import HubRouting
 from gmirs_referral_intake.entrypoints import api
+from gmirs_referral_intake.entrypoints.rm_push import rm_routers
+from gmirs_referral_intake.entrypoints.rm_wiring import RmReceiving
+from gmirs_referral_intake.handlers.reconcile import Reconciler
 from gmirs_referral_intake.settings import IntakeSettings
 from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure, create_service_app
 from gmirs_runtime.service import Service
@@ -18,12 +22,13 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_intake_app(infra: Infrastructure | None) -> FastAPI:
+    """Every route is mounted even without R&M settings, so the OpenAPI document is complete."""
     app = create_service_app(
         infra,
         distribution="gmirs-referral-intake",
         title="GMIRS Connect: referral intake",
         description="Referrals in (Refer and Monitor and direct), validated, de-duplicated, published.",
-        routers=[api.router],
+        routers=[api.router, *rm_routers()],
     )
     if infra:
         settings = infra.settings
@@ -35,10 +40,36 @@ def create_intake_app(infra: Infrastructure | None) -> FastAPI:
 
 
 async def build(settings: ServiceSettings) -> tuple[Service, Infrastructure]:
+    if not isinstance(settings, IntakeSettings):
+        raise TypeError("referral-intake needs IntakeSettings")
     infra = build_infrastructure(settings)
     service = infra.service("referral-intake")
-    service.app = create_intake_app(infra)
+    app = service.app = create_intake_app(infra)
+    if settings.rm_configured:
+        _wire_refer_and_monitor(settings, infra, service, app)
     return service, infra
+
+
+def _wire_refer_and_monitor(
+    settings: IntakeSettings, infra: Infrastructure, service: Service, app: FastAPI
+) -> None:
+    """R&M events in (SQS, SNS push, bare envelopes), retries, quarantine and reconciliation."""
+    rm = RmApi.from_settings(settings)
+    routing: HubRouting = app.state.routing
+    receiving = RmReceiving.for_rm(
+        settings, unit_of_work=infra.unit_of_work, rm=rm, routing=routing
+    )
+    receiving.install(app)
+    service.workers.update(receiving.workers())
+    reconciler = Reconciler(
+        rm,
+        infra.unit_of_work,
+        routing,
+        settings.reconcile_page_size,
+        interval_seconds=settings.reconcile_interval_seconds,
+    )
+    service.workers["rm-reconcile"] = reconciler.run
+    service.on_stop.extend([receiving.aclose, rm.aclose])
 
 
 def openapi() -> dict[str, Any]:

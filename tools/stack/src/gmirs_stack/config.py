@@ -39,6 +39,8 @@ class Ports:
     notify: int = 8104
     probation: int = 8110
     collector: int = 8111
+    moto: int = 8120
+    rm: int = 8121
 
     def named(self) -> dict[str, int]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,10 +21,12 @@ from gmirs_runtime.local.ports import ensure_port_free
 from gmirs_runtime.local.postgres import EmbeddedPostgres
 from gmirs_runtime.local.processes import ManagedProcess
 from gmirs_runtime.local.tansu import TansuBroker, create_topics
+from gmirs_stack import aws
 from gmirs_stack.config import DATABASE, SERVICES, TOPICS, Ports, ServiceSpec, demo_clients
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
 LOCAL = "127.0.0.1"
+RM_CLIENT_ID = "gmirs-intake"
 
 
 class LocalStack:
@@ -48,6 +51,8 @@ class LocalStack:
         self.clients = demo_clients(self.root / "clients.json")
         self.processes: dict[str, ManagedProcess] = {}
         self.probation_secret: str | None = None
+        self.aws: aws.AwsResources | None = None
+        self.rm_secret = secrets.token_urlsafe(24)  # intake's client at the simulated HMPPS Auth
 
     def url(self, name: str) -> str:
         return f"http://{LOCAL}:{self.ports.named()[name]}"
@@ -68,10 +73,35 @@ class LocalStack:
         await self.broker.start()
         await create_topics(self.broker.bootstrap, TOPICS, partitions=3)
         await self._start("issuer", self._issuer_argv(), {}, self.ports.issuer)
+        await self._start_refer_and_monitor()
         await asyncio.gather(*(self._migrate(spec) for spec in SERVICES))
         await asyncio.gather(*(self.start_service(spec.name) for spec in SERVICES))
         if self.demo_probation:
             await self._start_demo_probation()
+
+    async def _start_refer_and_monitor(self) -> None:
+        """moto standing in for the HMPPS SNS topic and our SQS queue, and the R&M simulator on it."""
+        self.processes["moto"] = await aws.start_moto(self.ports.moto, self._log("moto"))
+        self.aws = await aws.provision(aws.moto_endpoint(self.ports.moto))
+        argv = [
+            sys.executable,
+            *("-m", "tests.fakes.rm_simulator", "--port", str(self.ports.rm)),
+            *self.aws.simulator_args(),
+            *("--client-id", RM_CLIENT_ID, "--client-secret", self.rm_secret),
+        ]
+        await self._start("rm-simulator", argv, {}, self.ports.rm, "/_control/health")
+
+    def _rm_env(self, prefix: str) -> dict[str, str]:
+        if self.aws is None:
+            return {}
+        return {
+            **self.aws.intake_env(prefix),
+            f"{prefix}RM_API_URL": self.url("rm"),
+            f"{prefix}HMPPS_AUTH_URL": f"{self.url('rm')}/auth",
+            f"{prefix}RM_CLIENT_ID": RM_CLIENT_ID,
+            f"{prefix}RM_CLIENT_SECRET": self.rm_secret,
+            f"{prefix}SNS_CERTIFICATE_HOSTS": json.dumps([f"{LOCAL}:{self.ports.rm}", LOCAL]),
+        }
 
     async def stop(self) -> None:
         """Stop everything in reverse order; never raises, so Ctrl-C always finishes."""
@@ -106,6 +136,8 @@ class LocalStack:
             f"{p}AUTH_JWKS_URL": f"{self.url('issuer')}/.well-known/jwks.json",
             "OTEL_SERVICE_NAME": spec.name,
         }
+        if spec.name == "referral-intake":
+            env.update(self._rm_env(p))
         if self.otlp_endpoint:
             env["OTEL_EXPORTER_OTLP_ENDPOINT"] = self.otlp_endpoint
             env["OTEL_BSP_SCHEDULE_DELAY"] = "200"
@@ -225,6 +257,13 @@ def describe(stack: LocalStack) -> str:
         f"  {'postgresql':<16} {stack.database_url}",
         f"  {'kafka (tansu)':<16} {stack.broker.bootstrap}",
     ]
+    if stack.aws is not None:
+        lines.append(
+            f"  {'R&M simulator':<16} {stack.url('rm')}   scenarios: {stack.url('rm')}/_control/referrals"
+        )
+        lines.append(
+            f"  {'AWS (moto)':<16} {stack.aws.endpoint_url}   queue: {stack.aws.queue_url}"
+        )
     if stack.demo_probation:
         lines.append(f"  {'probation (demo)':<16} {stack.url('probation')}/_control/deliveries")
     lines += ["", "Demo clients (client credentials grant, HTTP Basic):"]

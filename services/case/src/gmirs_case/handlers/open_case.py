@@ -16,8 +16,8 @@ from gmirs_runtime.eventing.errors import parse_data
 
 async def open_case(event: Event, uow: UnitOfWork) -> None:
     referral = parse_data(ReferralReceived.parse_tolerant, event.data)
-    if referral.hub_id is None:
-        return  # not yet routed: intake holds it for the lead provider, who routes it later
+    if referral.hub_id is None or referral.probation_delivery_unit is None:
+        return  # not yet routed: intake holds it for the lead provider (an unknown unit always is)
     case = Case(
         id=uuid.uuid4(),
         referral_id=referral.referral_id,

@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gmirs_referral_intake.adapters.tables import ReferralRecord
 
-
 REFERRALS = ReferralRecord.__table__  # type: ignore[attr-defined]
 
 

@@ -19,6 +19,6 @@ class ReferralRecord(SQLModel, table=True):
     external_key: str = Field(unique=True)
     fingerprint: str
     hub_id: str | None = Field(default=None, index=True)
-    probation_delivery_unit: str
+    probation_delivery_unit: str | None = None  # null: the source's unit is not one of ours
     received_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     referral: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))

@@ -34,8 +34,16 @@ class HubRouting:
     pdu_hubs: Mapping[str, str] = field(default_factory=lambda: DEFAULT_PDU_HUBS)
     contract_hubs: Mapping[str, str] = field(default_factory=dict)
 
-    def route(self, *, probation_delivery_unit: str, contract_reference: str | None) -> str | None:
-        """The hub for a referral, or None when it must be held for the lead provider."""
+    def route(
+        self, *, probation_delivery_unit: str | None, contract_reference: str | None
+    ) -> str | None:
+        """The hub for a referral, or None when it must be held for the lead provider.
+
+        A unit we do not recognise (None) holds the referral even when its contract names a hub:
+        a hub's case needs its unit, and an unknown unit is for the lead provider to check.
+        """
+        if probation_delivery_unit is None:
+            return None
         if contract_reference and contract_reference in self.contract_hubs:
             return self.contract_hubs[contract_reference]
         return self.pdu_hubs.get(probation_delivery_unit)

@@ -1,0 +1,102 @@
+"""What intake remembers of R&M: the events it has applied, and which referral is whose.
+
+`rm_events` is the de-duplication record: one row per event identity, claimed in the same
+transaction as the events it caused, so a redelivery finds the row and changes nothing. Our
+referral for an R&M referral is found by the R&M id it carries, or else by its R&M reference
+number (a referral entered directly or imported before R&M's event arrived).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy import CursorResult
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gmirs_referral_intake.domain.rm_envelope import RmEnvelope
+
+metadata = sa.MetaData()
+rm_events = sa.Table(
+    "rm_events",
+    metadata,
+    sa.Column("identity", sa.Uuid, primary_key=True),
+    sa.Column("event_type", sa.Text, nullable=False),
+    sa.Column("rm_referral_id", sa.Uuid),
+    sa.Column("referral_id", sa.Uuid),
+    sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+_FIND_BY_RM_ID = sa.text(
+    "SELECT id, referral FROM referrals WHERE referral->>'rm_referral_id' = :rm_id LIMIT 1"
+)
+_FIND_BY_REFERENCE = sa.text(
+    "SELECT id, referral FROM referrals WHERE referral->>'reference_number' = :reference"
+    " ORDER BY received_at, id LIMIT 1"
+)
+_LOCK = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+
+
+@dataclass(frozen=True)
+class KnownReferral:
+    """Our referral and what R&M events about it need to name."""
+
+    referral_id: uuid.UUID
+    crn: str
+    reference_number: str | None
+
+
+async def seen(session: AsyncSession, identity: uuid.UUID) -> bool:
+    """True when the event was applied already (a cheap check before calling R&M)."""
+    query = sa.select(rm_events.c.identity).where(rm_events.c.identity == identity)
+    return (await session.execute(query)).first() is not None
+
+
+async def claim(
+    session: AsyncSession,
+    envelope: RmEnvelope,
+    *,
+    rm_referral_id: uuid.UUID | None,
+    referral_id: uuid.UUID | None,
+) -> bool:
+    """Record the event as applied in this transaction; False when it already was."""
+    statement = (
+        insert(rm_events)
+        .values(
+            identity=envelope.identity,
+            event_type=envelope.event_type,
+            rm_referral_id=rm_referral_id,
+            referral_id=referral_id,
+            occurred_at=envelope.occurred_at,
+            processed_at=datetime.now(UTC),
+        )
+        .on_conflict_do_nothing(index_elements=["identity"])
+    )
+    result = await session.execute(statement)
+    assert isinstance(result, CursorResult)
+    return result.rowcount == 1
+
+
+async def lock_rm_referral(session: AsyncSession, rm_referral_id: uuid.UUID) -> None:
+    """Serialise, until commit, every transaction about one R&M referral (no racing creators)."""
+    await session.execute(_LOCK, {"key": f"rm-referral:{rm_referral_id}"})
+
+
+async def find_referral(
+    session: AsyncSession, *, rm_referral_id: uuid.UUID | None, reference_number: str | None
+) -> KnownReferral | None:
+    """Our referral for an R&M referral, by its R&M id, else by its reference number."""
+    row = None
+    if rm_referral_id is not None:
+        row = (await session.execute(_FIND_BY_RM_ID, {"rm_id": str(rm_referral_id)})).first()
+    if row is None and reference_number:
+        params = {"reference": reference_number}
+        row = (await session.execute(_FIND_BY_REFERENCE, params)).first()
+    if row is None:
+        return None
+    referral_id, data = row
+    return KnownReferral(referral_id, data["person"]["crn"], data.get("reference_number"))
