@@ -37,11 +37,15 @@ class Platform:
             return await http.request(method, path, headers=headers, **kwargs)
 
     async def records(
-        self, topic: str, predicate: Callable[[ConsumerRecord[bytes, bytes]], bool], count: int = 1
+        self,
+        topic: str,
+        predicate: Callable[[ConsumerRecord[bytes, bytes]], bool],
+        count: int = 1,
+        timeout: float = 30,
     ) -> list[ConsumerRecord[bytes, bytes]]:
         """Records of `topic` matching `predicate`; each one is checked against its contract."""
         found = await wait_for_records(
-            self.stack.broker.bootstrap, topic, predicate, count=count, timeout=30
+            self.stack.broker.bootstrap, topic, predicate, count=count, timeout=timeout
         )
         for record in found:
             event = from_record(record.key, record.value, record.headers)

@@ -36,7 +36,11 @@ from tests.fakes.rm_simulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 
 SIMULATOR = "tests.fakes.rm_simulator"
 TOPIC = "intake.referral-events.v1"
-FAST_RETRIES = {"retry_initial_seconds": 0.2, "retry_max_seconds": 1.0}
+FAST_RETRIES = {
+    "retry_initial_seconds": 0.2,
+    "retry_max_seconds": 1.0,
+    "sqs_outage_tolerance_seconds": 1.0,
+}
 
 
 async def build_with_rm(settings: ServiceSettings) -> tuple[Service, Infrastructure]:

@@ -169,3 +169,12 @@ async def test_slow_processing_keeps_the_message_hidden_until_it_is_done(
         fetched = [r for r in await stack.control.requests() if r.get("path") == path]
         assert len(fetched) == 1
         assert await stack.scalar("SELECT count(*) FROM pending_messages") == 0
+
+
+def test_transient_retries_are_spread_so_a_short_outage_never_reaches_the_dlq() -> None:
+    from gmirs_referral_intake.entrypoints.sqs_consumer import spread_delay
+
+    waits = [spread_delay(n, 5, 900) for n in range(1, 5)]
+    assert waits == [60, 120, 240, 480]
+    assert sum(waits) == 900
+    assert spread_delay(9, 5, 900) == 480  # past the budget it never grows further

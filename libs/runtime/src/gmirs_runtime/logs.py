@@ -49,7 +49,15 @@ _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None)
     "taskName",
 }
 
-_QUIET_LOGGERS = {"uvicorn.access": logging.WARNING}
+# Access lines carry URLs and query strings (which may hold identifiers); spans already record
+# method, route and status, so these loggers speak only of problems.
+_QUIET_LOGGERS = {
+    "uvicorn.access": logging.WARNING,
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "aiobotocore": logging.WARNING,
+    "botocore": logging.WARNING,
+}
 _ROUTED_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 
 

@@ -42,6 +42,8 @@ class IntakeSettings(ServiceSettings):
     sqs_visibility_timeout_seconds: int = 60
     # The queue's redrive policy: after this many receives a message moves to its DLQ.
     sqs_max_receive_count: int = 5
+    # A transient failure (R&M down) shorter than this never sends a message to the DLQ.
+    sqs_outage_tolerance_seconds: float = 900.0
 
     # SNS HTTPS push: signatures are checked against certificates from these hosts only.
     sns_verify_signatures: bool = True

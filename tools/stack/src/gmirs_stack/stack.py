@@ -87,6 +87,7 @@ class LocalStack:
             sys.executable,
             *("-m", "tests.fakes.rm_simulator", "--port", str(self.ports.rm)),
             *self.aws.simulator_args(),
+            *("--push-url", f"{self.url('intake')}/rm/sns"),
             *("--client-id", RM_CLIENT_ID, "--client-secret", self.rm_secret),
         ]
         await self._start("rm-simulator", argv, {}, self.ports.rm, "/_control/health")

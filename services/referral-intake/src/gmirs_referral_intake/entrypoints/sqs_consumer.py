@@ -132,7 +132,14 @@ class SqsConsumer:
             )
             await queue.change_visibility(message, 0)  # the next receive hands it to the DLQ
             return
-        delay = self._receiver.backoff.delay(message.receive_count)
+        delay = max(
+            self._receiver.backoff.delay(message.receive_count),
+            spread_delay(
+                message.receive_count,
+                self._max_receives,
+                self._settings.sqs_outage_tolerance_seconds,
+            ),
+        )
         await self._receiver.record_pending(
             key=sqs_pending_key(message),
             source=SOURCE,
@@ -166,3 +173,14 @@ class SqsConsumer:
         finally:
             if not task.done():
                 task.cancel()
+
+
+def spread_delay(receive_count: int, max_receives: int, tolerance_seconds: float) -> float:
+    """How long to hide a message after a transient failure, so its receives outlast an outage.
+
+    SQS moves a message to the DLQ after `max_receives` receives, so retrying on the backoff alone
+    would spend them in seconds while R&M is down. Doubling waits that add up to
+    `tolerance_seconds` over the allowed receives mean an outage shorter than that costs nothing.
+    """
+    waits = max(max_receives - 1, 1)
+    return tolerance_seconds * 2 ** (min(receive_count, waits) - 1) / (2**waits - 1)
