@@ -183,4 +183,4 @@ def spread_delay(receive_count: int, max_receives: int, tolerance_seconds: float
     `tolerance_seconds` over the allowed receives mean an outage shorter than that costs nothing.
     """
     waits = max(max_receives - 1, 1)
-    return tolerance_seconds * 2 ** (min(receive_count, waits) - 1) / (2**waits - 1)
+    return float(tolerance_seconds * 2 ** (min(receive_count, waits) - 1) / (2**waits - 1))
