@@ -81,6 +81,7 @@ async def _intake_rate(
         "INTAKE_RM_CLIENT_ID": DEFAULT_CLIENT_ID,
         "INTAKE_RM_CLIENT_SECRET": DEFAULT_CLIENT_SECRET,
         "INTAKE_SQS_WAIT_SECONDS": "1",
+        "INTAKE_SQS_POLLERS": os.environ.get("BENCH_SQS_POLLERS", "2"),
         **aws.intake_env(),
     }
     process = ManagedProcess(

@@ -60,7 +60,7 @@ def _wire_refer_and_monitor(
         settings, unit_of_work=infra.unit_of_work, rm=rm, routing=routing
     )
     receiving.install(app)
-    service.workers.update(receiving.workers())
+    service.workers.update(receiving.workers(sqs_pollers=settings.sqs_pollers))
     reconciler = Reconciler(
         rm,
         infra.unit_of_work,

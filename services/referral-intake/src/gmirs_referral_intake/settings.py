@@ -39,6 +39,7 @@ class IntakeSettings(ServiceSettings):
     aws_access_key_id: SecretStr | None = None
     aws_secret_access_key: SecretStr | None = None
     sqs_wait_seconds: int = 20
+    sqs_pollers: int = 2  # concurrent long polls: one receives while the other's batch is applied
     sqs_visibility_timeout_seconds: int = 60
     # The queue's redrive policy: after this many receives a message moves to its DLQ.
     sqs_max_receive_count: int = 5
