@@ -16,22 +16,15 @@ from gmirs_contracts.examples import example_data
 from gmirs_contracts.validation import validate_event
 from gmirs_runtime.eventing.envelope import Event, from_record, to_headers
 from gmirs_runtime.testing.kafka import eventually, wait_for_records
-from gmirs_runtime.testing.services import RunningService, running_service
+from gmirs_runtime.testing.services import RunningService
 
 INTAKE = "intake.referral-events.v1"
 CASES = "case.case-events.v1"
 
 
 @pytest.fixture
-async def case_service(database_url, kafka_broker, token_issuer) -> AsyncIterator[RunningService]:
-    async with running_service(
-        settings_class=CaseSettings,
-        build=build,
-        migrations=MIGRATIONS,
-        database_url=database_url,
-        bootstrap_servers=kafka_broker.bootstrap,
-        issuer=token_issuer,
-    ) as service:
+async def case_service(start_service) -> AsyncIterator[RunningService]:
+    async with start_service(CaseSettings, build, MIGRATIONS) as service:
         yield service
 
 

@@ -14,21 +14,14 @@ from gmirs_metrics.bootstrap import MIGRATIONS, build
 from gmirs_metrics.settings import MetricsSettings
 from gmirs_runtime.eventing.envelope import Event, to_headers
 from gmirs_runtime.testing.kafka import eventually
-from gmirs_runtime.testing.services import RunningService, running_service
+from gmirs_runtime.testing.services import RunningService
 
 TOPIC = "intake.referral-events.v1"
 
 
 @pytest.fixture
-async def metrics(database_url, kafka_broker, token_issuer) -> AsyncIterator[RunningService]:
-    async with running_service(
-        settings_class=MetricsSettings,
-        build=build,
-        migrations=MIGRATIONS,
-        database_url=database_url,
-        bootstrap_servers=kafka_broker.bootstrap,
-        issuer=token_issuer,
-    ) as service:
+async def metrics(start_service) -> AsyncIterator[RunningService]:
+    async with start_service(MetricsSettings, build, MIGRATIONS) as service:
         yield service
 
 

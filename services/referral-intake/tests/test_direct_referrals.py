@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import AsyncIterator
+from typing import Any
 
 import orjson
 import pytest
@@ -13,10 +14,10 @@ from gmirs_contracts.validation import validate_event
 from gmirs_referral_intake.bootstrap import MIGRATIONS, build
 from gmirs_referral_intake.settings import IntakeSettings
 from gmirs_runtime.testing.kafka import read_topic, wait_for_records
-from gmirs_runtime.testing.services import RunningService, running_service
+from gmirs_runtime.testing.services import RunningService
 
 TOPIC = "intake.referral-events.v1"
-BODY = {
+BODY: dict[str, Any] = {
     "probation_delivery_unit": "Bolton",
     "contract_reference": "DN671065_TRAFFORD_PWB",
     "person": {"crn": "A123456", "given_name": "Sam", "family_name": "Sample"},
@@ -26,21 +27,18 @@ BODY = {
 
 
 @pytest.fixture
-async def intake(database_url, kafka_broker, token_issuer) -> AsyncIterator[RunningService]:
-    async with running_service(
-        settings_class=IntakeSettings,
-        build=build,
-        migrations=MIGRATIONS,
-        database_url=database_url,
-        bootstrap_servers=kafka_broker.bootstrap,
-        issuer=token_issuer,
+async def intake(start_service) -> AsyncIterator[RunningService]:
+    async with start_service(
+        IntakeSettings,
+        build,
+        MIGRATIONS,
         contract_hubs={"DN671065_TRAFFORD_PWB": "trafford"},
         pdu_hubs={"Bolton": "bolton"},
     ) as service:
         yield service
 
 
-def _lead(service: RunningService):  # type: ignore[no-untyped-def]
+def _lead(service: RunningService):
     return service.as_client("lead-provider", ["lead-provider"])
 
 

@@ -40,7 +40,7 @@ from gmirs_referral_intake.handlers.accept_referral import AcceptReferral, accep
 from gmirs_referral_intake.handlers.pilot_import import ImportReport, import_pilot
 from gmirs_referral_intake.settings import IntakeSettings
 from gmirs_runtime.testing.kafka import eventually, read_topic
-from gmirs_runtime.testing.services import RunningService, running_service
+from gmirs_runtime.testing.services import RunningService
 
 TOPIC = "intake.referral-events.v1"
 RECEIVED = "gmirs.intake.referral-received.v1"
@@ -48,14 +48,11 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
-async def intake(database_url, kafka_broker, token_issuer) -> AsyncIterator[RunningService]:
-    async with running_service(
-        settings_class=IntakeSettings,
-        build=build,
-        migrations=MIGRATIONS,
-        database_url=database_url,
-        bootstrap_servers=kafka_broker.bootstrap,
-        issuer=token_issuer,
+async def intake(start_service) -> AsyncIterator[RunningService]:
+    async with start_service(
+        IntakeSettings,
+        build,
+        MIGRATIONS,
         contract_hubs={"DN671065_TRAFFORD_PWB": "trafford"},
     ) as service:
         yield service

@@ -25,7 +25,7 @@ from gmirs_referral_intake.handlers.rm_events import (
 )
 from gmirs_referral_intake.settings import IntakeSettings
 from gmirs_runtime.testing.kafka import wait_for_records
-from gmirs_runtime.testing.services import RunningService, running_service
+from gmirs_runtime.testing.services import RunningService
 from tests.fakes.process import RunningFake
 from tests.fakes.rm_harness import rm_simulator_process
 from tests.fakes.rm_simulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
@@ -72,15 +72,8 @@ async def rm(simulator: RunningFake) -> AsyncIterator[Rm]:
 
 
 @pytest.fixture
-async def intake(database_url, kafka_broker, token_issuer) -> AsyncIterator[RunningService]:
-    async with running_service(
-        settings_class=IntakeSettings,
-        build=build,
-        migrations=MIGRATIONS,
-        database_url=database_url,
-        bootstrap_servers=kafka_broker.bootstrap,
-        issuer=token_issuer,
-    ) as service:
+async def intake(start_service) -> AsyncIterator[RunningService]:
+    async with start_service(IntakeSettings, build, MIGRATIONS) as service:
         yield service
 
 

@@ -95,3 +95,4 @@ def span_exporter(_session_span_exporter: InMemorySpanExporter) -> InMemorySpanE
 
 # Fixtures defined beside their helpers, registered here so every test session has them.
 from gmirs_runtime.testing.issuer import token_issuer  # noqa: E402, F401
+from gmirs_runtime.testing.services import start_service  # noqa: E402, F401

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from gmirs_runtime.bootstrap import Infrastructure
 from gmirs_runtime.local.ports import free_port, tcp_accepts
@@ -87,3 +88,30 @@ async def running_service(
     finally:
         stop.set()
         await asyncio.wait_for(task, 60)
+
+
+StartService = Callable[..., contextlib.AbstractAsyncContextManager[RunningService]]
+
+
+@pytest.fixture
+def start_service(database_url: str, kafka_broker: Any, token_issuer: TestIssuer) -> StartService:
+    """`async with start_service(SettingsClass, build, MIGRATIONS, **overrides) as service:` on
+    this test's database, the session's broker and issuer."""
+
+    def start(
+        settings_class: type[ServiceSettings],
+        build: Callable[[ServiceSettings], Awaitable[tuple[Service, Infrastructure]]],
+        migrations: Path,
+        **overrides: Any,
+    ) -> contextlib.AbstractAsyncContextManager[RunningService]:
+        return running_service(
+            settings_class=settings_class,
+            build=build,
+            migrations=migrations,
+            database_url=database_url,
+            bootstrap_servers=kafka_broker.bootstrap,
+            issuer=token_issuer,
+            **overrides,
+        )
+
+    return start
