@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import statistics
 import tempfile
 from pathlib import Path
@@ -58,6 +59,7 @@ async def test_referral_event_to_case_ready(report) -> None:
         latencies = sorted(r.timestamp - received[data_of(r)["referral_id"]] for r in opened)
     finally:
         await stack.stop()
+        shutil.rmtree(root, ignore_errors=True)
     q = statistics.quantiles(latencies, n=100)
     report.append(
         f"referral-received -> case-opened on the topics: p50 {q[49]:.0f} ms, p99 {q[98]:.0f} ms, "

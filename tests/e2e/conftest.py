@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -43,3 +44,4 @@ async def platform(collector: RunningFake) -> AsyncIterator[Platform]:
         yield Platform(stack, collector.base_url)
     finally:
         await stack.stop()
+        shutil.rmtree(root, ignore_errors=True)
