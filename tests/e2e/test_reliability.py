@@ -33,7 +33,7 @@ async def _referral(platform: Platform, pdu: str) -> str:
     return str(response.json()["referral_id"])
 
 
-async def _cases_for(referral_ids: set[str]) -> str:
+def _cases_for(referral_ids: set[str]) -> str:
     ids = ",".join(f"'{r}'" for r in referral_ids)
     return f"SELECT count(*) FROM casework.cases WHERE referral_id IN ({ids})"
 
@@ -72,7 +72,7 @@ async def test_same_event_twice_and_a_replayed_topic_change_nothing(platform: Pl
         await producer.stop()
     await _all_consumed(platform)
 
-    assert await database_count(platform, await _cases_for({referral_id})) == 1
+    assert await database_count(platform, _cases_for({referral_id})) == 1
     assert await database_count(platform, "SELECT count(*) FROM casework.cases") == cases_before
     assert (
         await database_count(platform, "SELECT sum(referrals) FROM metrics.referrals_by_borough")
@@ -157,11 +157,11 @@ async def test_broker_paused_for_ten_seconds_loses_and_duplicates_nothing(
         referrals.add(await _referral(platform, "Trafford"))
 
     async def all_opened() -> bool:
-        return await database_count(platform, await _cases_for(referrals)) == len(referrals)
+        return await database_count(platform, _cases_for(referrals)) == len(referrals)
 
     await eventually(all_opened, timeout=90)
     await _all_consumed(platform)
-    assert await database_count(platform, await _cases_for(referrals)) == len(referrals)
+    assert await database_count(platform, _cases_for(referrals)) == len(referrals)
     opened = await platform.records(
         CASES,
         lambda r: (
@@ -182,14 +182,14 @@ async def test_consumer_killed_mid_batch_resumes_without_loss_or_double_apply(
     await platform.stack.start_service("case")
 
     async def some_opened() -> bool:
-        return await database_count(platform, await _cases_for(referrals)) > 0
+        return await database_count(platform, _cases_for(referrals)) > 0
 
     await eventually(some_opened, timeout=60)
     platform.stack.kill_service("case")  # SIGKILL while the backlog is being applied
     await platform.stack.start_service("case")
 
     async def all_opened() -> bool:
-        return await database_count(platform, await _cases_for(referrals)) == len(referrals)
+        return await database_count(platform, _cases_for(referrals)) == len(referrals)
 
     await eventually(all_opened, timeout=90)
     await _all_consumed(platform)
@@ -201,4 +201,4 @@ async def test_consumer_killed_mid_batch_resumes_without_loss_or_double_apply(
         count=len(referrals),
     )
     assert len({dict(r.headers)["ce_id"] for r in opened}) == len(referrals)
-    assert await database_count(platform, await _cases_for(referrals)) == len(referrals)
+    assert await database_count(platform, _cases_for(referrals)) == len(referrals)

@@ -140,10 +140,10 @@ async def put_attendance(
     )
     try:
         _, appointment = await record_attendance(command, uow=uow, hub_id=hub_scope(principal))
-    except (CaseNotFoundError, AppointmentNotFoundError) as exc:
-        raise Problem(
-            404, detail=str(exc) if isinstance(exc, AppointmentNotFoundError) else "No such case."
-        ) from None
+    except CaseNotFoundError:
+        raise _not_found() from None
+    except AppointmentNotFoundError as exc:
+        raise Problem(404, detail=str(exc)) from None
     except (AttendanceAlreadyRecordedError, AppointmentInFutureError) as exc:
         raise Problem(409, detail=str(exc)) from None
     except CaseError as exc:

@@ -6,12 +6,11 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from gmirs_case.adapters.repository import ALL_HUBS
 from gmirs_runtime.auth import Principal, require_roles
 
 HUB = "hub"
 LEAD_PROVIDER = "lead-provider"
-OPERATOR = "operator"
-ALL_HUBS = None
 CaseWorker = Annotated[Principal, Depends(require_roles(HUB, LEAD_PROVIDER))]
 
 
