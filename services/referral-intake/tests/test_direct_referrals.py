@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,6 +14,14 @@ from sqlalchemy import text
 
 from gmirs_contracts.validation import validate_event
 from gmirs_referral_intake.bootstrap import MIGRATIONS, build
+from gmirs_referral_intake.domain.routing import HubRouting
+from gmirs_referral_intake.entrypoints.schemas import DirectReferralCreate
+from gmirs_referral_intake.handlers.accept_referral import (
+    Accepted,
+    AcceptReferral,
+    accept_referral,
+    accept_referrals,
+)
 from gmirs_referral_intake.settings import IntakeSettings
 from gmirs_runtime.testing.kafka import read_topic, wait_for_records
 from gmirs_runtime.testing.services import RunningService
@@ -36,6 +46,12 @@ async def intake(start_service) -> AsyncIterator[RunningService]:
         pdu_hubs={"Bolton": "bolton"},
     ) as service:
         yield service
+
+
+def _data(reference_number: str) -> dict[str, Any]:
+    """A referral as accept_referral takes it (the direct API's shape, plus R&M's fields)."""
+    body = DirectReferralCreate.model_validate({**BODY, "reference_number": reference_number})
+    return {**body.model_dump(mode="json"), "rm_referral_id": None}
 
 
 def _lead(service: RunningService):
@@ -115,3 +131,98 @@ async def test_invalid_referrals_are_refused_field_by_field(intake) -> None:
 async def test_only_the_lead_provider_refers(intake) -> None:
     async with intake.as_client("hub-bolton", ["hub"], {"hub_id": "bolton"}) as http:
         assert (await http.post("/referrals", json=BODY)).status_code == 403
+
+
+async def test_the_same_idempotency_key_sent_at_once_makes_one_referral(
+    intake, kafka_broker
+) -> None:
+    headers = {"Idempotency-Key": "key-concurrent-1"}
+    async with _lead(intake) as http:
+        responses = await asyncio.gather(
+            *(http.post("/referrals", json=BODY, headers=headers) for _ in range(8))
+        )
+    assert sorted(r.status_code for r in responses) == [200] * 7 + [201]
+    (referral_id,) = {r.json()["referral_id"] for r in responses}
+    await wait_for_records(kafka_broker.bootstrap, TOPIC, lambda r: r.key == referral_id.encode())
+    assert len(await _records_for(kafka_broker.bootstrap, referral_id)) == 1
+    async with intake.infra.engine.connect() as conn:
+        assert await conn.scalar(text("SELECT count(*) FROM referrals")) == 1
+
+
+async def test_many_referrals_at_once_are_each_accepted_and_published(intake, kafka_broker) -> None:
+    bodies = [copy.deepcopy(BODY) for _ in range(40)]
+    for number, body in enumerate(bodies):
+        body["person"]["crn"] = f"C{number:06d}"
+    async with _lead(intake) as http:
+        responses = await asyncio.gather(*(http.post("/referrals", json=b) for b in bodies))
+    assert [r.status_code for r in responses] == [201] * 40
+    ids = {r.json()["referral_id"] for r in responses}
+    records = await wait_for_records(
+        kafka_broker.bootstrap, TOPIC, lambda r: r.key.decode() in ids, count=40
+    )
+    crns = {orjson.loads(r.value)["person"]["crn"] for r in records}
+    assert crns == {f"C{n:06d}" for n in range(40)}
+
+
+async def test_a_reference_number_already_held_is_answered_with_that_referral(intake) -> None:
+    """An R&M referral (or an imported one) and a direct entry for it are one referral."""
+    command = AcceptReferral("refer-and-monitor", f"rm:{uuid.uuid4()}", _data("GM1234AB"))
+    async with intake.infra.unit_of_work() as uow:
+        held, created = await accept_referral(command, uow=uow, routing=HubRouting())
+        await uow.commit()
+    assert created
+
+    body = {**BODY, "reference_number": "GM1234AB"}
+    async with _lead(intake) as http:
+        response = await http.post("/referrals", json=body)
+    assert response.status_code == 200
+    assert response.json()["referral_id"] == str(held.id)
+    assert response.headers["Location"] == f"/referrals/{held.id}"
+    async with intake.infra.engine.connect() as conn:
+        assert await conn.scalar(text("SELECT count(*) FROM referrals")) == 1
+        assert await conn.scalar(text("SELECT count(*) FROM outbox")) == 1
+
+
+async def test_sources_racing_with_one_reference_number_make_one_referral(intake) -> None:
+    """R&M's event and a direct entry for the same referral, committed at the same moment."""
+    references = [f"RC{n:04d}AB" for n in range(15)]
+
+    async def accept(source: str, reference: str) -> uuid.UUID:
+        command = AcceptReferral(source, f"{source}:{reference}:{uuid.uuid4()}", _data(reference))
+        async with intake.infra.unit_of_work() as uow:
+            record, _ = await accept_referral(command, uow=uow, routing=HubRouting())
+            await uow.commit()
+        return record.id
+
+    results = await asyncio.gather(
+        *(
+            accept(source, ref)
+            for ref in references
+            for source in ("refer-and-monitor", "direct", "pilot-import")
+        )
+    )
+    per_reference = [set(results[i : i + 3]) for i in range(0, len(results), 3)]
+    assert all(len(ids) == 1 for ids in per_reference)  # each source got the same referral
+    async with intake.infra.engine.connect() as conn:
+        assert await conn.scalar(text("SELECT count(*) FROM referrals")) == len(references)
+        assert await conn.scalar(text("SELECT count(*) FROM outbox")) == len(references)
+
+
+async def test_a_batch_holding_one_reference_twice_creates_it_once(intake) -> None:
+    def command(key: str) -> AcceptReferral:
+        return AcceptReferral("direct", key, _data("BT1111AB"))
+
+    async with intake.infra.unit_of_work() as uow:
+        outcomes = await accept_referrals(
+            [command("k1"), command("k2"), command("k1")], uow=uow, routing=HubRouting()
+        )
+        await uow.commit()
+    first, second, again = outcomes
+    assert isinstance(first, Accepted)
+    assert first.created
+    assert isinstance(second, Accepted)
+    assert not second.created
+    assert second.record.id == first.record.id
+    assert isinstance(again, Accepted)
+    assert again.record.id == first.record.id
+    assert not again.created

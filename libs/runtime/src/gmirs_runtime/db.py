@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 
 import orjson
+from opentelemetry.context import Context
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -116,9 +117,14 @@ class UnitOfWork:
         aggregate_id: uuid.UUID,
         data: Mapping[str, Any],
         dataschema: str | None = None,
+        trace_context: Context | None = None,
     ) -> Event:
-        """Queue an event to be written to the outbox in this transaction; the relay publishes it."""
-        traceparent, tracestate = current_traceparent()
+        """Queue an event to be written to the outbox in this transaction; the relay publishes it.
+
+        It continues the current trace, or `trace_context` when the work is done on another's
+        behalf (a batch written for several requests).
+        """
+        traceparent, tracestate = current_traceparent(trace_context)
         event = Event(
             type=event_type,
             source=self._source,
@@ -134,19 +140,25 @@ class UnitOfWork:
     def publish(
         self,
         contract: PublishedType,
-        payload: Payload,
+        payload: Payload | Mapping[str, Any],
         *,
         aggregate_type: str,
         aggregate_id: uuid.UUID,
+        trace_context: Context | None = None,
     ) -> Event:
-        """Emit a published event type: topic and schema come from its contract."""
+        """Emit a published event type: topic and schema come from its contract.
+
+        `payload` is the contract model, or its data already dumped (when the caller kept it).
+        """
+        data = payload if isinstance(payload, Mapping) else payload.to_data()
         return self.emit(
             topic=contract.topic,
             event_type=contract.ce_type,
             aggregate_type=aggregate_type,
             aggregate_id=aggregate_id,
-            data=payload.to_data(),
+            data=data,
             dataschema=contract.dataschema,
+            trace_context=trace_context,
         )
 
     @property

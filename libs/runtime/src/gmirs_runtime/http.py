@@ -1,13 +1,15 @@
 """The one way a service builds its FastAPI app, so every API behaves the same.
 
-Every app gets problem-detail errors, a server span per request that continues the caller's
-trace, public liveness/readiness probes, and operation ids equal to the route function names.
-Spans carry the method, the route template and the status: never the raw path, query or body,
-which may contain personal data (hence our own middleware instead of FastAPI's native spans).
+Every app gets problem-detail errors, a server span (continuing the caller's trace) and a duration
+measurement per request, public liveness/readiness probes, and operation ids equal to the route
+function names. Spans and metrics carry the method, the route template and the status: never the
+raw path, query or body, which may contain personal data (hence our own middleware instead of
+FastAPI's native telemetry).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -16,7 +18,8 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.telemetry import TelemetryConfig
-from opentelemetry import propagate, trace
+from opentelemetry import metrics, propagate, trace
+from opentelemetry.metrics import MeterProvider
 from opentelemetry.trace import SpanKind, StatusCode, TracerProvider
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -25,15 +28,18 @@ from gmirs_runtime.problems import install_problem_handlers, problem_response, p
 from gmirs_runtime.settings import ServiceSettings
 
 # FastAPI's built-in request spans record `url.path` and `url.query`, and its OTel logs carry
-# exception messages: both can hold personal data. Our TracingMiddleware replaces the spans; the
-# built-in HTTP metrics (method, route, status only) stay on.
+# exception messages: both can hold personal data. Our TelemetryMiddleware replaces them, and
+# records the HTTP duration metric itself (method, route, status only) in the same pass.
 NATIVE_TELEMETRY: TelemetryConfig = {
     "tracing": False,
     "operation_spans": False,
     "logs": False,
-    "metrics": True,
+    "metrics": False,
     "auto_configure": False,
 }
+# Only these headers can carry a trace; reading no others keeps the request's data out of reach.
+_TRACE_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
+_DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0)
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
 ReadinessCheck = Callable[[], Awaitable[bool]]
@@ -49,9 +55,10 @@ def create_app(
     lifespan: Lifespan | None = None,
     readiness: ReadinessCheck | None = None,
     tracer_provider: TracerProvider | None = None,
+    meter_provider: MeterProvider | None = None,
     description: str = "",
 ) -> FastAPI:
-    """Build a service API; `tracer_provider` defaults to the global one (tests may inject)."""
+    """Build a service API; the tracer and meter providers default to the global ones."""
     app = FastAPI(
         title=title,
         version=version,
@@ -66,7 +73,9 @@ def create_app(
     app.state.settings = settings
     app.state.token_validator = token_validator
     install_problem_handlers(app)
-    app.add_middleware(TracingMiddleware, tracer_provider=tracer_provider)
+    app.add_middleware(
+        TelemetryMiddleware, tracer_provider=tracer_provider, meter_provider=meter_provider
+    )
     app.include_router(_probes(readiness))
     for router in routers:
         app.include_router(router)
@@ -78,32 +87,49 @@ def operation_id(route: APIRoute) -> str:
     return route.name
 
 
-class TracingMiddleware:
-    """Opens a SERVER span per HTTP request, parented to the incoming W3C traceparent."""
+class TelemetryMiddleware:
+    """Per HTTP request: a SERVER span parented to the incoming W3C traceparent, and its duration."""
 
-    def __init__(self, app: ASGIApp, tracer_provider: TracerProvider | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        tracer_provider: TracerProvider | None = None,
+        meter_provider: MeterProvider | None = None,
+    ) -> None:
         self.app = app
         self.tracer = trace.get_tracer(__name__, tracer_provider=tracer_provider)
+        self.duration = metrics.get_meter(__name__, meter_provider=meter_provider).create_histogram(
+            "http.server.request.duration",
+            unit="s",
+            description="Duration of HTTP server requests.",
+            explicit_bucket_boundaries_advisory=_DURATION_BUCKETS,
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
         method = str(scope["method"])
-        carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        parent = propagate.extract(carrier)
+        carrier = {
+            name.decode("latin-1"): value.decode("latin-1")
+            for name, value in scope["headers"]
+            if name in _TRACE_HEADERS
+        }
+        parent = propagate.extract(carrier) if carrier else None
+        status = 500  # unless a response starts
         with self.tracer.start_as_current_span(
             method,
             context=parent,
             kind=SpanKind.SERVER,
             attributes={"http.request.method": method, "url.scheme": str(scope["scheme"])},
         ) as span:
-            status: list[int] = []
 
             async def send_recording(message: Message) -> None:
+                nonlocal status
                 if message["type"] == "http.response.start":
-                    status.append(int(message["status"]))
-                    span.set_attribute("http.response.status_code", status[0])
+                    status = int(message["status"])
+                    span.set_attribute("http.response.status_code", status)
                 await send(message)
 
             try:
@@ -113,8 +139,15 @@ class TracingMiddleware:
                 if template is not None:
                     span.update_name(f"{method} {template}")
                     span.set_attribute("http.route", template)
-                if status and status[0] >= 500:
+                if status >= 500:
                     span.set_status(StatusCode.ERROR)
+                attributes: dict[str, str | int] = {
+                    "http.request.method": method,
+                    "http.response.status_code": status,
+                }
+                if template is not None:
+                    attributes["http.route"] = template
+                self.duration.record(time.perf_counter() - started, attributes)
 
 
 def route_template(scope: Scope) -> str | None:

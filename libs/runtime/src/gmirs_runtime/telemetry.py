@@ -85,10 +85,11 @@ def otlp_metric_reader() -> MetricReader | None:
     return PeriodicExportingMetricReader(OTLPMetricExporter())
 
 
-def current_traceparent() -> tuple[str | None, str | None]:
-    """The current span's W3C (traceparent, tracestate), for storing beside an outbox row."""
+def current_traceparent(context: Context | None = None) -> tuple[str | None, str | None]:
+    """The W3C (traceparent, tracestate) of `context` (default: the current span), for storing
+    beside an outbox row."""
     carrier: dict[str, str] = {}
-    _W3C.inject(carrier)
+    _W3C.inject(carrier, context=context)
     return carrier.get("traceparent"), carrier.get("tracestate") or None
 
 

@@ -11,6 +11,8 @@ from typing import Annotated, Any
 import httpx
 import pytest
 from fastapi import APIRouter, Depends, FastAPI
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import HistogramDataPoint, InMemoryMetricReader
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -75,7 +77,16 @@ def span_exporter_local() -> InMemorySpanExporter:
 
 
 @pytest.fixture
-def app(validator: TokenValidator, span_exporter_local: InMemorySpanExporter) -> FastAPI:
+def metric_reader() -> InMemoryMetricReader:
+    return InMemoryMetricReader()
+
+
+@pytest.fixture
+def app(
+    validator: TokenValidator,
+    span_exporter_local: InMemorySpanExporter,
+    metric_reader: InMemoryMetricReader,
+) -> FastAPI:
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(span_exporter_local))
     return create_app(
@@ -85,6 +96,7 @@ def app(validator: TokenValidator, span_exporter_local: InMemorySpanExporter) ->
         routers=_routers(),
         token_validator=validator,
         tracer_provider=provider,
+        meter_provider=MeterProvider(metric_readers=[metric_reader]),
     )
 
 
@@ -280,6 +292,39 @@ async def test_server_span_continues_the_incoming_trace(
     flat = json.dumps(attributes)
     assert "secret-id-42" not in flat
     assert "someone@example.org" not in flat
+
+
+async def test_request_durations_are_measured_by_route_and_status_only(
+    api: httpx.AsyncClient, bearer: Callable[[str], Any], metric_reader: InMemoryMetricReader
+) -> None:
+    headers = await bearer("reader-client")
+    await api.get("/items/secret-id-42?email=someone@example.org", headers=headers)
+    await api.get("/items/secret-id-43", headers=headers)
+    await api.get("/items/secret-id-44")  # no token: 401
+
+    data = metric_reader.get_metrics_data()
+    assert data is not None
+    (metric,) = [
+        metric
+        for resource in data.resource_metrics
+        for scope in resource.scope_metrics
+        for metric in scope.metrics
+        if metric.name == "http.server.request.duration"
+    ]
+    points = [point for point in metric.data.data_points if isinstance(point, HistogramDataPoint)]
+    counts = {
+        (dict(point.attributes or {})["http.response.status_code"], point.count): dict(
+            point.attributes or {}
+        )
+        for point in points
+    }
+    assert set(counts) == {(200, 2), (401, 1)}
+    assert counts[(200, 2)] == {
+        "http.request.method": "GET",
+        "http.response.status_code": 200,
+        "http.route": "/items/{item_id}",
+    }
+    assert "secret-id" not in json.dumps(list(counts.values()))
 
 
 async def test_unmatched_requests_are_named_by_method_only(

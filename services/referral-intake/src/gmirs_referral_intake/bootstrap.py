@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,16 @@ from gmirs_referral_intake.domain.routing import HubRouting
 from gmirs_referral_intake.entrypoints import api
 from gmirs_referral_intake.entrypoints.rm_push import rm_routers
 from gmirs_referral_intake.entrypoints.rm_wiring import RmReceiving
+from gmirs_referral_intake.handlers.accept_referral import (
+    Accepted,
+    AcceptReferral,
+    accept_referrals,
+)
 from gmirs_referral_intake.handlers.reconcile import Reconciler
 from gmirs_referral_intake.settings import IntakeSettings
 from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure, create_service_app
+from gmirs_runtime.db import UnitOfWork
+from gmirs_runtime.group_commit import GroupCommit
 from gmirs_runtime.service import Service
 from gmirs_runtime.settings import ServiceSettings
 
@@ -33,10 +41,28 @@ def create_intake_app(infra: Infrastructure | None) -> FastAPI:
     if infra:
         settings = infra.settings
         assert isinstance(settings, IntakeSettings)
-        app.state.routing = HubRouting(
-            pdu_hubs=settings.pdu_hubs, contract_hubs=settings.contract_hubs
-        )
+        routing = HubRouting(pdu_hubs=settings.pdu_hubs, contract_hubs=settings.contract_hubs)
+        app.state.routing = routing
+        app.state.accepting = direct_accepting(infra, routing, settings)
     return app
+
+
+def direct_accepting(
+    infra: Infrastructure, routing: HubRouting, settings: IntakeSettings
+) -> api.DirectAccepting:
+    """Direct referrals arriving together are committed together (one transaction per batch)."""
+
+    async def write(
+        uow: UnitOfWork, commands: Sequence[AcceptReferral]
+    ) -> list[Accepted | Exception]:
+        return await accept_referrals(commands, uow=uow, routing=routing)
+
+    return GroupCommit(
+        infra.unit_of_work,
+        write,
+        max_batch=settings.accept_batch_max,
+        writers=settings.accept_writers,
+    )
 
 
 async def build(settings: ServiceSettings) -> tuple[Service, Infrastructure]:
@@ -45,6 +71,7 @@ async def build(settings: ServiceSettings) -> tuple[Service, Infrastructure]:
     infra = build_infrastructure(settings)
     service = infra.service("referral-intake")
     app = service.app = create_intake_app(infra)
+    service.on_stop.insert(0, app.state.accepting.aclose)  # before the engine is disposed
     if settings.rm_configured:
         _wire_refer_and_monitor(settings, infra, service, app)
     return service, infra

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Self
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from gmirs_referral_intake.domain.routing import DEFAULT_PDU_HUBS
@@ -24,6 +24,11 @@ class IntakeSettings(ServiceSettings):
     # Routing is configuration (JSON in INTAKE_PDU_HUBS / INTAKE_CONTRACT_HUBS).
     pdu_hubs: dict[str, str] = dict(DEFAULT_PDU_HUBS)
     contract_hubs: dict[str, str] = {}
+
+    # Direct referrals arriving together share a transaction: at most this many per batch, and
+    # this many batches written at once (see gmirs_runtime.group_commit).
+    accept_batch_max: int = Field(default=64, ge=1, le=1000)
+    accept_writers: int = Field(default=2, ge=1, le=16)
 
     # Refer and Monitor API, called with an OAuth2 client-credentials token from HMPPS Auth.
     rm_api_url: str | None = None

@@ -1,16 +1,26 @@
-"""Intake records by id and by external key (the identity that makes intake idempotent)."""
+"""Intake records by id, by external key (what makes intake idempotent) and by reference number."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection, Sequence
 
-from sqlalchemy import CursorResult, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gmirs_referral_intake.adapters.tables import ReferralRecord
 
 REFERRALS = ReferralRecord.__table__  # type: ignore[attr-defined]
+_REFERENCE = REFERRALS.c.referral[
+    "reference_number"
+].astext  # indexed (referrals_by_reference_number)
+# One lock per reference number, taken in one fixed order so that batches never deadlock.
+_LOCK_REFERENCES = text(
+    "SELECT pg_advisory_xact_lock(k) FROM ("
+    " SELECT DISTINCT hashtextextended('reference:' || r, 0) AS k FROM unnest(CAST(:refs AS text[])) r"
+    ") keys ORDER BY k"
+)
 
 
 class ReferralRepository:
@@ -19,19 +29,45 @@ class ReferralRepository:
 
     async def add(self, record: ReferralRecord) -> bool:
         """Insert; False when a record with the same external key already exists."""
+        return bool(await self.add_all([record]))
+
+    async def add_all(self, records: Sequence[ReferralRecord]) -> set[str]:
+        """Insert in one statement; the external keys that were new (the others existed)."""
+        if not records:
+            return set()
         # Core insert on the table: the ORM's bulk-insert path costs more than the database work.
         statement = (
             insert(REFERRALS)
-            .values(**record.model_dump())
             .on_conflict_do_nothing(index_elements=["external_key"])
+            .returning(REFERRALS.c.external_key)
         )
-        result = await self._session.execute(statement)
-        assert isinstance(result, CursorResult)
-        return result.rowcount == 1
+        rows = [record.model_dump() for record in records]
+        return set((await self._session.execute(statement, rows)).scalars())
 
     async def by_external_key(self, external_key: str) -> ReferralRecord | None:
-        query = select(ReferralRecord).where(ReferralRecord.external_key == external_key)  # type: ignore[arg-type]
-        return (await self._session.execute(query)).scalar_one_or_none()
+        return (await self.by_external_keys([external_key])).get(external_key)
+
+    async def by_external_keys(self, external_keys: Collection[str]) -> dict[str, ReferralRecord]:
+        query = select(ReferralRecord).where(REFERRALS.c.external_key.in_(external_keys))
+        found = (await self._session.execute(query)).scalars()
+        return {record.external_key: record for record in found}
+
+    async def lock_reference_numbers(self, references: Collection[str]) -> None:
+        """Serialise, until commit, every transaction creating a referral with these numbers."""
+        await self._session.execute(_LOCK_REFERENCES, {"refs": sorted(references)})
+
+    async def first_by_reference_numbers(
+        self, references: Collection[str]
+    ) -> dict[str, ReferralRecord]:
+        """The oldest record holding each R&M reference number (the one all sources share)."""
+        query = (
+            select(ReferralRecord)
+            .where(_REFERENCE.in_(references))
+            .order_by(_REFERENCE, REFERRALS.c.received_at, REFERRALS.c.id)
+            .ext(distinct_on(_REFERENCE))
+        )
+        found = (await self._session.execute(query)).scalars()
+        return {record.referral["reference_number"]: record for record in found}
 
     async def get(self, referral_id: uuid.UUID) -> ReferralRecord | None:
         return await self._session.get(ReferralRecord, referral_id)

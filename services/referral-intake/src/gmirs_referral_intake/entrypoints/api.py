@@ -10,21 +10,24 @@ import uuid
 from typing import Annotated
 
 from fastapi import Depends, Header, Request, Response, status
+from opentelemetry import context as otel_context
 
 from gmirs_referral_intake.adapters.repository import ReferralRepository
 from gmirs_referral_intake.adapters.tables import ReferralRecord
 from gmirs_referral_intake.entrypoints.schemas import DirectReferralCreate, ReferralAccepted
 from gmirs_referral_intake.handlers.accept_referral import (
+    Accepted,
     AcceptReferral,
     ConflictingReferralError,
-    accept_referral,
 )
 from gmirs_runtime import audit
 from gmirs_runtime.auth import Principal, authenticated_router, require_roles
 from gmirs_runtime.deps import UnitOfWorkDep as UoW
+from gmirs_runtime.group_commit import GroupCommit
 from gmirs_runtime.problems import Problem, problem_responses
 
 LEAD_PROVIDER = "lead-provider"
+DirectAccepting = GroupCommit[AcceptReferral, Accepted]
 router = authenticated_router(prefix="/referrals", tags=["referrals"])
 LeadProvider = Annotated[Principal, Depends(require_roles(LEAD_PROVIDER))]
 IdempotencyKey = Annotated[
@@ -41,28 +44,34 @@ IdempotencyKey = Annotated[
 async def create_referral(
     body: DirectReferralCreate,
     principal: LeadProvider,
-    uow: UoW,
     request: Request,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> ReferralAccepted:
-    """Accept a direct referral; it is routed to its hub or held for the lead provider."""
+    """Accept a direct referral; it is routed to its hub or held for the lead provider.
+
+    A referral carrying an R&M reference number that intake already holds (from R&M or the
+    pilot import) is not created twice: the answer is 200 with the referral already held.
+    """
     data = {**body.model_dump(mode="json"), "rm_referral_id": None}
     key = idempotency_key or str(uuid.uuid4())
     command = AcceptReferral(
-        source="direct", external_key=f"direct:{principal.client_id}:{key}", referral=data
+        source="direct",
+        external_key=f"direct:{principal.client_id}:{key}",
+        referral=data,
+        trace=otel_context.get_current(),
     )
+    accepting: DirectAccepting = request.app.state.accepting
     try:
-        record, created = await accept_referral(command, uow=uow, routing=request.app.state.routing)
+        accepted = await accepting.submit(command)  # committed with the others arriving now
     except ConflictingReferralError:
         raise Problem(
             409, detail="This Idempotency-Key was already used for a different referral."
         ) from None
-    await uow.commit()
-    if not created:
+    if not accepted.created:
         response.status_code = status.HTTP_200_OK
-    response.headers["Location"] = f"/referrals/{record.id}"
-    return _accepted(record)
+    response.headers["Location"] = f"/referrals/{accepted.record.id}"
+    return _accepted(accepted.record)
 
 
 @router.get("/{referral_id}", responses=problem_responses(404))

@@ -142,6 +142,9 @@ async def _accept(
         return _line(row, parsed.referral_ref, RowStatus.REJECTED, reason)
     if created:
         return _line(row, parsed.referral_ref, RowStatus.IMPORTED, None, record.id)
+    if record.external_key != key:  # its reference number arrived meanwhile from another source
+        reason = "intake already holds this R&M referral"
+        return _line(row, parsed.referral_ref, RowStatus.ALREADY_HELD, reason, record.id)
     reason = "referral_ref: imported before"
     return _line(row, parsed.referral_ref, RowStatus.ALREADY_IMPORTED, reason, record.id)
 
