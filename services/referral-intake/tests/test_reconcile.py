@@ -25,6 +25,7 @@ from gmirs_referral_intake.domain.routing import HubRouting
 from gmirs_referral_intake.handlers.reconcile import Reconciler
 from gmirs_referral_intake.handlers.rm_events import RmEventOutcome, process_rm_event
 from gmirs_referral_intake.settings import IntakeSettings
+from gmirs_runtime.leadership import sole_runner
 from gmirs_runtime.local.ports import free_port
 from gmirs_runtime.testing.kafka import eventually, read_topic
 from gmirs_runtime.testing.services import RunningService
@@ -250,3 +251,32 @@ async def test_a_referral_r_and_m_cannot_give_is_quarantined_once(rm, intake) ->
     assert replayable.event_type == "intervention.referral.sent"
     assert str(replayable.rm_referral_id) == missing["referral_id"]
     assert replayable.crn == missing["crn"]
+
+
+async def test_one_replica_at_a_time_walks_r_and_m(rm, intake) -> None:
+    """Two replicas' pollers, started together: one round walks R&M, the other is skipped."""
+    referred = [await rm.refer(pdu="Oldham") for _ in range(3)]
+    replicas = [
+        Reconciler(
+            rm.api,
+            intake.infra.unit_of_work,
+            ROUTING,
+            1,
+            interval_seconds=60,
+            leadership=lambda: sole_runner(intake.infra.engine, "test:reconcile"),
+        )
+        for _ in range(2)
+    ]
+    stop = asyncio.Event()
+    workers = [asyncio.create_task(replica.run(stop)) for replica in replicas]
+
+    async def all_taken() -> bool:
+        return len(await referrals_by_rm_id(intake)) == len(referred)
+
+    await eventually(all_taken, what="referrals reconciled")
+    stop.set()
+    await asyncio.wait_for(asyncio.gather(*workers), 10)
+    walked = sorted(replica.last_round.pages for replica in replicas)
+    assert walked == [0, 3]  # one page per referral, walked by one replica only
+    async with sole_runner(intake.infra.engine, "test:reconcile") as free_again:
+        assert free_again

@@ -145,8 +145,9 @@ async def test_a_message_that_keeps_failing_reaches_the_dlq_and_our_quarantine(
 async def test_slow_processing_keeps_the_message_hidden_until_it_is_done(
     sqs_stack: StackFactory,
 ) -> None:
-    async with sqs_stack(sqs_visibility_timeout_seconds=2) as stack:
-        await stack.control.faults(api_delay_ms=4_000)  # each R&M call outlasts the timeout
+    # No reconciliation round here: its own fetch of the referral would be counted below.
+    async with sqs_stack(sqs_visibility_timeout_seconds=3, reconcile_enabled=False) as stack:
+        await stack.control.faults(api_delay_ms=6_000)  # each R&M call outlasts the timeout
         created = await stack.control.create_referral()
         rm_id = created["referral_id"]
         path = f"/sent-referral/{rm_id}"
@@ -155,7 +156,7 @@ async def test_slow_processing_keeps_the_message_hidden_until_it_is_done(
             return any(r.get("path") == path for r in await stack.control.requests())
 
         await eventually(fetching, what="intake received the message and is fetching its detail")
-        # Meanwhile another consumer polls the queue, well past the 2 s visibility timeout.
+        # Meanwhile another consumer polls the queue, well past the 3 s visibility timeout.
         competing = await receive_all(
             stack.aws, stack.aws.queue_url, delete=False, wait_s=1, empty_rounds=5
         )

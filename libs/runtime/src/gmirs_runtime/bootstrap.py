@@ -120,6 +120,7 @@ def build_infrastructure(
         settings.database_url.get_secret_value(),
         schema=settings.database_schema,
         application_name=settings.service_name,
+        pool_size=settings.database_pool_size,
     )
     return Infrastructure(
         settings=settings,

@@ -46,7 +46,11 @@ def _json_dumps(value: Any) -> str:
 def create_engine(
     url: str, *, schema: str, application_name: str, pool_size: int = 10
 ) -> AsyncEngine:
-    """An engine whose connections see only the service's own schema (search_path)."""
+    """An engine whose connections see only the service's own schema (search_path).
+
+    `pool_size` connections stay open; as many again may be opened for a peak and are closed
+    when returned.
+    """
     return create_async_engine(
         sqlalchemy_url(url),
         pool_size=pool_size,

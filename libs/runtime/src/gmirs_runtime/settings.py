@@ -12,7 +12,7 @@ import os
 from typing import Any, Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -56,6 +56,9 @@ class ServiceSettings(BaseSettings):
 
     database_url: SecretStr
     database_schema: str
+    # Connections kept open; size it for the work done at once, because a connection beyond it
+    # is opened and closed again (a new PostgreSQL backend each time) whenever demand peaks.
+    database_pool_size: int = Field(default=10, ge=1, le=100)
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_session_timeout_ms: int = 6000

@@ -23,10 +23,12 @@ from gmirs_referral_intake.settings import IntakeSettings
 from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure, create_service_app
 from gmirs_runtime.db import UnitOfWork
 from gmirs_runtime.group_commit import GroupCommit
+from gmirs_runtime.leadership import sole_runner
 from gmirs_runtime.service import Service
 from gmirs_runtime.settings import ServiceSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+RECONCILE_LOCK = "gmirs-intake:reconcile"
 
 
 def create_intake_app(infra: Infrastructure | None) -> FastAPI:
@@ -88,14 +90,16 @@ def _wire_refer_and_monitor(
     )
     receiving.install(app)
     service.workers.update(receiving.workers(sqs_pollers=settings.sqs_pollers))
-    reconciler = Reconciler(
-        rm,
-        infra.unit_of_work,
-        routing,
-        settings.reconcile_page_size,
-        interval_seconds=settings.reconcile_interval_seconds,
-    )
-    service.workers["rm-reconcile"] = reconciler.run
+    if settings.reconcile_enabled:
+        reconciler = Reconciler(
+            rm,
+            infra.unit_of_work,
+            routing,
+            settings.reconcile_page_size,
+            interval_seconds=settings.reconcile_interval_seconds,
+            leadership=lambda: sole_runner(infra.engine, RECONCILE_LOCK),
+        )
+        service.workers["rm-reconcile"] = reconciler.run
     service.on_stop.extend([receiving.aclose, rm.aclose])
 
 

@@ -20,6 +20,8 @@ class IntakeSettings(ServiceSettings):
     database_schema: str = "intake"
     http_port: int = 8101
     auth_audience: str = "gmirs-intake"
+    # Each SQS poller handles up to ten messages at once, each with its own short transactions.
+    database_pool_size: int = Field(default=20, ge=1, le=100)
 
     # Routing is configuration (JSON in INTAKE_PDU_HUBS / INTAKE_CONTRACT_HUBS).
     pdu_hubs: dict[str, str] = dict(DEFAULT_PDU_HUBS)
@@ -56,7 +58,9 @@ class IntakeSettings(ServiceSettings):
     sns_certificate_hosts: list[str] = ["sns.eu-west-2.amazonaws.com"]
     sns_topic_arns: list[str] = []  # accepted TopicArn values (empty: any)
 
-    # Reconciliation against R&M's sent-referral summaries.
+    # Reconciliation against R&M's sent-referral summaries (a round at start, then each interval,
+    # in one replica at a time). Off only where it would distort a measurement (benchmarks).
+    reconcile_enabled: bool = True
     reconcile_interval_seconds: float = 300.0
     reconcile_page_size: int = 50
 

@@ -39,6 +39,21 @@ _FIND_BY_REFERENCE = sa.text(
     " ORDER BY received_at, id LIMIT 1"
 )
 _LOCK = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+# The check made on every event before R&M is called, in one round trip (most events are new,
+# and three misses would otherwise cost three statements).
+_SEEN_AND_FOUND = sa.text(
+    "SELECT EXISTS (SELECT 1 FROM rm_events WHERE identity = :identity), held.id, held.referral"
+    " FROM (SELECT 1) AS one LEFT JOIN LATERAL ("
+    "  SELECT id, referral FROM ("
+    "   (SELECT id, referral, 0 AS pick FROM referrals"
+    "     WHERE referral->>'rm_referral_id' = CAST(:rm_id AS text) LIMIT 1)"
+    "   UNION ALL"
+    "   (SELECT id, referral, 1 FROM referrals"
+    "     WHERE referral->>'reference_number' = CAST(:reference AS text)"
+    "     ORDER BY received_at, id LIMIT 1)"
+    "  ) AS candidates ORDER BY pick LIMIT 1"
+    " ) AS held ON true"
+)
 
 
 @dataclass(frozen=True)
@@ -50,10 +65,25 @@ class KnownReferral:
     reference_number: str | None
 
 
-async def seen(session: AsyncSession, identity: uuid.UUID) -> bool:
-    """True when the event was applied already (a cheap check before calling R&M)."""
-    query = sa.select(rm_events.c.identity).where(rm_events.c.identity == identity)
-    return (await session.execute(query)).first() is not None
+async def seen_and_found(
+    session: AsyncSession,
+    identity: uuid.UUID,
+    *,
+    rm_referral_id: uuid.UUID | None,
+    reference_number: str | None,
+) -> tuple[bool, KnownReferral | None]:
+    """Whether the event was applied already (a cheap check before calling R&M), and our
+    referral for the R&M referral as `find_referral` finds it, in one statement."""
+    params = {
+        "identity": identity,
+        "rm_id": str(rm_referral_id) if rm_referral_id else None,
+        "reference": reference_number or None,
+    }
+    seen_before, referral_id, data = (await session.execute(_SEEN_AND_FOUND, params)).one()
+    if referral_id is None:
+        return bool(seen_before), None
+    known = KnownReferral(referral_id, data["person"]["crn"], data.get("reference_number"))
+    return bool(seen_before), known
 
 
 async def claim(

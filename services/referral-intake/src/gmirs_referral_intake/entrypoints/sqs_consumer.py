@@ -156,9 +156,10 @@ class SqsConsumer:
     async def _with_heartbeat(
         self, queue: SqsQueue, message: QueueMessage, work: Awaitable[T]
     ) -> T:
-        """Await `work`, extending the message's visibility each half-timeout it runs on."""
+        """Await `work`, extending the message's visibility every third of the timeout it runs on
+        (two chances before it lapses, so one slow call to SQS does not expose the message)."""
         task = asyncio.ensure_future(work)
-        interval = max(1.0, self._visibility / 2)
+        interval = max(1.0, self._visibility / 3)
         try:
             while True:
                 done, _ = await asyncio.wait({task}, timeout=interval)

@@ -81,26 +81,27 @@ async def accept_referrals(
     repository = ReferralRepository(uow.session)
     new = [_new_referral(command, routing) for command in commands]
     holders = await _holders_of_reference_numbers(repository, new)
-    existing = await repository.by_external_keys({n.command.external_key for n in new})
     outcomes: dict[int, Accepted | Exception] = {}
     first_of_key: dict[str, int] = {}
     inserts: dict[str, int] = {}
     for index, item in enumerate(new):
         key, reference = item.command.external_key, item.event.reference_number
-        if key in existing:
-            outcomes[index] = _same_or_conflict(existing[key], item.record.fingerprint)
-        elif key in first_of_key:
+        holder = holders.get(reference) if reference is not None else None
+        if key in first_of_key:
             continue  # the same key twice in one batch: answered as its first arrival, below
-        elif reference is not None and reference in holders:
-            first_of_key[key] = index
-            outcomes[index] = Accepted(holders[reference], created=False)
+        first_of_key[key] = index
+        if holder is not None and holder.external_key == key:  # this very referral, again
+            outcomes[index] = _same_or_conflict(holder, item.record.fingerprint)
+        elif holder is not None:
+            outcomes[index] = Accepted(holder, created=False)
         else:
-            first_of_key[key] = index
             inserts[key] = index
             if reference is not None:
                 holders[reference] = item.record
+    # Insert first: a key seen before loses the insert and is looked up, so the usual case
+    # (a new referral) costs no read.
     created = await repository.add_all([new[i].record for i in inserts.values()])
-    if lost := inserts.keys() - created:  # another transaction created them since we looked
+    if lost := inserts.keys() - created:  # accepted before (or concurrently) under these keys
         await _answer_lost(repository, new, {key: inserts.pop(key) for key in lost}, outcomes)
     for index in inserts.values():
         item = new[index]
@@ -124,7 +125,11 @@ async def _answer_lost(
     lost: dict[str, int],
     outcomes: dict[int, Accepted | Exception],
 ) -> None:
-    """Answer keys created concurrently as repeats of the committed referral."""
+    """Answer keys accepted before as repeats of the committed referral.
+
+    If another item of this batch took its reference number from one of them (whose insert did
+    not happen), the batch cannot be answered as is: the group commit retries it item by item.
+    """
     unwritten = {id(new[index].record) for index in lost.values()}
     if any(isinstance(o, Accepted) and id(o.record) in unwritten for o in outcomes.values()):
         raise ConcurrentAcceptError("a referral this batch matched was created elsewhere")

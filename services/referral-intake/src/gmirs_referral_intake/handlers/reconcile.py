@@ -8,6 +8,9 @@ A transient failure ends the round early and the next round retries; nothing is 
 until its referral is committed, so nothing is lost. A referral R&M cannot give us in a usable
 form is quarantined as the `referral.sent` event it stands for, so an operator's replay works.
 
+Every replica runs the poller, but a round runs in one replica at a time (an advisory lock):
+walking R&M's whole list from several replicas at once would be safe and wasteful.
+
 A referral R&M has already concluded is left alone: it is no work for a hub, its own events
 (ended, concluded) create it if any of them arrives, and without this rule the first round after
 go-live would hand every referral in R&M's history to the hubs. Concluded referrals are filtered
@@ -20,6 +23,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +43,8 @@ from gmirs_runtime.waits import first_of
 log = logging.getLogger(__name__)
 MAX_PAGES = 100_000  # a bound on one round's walk, far above any real caseload
 SENT = "intervention.referral.sent"
+Leadership = Callable[[], AbstractAsyncContextManager[bool]]
+"""Enters True in the one replica that may run a round now (see gmirs_runtime.leadership)."""
 _RETRYABLE = (TransientFailureError, TimeoutError, OSError, OperationalError, InterfaceError)
 _HELD = text(
     "SELECT referral->>'rm_referral_id', referral->>'reference_number' FROM referrals"
@@ -69,8 +75,10 @@ class Reconciler:
         page_size: int = 50,
         *,
         interval_seconds: float = 300.0,
+        leadership: Leadership | None = None,
     ) -> None:
         self._rm = rm
+        self._leadership = leadership
         self._unit_of_work = unit_of_work
         self._routing = routing
         self._page_size = page_size
@@ -83,13 +91,24 @@ class Reconciler:
         self._stop = stop
         while not stop.is_set():
             try:
-                await self.reconcile_once()
+                await self._round_if_leading()
             except _RETRYABLE as exc:
                 log.warning(
                     "reconciliation round incomplete, retried next round",
                     extra={"error_class": type(exc).__name__, "count": self.last_round.created},
                 )
             await first_of(stop, timeout=self._interval)
+
+    async def _round_if_leading(self) -> None:
+        """A round here unless another replica is walking R&M right now (then that one will do)."""
+        if self._leadership is None:
+            await self.reconcile_once()
+            return
+        async with self._leadership() as leading:
+            if leading:
+                await self.reconcile_once()
+            else:
+                log.info("reconciliation round left to the replica running one")
 
     async def reconcile_once(self) -> int:
         """One walk over every summary page; how many referrals it created.

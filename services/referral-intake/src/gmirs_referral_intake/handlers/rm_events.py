@@ -64,9 +64,14 @@ async def process_rm_event(
         hint = envelope.rm_referral_id
         reference = envelope.additional_information.get("referralReference")
         async with unit_of_work() as uow:
-            if await rm_store.seen(uow.session, envelope.identity):
+            seen, known = await rm_store.seen_and_found(
+                uow.session,
+                envelope.identity,
+                rm_referral_id=hint,
+                reference_number=reference if hint else None,
+            )
+            if seen:
                 return RmEventOutcome.DUPLICATE
-            known = await _find(uow, hint, reference) if hint else None
         if known is not None and hint is not None and envelope.event_type == rm_progress.SENT:
             target = _Target(hint, known.reference_number)
             return await _apply(envelope, {}, target, unit_of_work, routing)  # nothing to fetch
@@ -179,8 +184,12 @@ def _progress(
 async def _ensure(
     uow: UnitOfWork, target: _Target, routing: HubRouting
 ) -> tuple[KnownReferral, bool]:
-    """Inside the locked transaction: the referral found, or created from the target's draft."""
-    known = await _find(uow, target.rm_id, target.reference)
+    """Inside the locked transaction: the referral found, or created from the target's draft.
+
+    A referral that holds the reference number under another key (entered directly, imported)
+    is found by accept_referral itself, under the reference number's lock.
+    """
+    known = await _find(uow, target.rm_id, None if target.draft else target.reference)
     if known is not None:
         return known, False
     if target.draft is None:  # it existed a moment ago; retry rather than guess
