@@ -226,3 +226,19 @@ async def test_a_batch_holding_one_reference_twice_creates_it_once(intake) -> No
     assert isinstance(again, Accepted)
     assert again.record.id == first.record.id
     assert not again.created
+
+
+async def test_an_idempotency_key_reused_with_a_held_reference_number_is_still_a_conflict(
+    intake,
+) -> None:
+    headers = {"Idempotency-Key": "key-reused-0001"}
+    async with _lead(intake) as http:
+        first = await http.post("/referrals", json=BODY, headers=headers)
+        assert first.status_code == 201
+        rm = AcceptReferral("refer-and-monitor", f"rm:{uuid.uuid4()}", _data("RU1234AB"))
+        async with intake.infra.unit_of_work() as uow:
+            await accept_referral(rm, uow=uow, routing=HubRouting())
+            await uow.commit()
+        changed = {**BODY, "reference_number": "RU1234AB"}
+        reused = await http.post("/referrals", json=changed, headers=headers)
+    assert reused.status_code == 409  # the key's own referral decides, not the number's holder

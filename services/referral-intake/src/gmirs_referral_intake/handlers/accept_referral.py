@@ -84,6 +84,7 @@ async def accept_referrals(
     outcomes: dict[int, Accepted | Exception] = {}
     first_of_key: dict[str, int] = {}
     inserts: dict[str, int] = {}
+    matched: dict[str, int] = {}
     for index, item in enumerate(new):
         key, reference = item.command.external_key, item.event.reference_number
         holder = holders.get(reference) if reference is not None else None
@@ -92,12 +93,17 @@ async def accept_referrals(
         first_of_key[key] = index
         if holder is not None and holder.external_key == key:  # this very referral, again
             outcomes[index] = _same_or_conflict(holder, item.record.fingerprint)
-        elif holder is not None:
+        elif holder is not None:  # held under another key, unless this key was used before
             outcomes[index] = Accepted(holder, created=False)
+            matched[key] = index
         else:
             inserts[key] = index
             if reference is not None:
                 holders[reference] = item.record
+    if matched:  # rare: the key's own earlier answer comes first (same referral, or a conflict)
+        for key, earlier in (await repository.by_external_keys(matched.keys())).items():
+            index = matched[key]
+            outcomes[index] = _same_or_conflict(earlier, new[index].record.fingerprint)
     # Insert first: a key seen before loses the insert and is looked up, so the usual case
     # (a new referral) costs no read.
     created = await repository.add_all([new[i].record for i in inserts.values()])
