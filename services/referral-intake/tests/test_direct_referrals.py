@@ -13,12 +13,14 @@ import pytest
 from sqlalchemy import text
 
 from gmirs_contracts.validation import validate_event
-from gmirs_referral_intake.bootstrap import MIGRATIONS, build
+from gmirs_referral_intake.bootstrap import MIGRATIONS, build, direct_accepting
 from gmirs_referral_intake.domain.routing import HubRouting
 from gmirs_referral_intake.entrypoints.schemas import DirectReferralCreate
 from gmirs_referral_intake.handlers.accept_referral import (
     Accepted,
     AcceptReferral,
+    ConcurrentAcceptError,
+    ConflictingReferralError,
     accept_referral,
     accept_referrals,
 )
@@ -242,3 +244,29 @@ async def test_an_idempotency_key_reused_with_a_held_reference_number_is_still_a
         changed = {**BODY, "reference_number": "RU1234AB"}
         reused = await http.post("/referrals", json=changed, headers=headers)
     assert reused.status_code == 409  # the key's own referral decides, not the number's holder
+
+
+async def test_a_batch_leaning_on_a_referral_it_could_not_write_is_retried_one_by_one(
+    intake,
+) -> None:
+    """A reuses a key already taken (so writes nothing) and B takes A's new reference number."""
+    async with intake.infra.unit_of_work() as uow:
+        await accept_referral(
+            AcceptReferral("direct", "k-taken", _data("QQ0001AB")), uow=uow, routing=HubRouting()
+        )
+        await uow.commit()
+    a = AcceptReferral("direct", "k-taken", _data("QQ0002AB"))
+    b = AcceptReferral("direct", "k-other", _data("QQ0002AB"))
+    async with intake.infra.unit_of_work() as uow:
+        with pytest.raises(ConcurrentAcceptError):
+            await accept_referrals([a, b], uow=uow, routing=HubRouting())
+
+    settings = intake.infra.settings
+    assert isinstance(settings, IntakeSettings)
+    accepting = direct_accepting(intake.infra, HubRouting(), settings)
+    first, second = await asyncio.gather(
+        accepting.submit(a), accepting.submit(b), return_exceptions=True
+    )
+    assert isinstance(first, ConflictingReferralError)  # the key's own referral decides
+    assert isinstance(second, Accepted)
+    assert second.created  # B holds the number: A never wrote it
