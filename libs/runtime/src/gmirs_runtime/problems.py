@@ -1,8 +1,9 @@
 """RFC 9457 problem details for every error an API returns, including ones nobody planned for.
 
 Validation errors name the fields that failed and why, never the submitted values (they may be
-personal data). Unhandled exceptions become a generic 500 whose log line carries only the
-exception class; the span is marked failed so the trace shows where it happened.
+personal data). Unhandled exceptions become a generic 500 (a 503 with Retry-After when the
+database or the network failed, so clients know a retry may pass) whose log line carries only
+the exception class; the span is marked failed so the trace shows where it happened.
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gmirs_runtime.eventing.errors import is_infrastructure_failure
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+RETRY_AFTER_SECONDS = "5"
 _REF = "#/components/schemas/"
 
 log = logging.getLogger(__name__)
@@ -184,8 +188,18 @@ class UnhandledErrorMiddleware:
             _record_unhandled(exc)
             if started:
                 raise
-            response = problem_response(500, detail="An unexpected error occurred.")
-            await response(scope, receive, send)
+            await _unhandled_response(exc)(scope, receive, send)
+
+
+def _unhandled_response(exc: Exception) -> JSONResponse:
+    """503 when the database or the network failed (worth retrying shortly), else 500."""
+    if is_infrastructure_failure(exc):
+        return problem_response(
+            503,
+            detail="A system this API depends on is unavailable; try again shortly.",
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
+        )
+    return problem_response(500, detail="An unexpected error occurred.")
 
 
 def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:

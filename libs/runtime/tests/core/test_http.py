@@ -64,6 +64,10 @@ def _routers() -> list[APIRouter]:
     async def explode() -> None:
         raise RuntimeError("jane.doe@example.org caused this")
 
+    @api.get("/special/database-down")
+    async def database_down() -> None:
+        raise ConnectionRefusedError("connect to 10.0.0.5:5432 failed for jane.doe")
+
     @api.get("/special/teapot")
     async def teapot() -> None:
         raise Problem(418, detail="Short and stout.", type=problem_type("teapot"), spout="left")
@@ -216,6 +220,18 @@ async def test_an_unhandled_error_is_a_generic_500_logged_by_class_only(
     assert span.attributes is not None
     assert span.attributes["error.type"] == "RuntimeError"
     assert span.attributes["http.response.status_code"] == 500
+
+
+async def test_an_unavailable_database_is_a_503_worth_retrying(
+    api: httpx.AsyncClient, bearer: Callable[[str], Any], restore_logging: None
+) -> None:
+    response = await api.get("/items/special/database-down", headers=await bearer("reader-client"))
+
+    body = _assert_problem(response, 503)
+    assert response.headers["Retry-After"] == "5"
+    assert "try again" in body["detail"]
+    assert "jane.doe" not in response.text
+    assert "5432" not in response.text
 
 
 async def test_http_errors_and_raised_problems_are_problem_documents(
