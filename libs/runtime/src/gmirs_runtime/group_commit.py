@@ -50,7 +50,9 @@ class GroupCommit(Generic[Item, Result]):
         """The item's outcome once its batch is committed (or its exception)."""
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
-        if len(self._flushers) < self._writers:
+        # Count running flushers by their state, not by the set: a flusher that has just seen
+        # the queue empty is done at once, while its removal from the set comes a turn later.
+        if sum(not flusher.done() for flusher in self._flushers) < self._writers:
             # A task of its own: a submitter that is cancelled must not abandon the others' batch.
             flusher = asyncio.create_task(self._flush(), name="group-commit")
             self._flushers.add(flusher)

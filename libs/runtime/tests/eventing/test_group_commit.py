@@ -155,3 +155,29 @@ async def test_close_waits_for_batches_in_flight(service_db: ServiceDb) -> None:
 def test_sizes_must_be_positive(service_db: ServiceDb) -> None:
     with pytest.raises(ValueError, match="at least 1"):
         GroupCommit(service_db.uow, Recorder().write, max_batch=0)
+
+
+async def test_an_item_submitted_as_the_last_flush_ends_is_still_written(
+    service_db: ServiceDb,
+) -> None:
+    """A request that runs between a flusher finishing and its removal from the set still gets
+    a flusher (the window in which a busy event loop can schedule it)."""
+    later: list[asyncio.Future[int]] = []
+    trigger: list[object] = ["once"]
+
+    class SubmitOnExit(UnitOfWork):
+        async def __aexit__(self, *exc_info: object) -> None:
+            await super().__aexit__(*exc_info)  # type: ignore[arg-type]
+            if trigger:
+                trigger.clear()
+                later.append(asyncio.ensure_future(commits.submit((uuid.uuid4(), 2))))
+
+    recorder = Recorder()
+    commits = GroupCommit(
+        lambda: SubmitOnExit(service_db.sessions, source="/gmirs/test"),
+        recorder.write,
+        writers=1,
+    )
+
+    assert await commits.submit((uuid.uuid4(), 1)) == 10
+    assert await asyncio.wait_for(later[0], 5) == 20
