@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import CursorResult
@@ -31,28 +32,26 @@ rm_events = sa.Table(
     sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
 )
 
-_FIND_BY_RM_ID = sa.text(
-    "SELECT id, referral FROM referrals WHERE referral->>'rm_referral_id' = :rm_id LIMIT 1"
+# Our referral for an R&M referral: by the R&M id it carries, else the oldest holding its
+# reference number (both expression-indexed). A null parameter matches nothing.
+_FIND_SQL = (
+    "SELECT id, referral FROM ("
+    " (SELECT id, referral, 0 AS pick FROM referrals"
+    "   WHERE referral->>'rm_referral_id' = CAST(:rm_id AS text) LIMIT 1)"
+    " UNION ALL"
+    " (SELECT id, referral, 1 FROM referrals"
+    "   WHERE referral->>'reference_number' = CAST(:reference AS text)"
+    "   ORDER BY received_at, id LIMIT 1)"
+    ") AS candidates ORDER BY pick LIMIT 1"
 )
-_FIND_BY_REFERENCE = sa.text(
-    "SELECT id, referral FROM referrals WHERE referral->>'reference_number' = :reference"
-    " ORDER BY received_at, id LIMIT 1"
-)
+_FIND = sa.text(_FIND_SQL)
 _LOCK = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 # The check made on every event before R&M is called, in one round trip (most events are new,
 # and three misses would otherwise cost three statements).
+_SEEN = "SELECT EXISTS (SELECT 1 FROM rm_events WHERE identity = :identity)"
 _SEEN_AND_FOUND = sa.text(
-    "SELECT EXISTS (SELECT 1 FROM rm_events WHERE identity = :identity), held.id, held.referral"
-    " FROM (SELECT 1) AS one LEFT JOIN LATERAL ("
-    "  SELECT id, referral FROM ("
-    "   (SELECT id, referral, 0 AS pick FROM referrals"
-    "     WHERE referral->>'rm_referral_id' = CAST(:rm_id AS text) LIMIT 1)"
-    "   UNION ALL"
-    "   (SELECT id, referral, 1 FROM referrals"
-    "     WHERE referral->>'reference_number' = CAST(:reference AS text)"
-    "     ORDER BY received_at, id LIMIT 1)"
-    "  ) AS candidates ORDER BY pick LIMIT 1"
-    " ) AS held ON true"
+    f"{_SEEN}, held.id, held.referral FROM (SELECT 1) AS one"
+    f" LEFT JOIN LATERAL ({_FIND_SQL}) AS held ON true"
 )
 
 
@@ -74,16 +73,9 @@ async def seen_and_found(
 ) -> tuple[bool, KnownReferral | None]:
     """Whether the event was applied already (a cheap check before calling R&M), and our
     referral for the R&M referral as `find_referral` finds it, in one statement."""
-    params = {
-        "identity": identity,
-        "rm_id": str(rm_referral_id) if rm_referral_id else None,
-        "reference": reference_number or None,
-    }
+    params = {"identity": identity, **_find_params(rm_referral_id, reference_number)}
     seen_before, referral_id, data = (await session.execute(_SEEN_AND_FOUND, params)).one()
-    if referral_id is None:
-        return bool(seen_before), None
-    known = KnownReferral(referral_id, data["person"]["crn"], data.get("reference_number"))
-    return bool(seen_before), known
+    return bool(seen_before), _known(referral_id, data)
 
 
 async def claim(
@@ -120,13 +112,19 @@ async def find_referral(
     session: AsyncSession, *, rm_referral_id: uuid.UUID | None, reference_number: str | None
 ) -> KnownReferral | None:
     """Our referral for an R&M referral, by its R&M id, else by its reference number."""
-    row = None
-    if rm_referral_id is not None:
-        row = (await session.execute(_FIND_BY_RM_ID, {"rm_id": str(rm_referral_id)})).first()
-    if row is None and reference_number:
-        params = {"reference": reference_number}
-        row = (await session.execute(_FIND_BY_REFERENCE, params)).first()
-    if row is None:
+    params = _find_params(rm_referral_id, reference_number)
+    row = (await session.execute(_FIND, params)).first()
+    return None if row is None else _known(*row)
+
+
+def _find_params(rm_referral_id: uuid.UUID | None, reference_number: str | None) -> dict[str, Any]:
+    return {
+        "rm_id": str(rm_referral_id) if rm_referral_id else None,
+        "reference": reference_number or None,
+    }
+
+
+def _known(referral_id: uuid.UUID | None, data: Any) -> KnownReferral | None:
+    if referral_id is None:
         return None
-    referral_id, data = row
     return KnownReferral(referral_id, data["person"]["crn"], data.get("reference_number"))
