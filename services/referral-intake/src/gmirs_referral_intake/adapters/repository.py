@@ -27,10 +27,6 @@ class ReferralRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def add(self, record: ReferralRecord) -> bool:
-        """Insert; False when a record with the same external key already exists."""
-        return bool(await self.add_all([record]))
-
     async def add_all(self, records: Sequence[ReferralRecord]) -> set[str]:
         """Insert in one statement; the external keys that were new (the others existed)."""
         if not records:
