@@ -10,10 +10,11 @@ Crn = Annotated[
     str,
     Field(pattern=r"^[A-Z][0-9]{6}$", description="Case reference number (nDelius), e.g. X123456."),
 ]
+REFERENCE_NUMBER_PATTERN = r"^[A-Z]{2}[0-9]{4}[A-Z]{2}$"
 ReferenceNumber = Annotated[
     str,
     Field(
-        pattern=r"^[A-Z]{2}[0-9]{4}[A-Z]{2}$",
+        pattern=REFERENCE_NUMBER_PATTERN,
         description="Refer and Monitor referral reference: two letters, four digits, two letters.",
     ),
 ]

@@ -18,6 +18,8 @@ LONDON = ZoneInfo("Europe/London")
 LIST_SEPARATOR = "|"
 CATEGORY_SLOTS = ("", "_2", "_3", "_4")
 """A referral names one to four service categories (GMIRS well-being has four)."""
+CATEGORY_CELLS = ("service_category", "complexity", "desired_outcomes")
+"""The cells of one service category, each suffixed by its slot."""
 
 REFERRAL_REF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_./-]{0,63}$"
 
@@ -53,11 +55,7 @@ HUB_COLUMNS = (
     "preferred_language",
     "disabilities",
     "probation_delivery_unit",
-    *(
-        f"{name}{slot}"
-        for slot in CATEGORY_SLOTS
-        for name in ("service_category", "complexity", "desired_outcomes")
-    ),
+    *(f"{name}{slot}" for slot in CATEGORY_SLOTS for name in CATEGORY_CELLS),
     "referring_practitioner_name",
     "referring_practitioner_email",
     "referring_practitioner_phone",

@@ -17,8 +17,10 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from gmirs_contracts.common import REFERENCE_NUMBER_PATTERN
 from gmirs_referral_intake.domain.pdu import normalise_pdu
 from gmirs_referral_intake.entrypoints.pilot_columns import (
+    CATEGORY_CELLS,
     CATEGORY_SLOTS,
     COLUMNS,
     LIST_SEPARATOR,
@@ -28,8 +30,7 @@ from gmirs_referral_intake.entrypoints.pilot_columns import (
 from gmirs_referral_intake.entrypoints.schemas import DirectReferralCreate
 
 _Model = TypeVar("_Model", RmExportColumns, DirectReferralCreate)
-_CATEGORY_CELLS = ("service_category", "complexity", "desired_outcomes")
-_R_AND_M_REFERENCE = re.compile(r"^[A-Z]{2}[0-9]{4}[A-Z]{2}$")
+_R_AND_M_REFERENCE = re.compile(REFERENCE_NUMBER_PATTERN)
 _LISTS = frozenset({"disabilities", *(f"desired_outcomes{s}" for s in CATEGORY_SLOTS)})
 _PATHS: dict[tuple[str | int, ...], str] = {
     ("probation_delivery_unit",): "probation_delivery_unit",
@@ -177,7 +178,7 @@ def _category_count(values: Mapping[str, str]) -> int:
     used = [
         index
         for index, slot in enumerate(CATEGORY_SLOTS)
-        if any(f"{name}{slot}" in values for name in _CATEGORY_CELLS)
+        if any(f"{name}{slot}" in values for name in CATEGORY_CELLS)
     ]
     return max(used, default=0) + 1
 
