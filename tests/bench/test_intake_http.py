@@ -18,13 +18,13 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 import orjson
-import psutil
 import pytest
 
 from gmirs_referral_intake.bootstrap import MIGRATIONS
 from gmirs_runtime.local.ports import free_port
 from gmirs_runtime.local.processes import ManagedProcess
 from gmirs_runtime.migrations import upgrade
+from tests.bench.cpu import cpu_seconds
 from tests.e2e.referrals import direct_referral
 
 pytestmark = pytest.mark.bench
@@ -130,10 +130,9 @@ async def test_direct_referrals_over_http(
     try:
         token = token_issuer.mint("lead-provider", ["lead-provider"], "gmirs-intake")
         assert process.pid is not None
-        cpu = psutil.Process(process.pid)
-        cpu_before = sum(cpu.cpu_times()[:2])
+        cpu_before = cpu_seconds(process.pid)
         rate, latencies = await _load(base_url, token)
-        cpu_per_referral = (sum(cpu.cpu_times()[:2]) - cpu_before) / (REQUESTS - 1)
+        cpu_per_referral = (cpu_seconds(process.pid) - cpu_before) / (REQUESTS - 1)
     finally:
         await process.stop()
     floor = await _floor(database_url)

@@ -17,7 +17,6 @@ from typing import Any
 
 import asyncpg
 import httpx
-import psutil
 import pytest
 from aiobotocore.session import get_session  # type: ignore[import-untyped]
 
@@ -26,6 +25,7 @@ from gmirs_runtime.local.ports import free_port
 from gmirs_runtime.local.processes import ManagedProcess
 from gmirs_runtime.migrations import upgrade
 from gmirs_stack.aws import AwsResources
+from tests.bench.cpu import cpu_seconds
 from tests.fakes.rm_harness import local_aws, rm_simulator_process
 from tests.fakes.rm_simulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 
@@ -96,10 +96,9 @@ async def _intake_rate(
         # Watch progress in the database: asking moto for the depth would take its CPU from intake.
         await _wait_until(lambda: _applied_at_least(conn, 1), 120)
         assert process.pid is not None
-        cpu = psutil.Process(process.pid)
-        cpu_before = sum(cpu.cpu_times()[:2])
+        cpu_before = cpu_seconds(process.pid)
         await _wait_until(lambda: _applied_at_least(conn, MESSAGES), 300)
-        cpu_per_message = (sum(cpu.cpu_times()[:2]) - cpu_before) / (MESSAGES - 1)
+        cpu_per_message = (cpu_seconds(process.pid) - cpu_before) / (MESSAGES - 1)
         await _wait_until(lambda: _depth_is(aws, 0), 60)  # every message deleted
         first, last, count = await conn.fetchrow(
             "SELECT min(processed_at), max(processed_at), count(*) FROM intake.rm_events"
