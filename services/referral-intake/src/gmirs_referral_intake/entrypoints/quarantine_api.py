@@ -6,7 +6,9 @@ action is written to the audit log (handlers/quarantine_ops.py).
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Literal
@@ -96,12 +98,10 @@ async def view_quarantined(
     message_id: uuid.UUID, body: Reason, principal: Operator, rm: RmReceivingDep
 ) -> QuarantinedDetail:
     """One quarantined message with its content; the access is audited with the reason given."""
-    try:
+    with _as_problems():
         message = await rm.operations.view(
             message_id, actor=principal.client_id, reason=body.reason
         )
-    except UnknownQuarantinedMessageError:
-        raise _not_found() from None
     return QuarantinedDetail.model_validate({**asdict(message.summary), "raw": message.raw})
 
 
@@ -110,24 +110,10 @@ async def replay_quarantined(
     message_id: uuid.UUID, body: Reason, principal: Operator, rm: RmReceivingDep
 ) -> ReplayOutcome:
     """Process a held message again; it leaves the quarantine only if that succeeds."""
-    try:
+    with _as_problems():
         result = await rm.operations.replay(
             message_id, actor=principal.client_id, reason=body.reason
         )
-    except UnknownQuarantinedMessageError:
-        raise _not_found() from None
-    except NotHeldError as exc:
-        raise Problem(409, detail=f"The message is already {exc}.") from None
-    except ReplayUnsupportedError as exc:
-        raise Problem(
-            409, detail=f"Messages from {exc} cannot be replayed; discard it and re-run the source."
-        ) from None
-    except TransientFailureError:
-        raise Problem(
-            503,
-            detail="Refer and Monitor is unavailable; try again later.",
-            headers={"Retry-After": "30"},
-        ) from None
     return ReplayOutcome(
         replayed=result.replayed,
         outcome=result.outcome,
@@ -141,14 +127,10 @@ async def discard_quarantined(
     message_id: uuid.UUID, body: Reason, principal: Operator, rm: RmReceivingDep
 ) -> QuarantinedItem:
     """Give a held message up for good; it stays on record as discarded."""
-    try:
+    with _as_problems():
         summary = await rm.operations.discard(
             message_id, actor=principal.client_id, reason=body.reason
         )
-    except UnknownQuarantinedMessageError:
-        raise _not_found() from None
-    except NotHeldError as exc:
-        raise Problem(409, detail=f"The message is already {exc}.") from None
     return _item(summary)
 
 
@@ -159,5 +141,22 @@ async def list_pending(principal: Operator, rm: RmReceivingDep, limit: Limit = 1
     return PendingPage(items=[PendingItem.model_validate(asdict(item)) for item in items])
 
 
-def _not_found() -> Problem:
-    return Problem(404, detail="No such quarantined message.")
+@contextlib.contextmanager
+def _as_problems() -> Iterator[None]:
+    """The failures of the operators' actions, as the problem documents the routes declare."""
+    try:
+        yield
+    except UnknownQuarantinedMessageError:
+        raise Problem(404, detail="No such quarantined message.") from None
+    except NotHeldError as exc:
+        raise Problem(409, detail=f"The message is already {exc}.") from None
+    except ReplayUnsupportedError as exc:
+        raise Problem(
+            409, detail=f"Messages from {exc} cannot be replayed; discard it and re-run the source."
+        ) from None
+    except TransientFailureError:
+        raise Problem(
+            503,
+            detail="Refer and Monitor is unavailable; try again later.",
+            headers={"Retry-After": "30"},
+        ) from None
