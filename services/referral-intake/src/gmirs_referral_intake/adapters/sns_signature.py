@@ -108,12 +108,7 @@ class SnsVerifier:
         url = self.allowed_url(subscribe_url)
         if url is None:
             raise SnsSignatureError("SubscribeURL: not an allowed SNS URL")
-        try:
-            response = await self._http.get(url)
-        except httpx.HTTPError as exc:
-            raise SnsUnavailableError(f"SubscribeURL: {type(exc).__name__}") from None
-        if response.status_code != 200:
-            raise SnsUnavailableError(f"SubscribeURL: answered {response.status_code}")
+        await self._get(url, "SubscribeURL")
 
     async def _public_key(self, url: str) -> rsa.RSAPublicKey:
         """The certificate's key, from the cache until the certificate expires."""
@@ -129,15 +124,20 @@ class SnsVerifier:
         return cached[0]
 
     async def _download(self, url: str) -> bytes:
-        try:
-            response = await self._http.get(url)
-        except httpx.HTTPError as exc:
-            raise SnsUnavailableError(f"SigningCertURL: {type(exc).__name__}") from None
-        if response.status_code != 200:
-            raise SnsUnavailableError(f"SigningCertURL: answered {response.status_code}")
+        response = await self._get(url, "SigningCertURL")
         if len(response.content) > MAX_CERTIFICATE_BYTES:
             raise SnsSignatureError("SigningCertURL: not a certificate")
         return response.content
+
+    async def _get(self, url: str, what: str) -> httpx.Response:
+        """GET an SNS URL; SnsUnavailableError (naming `what`) unless it answers 200."""
+        try:
+            response = await self._http.get(url)
+        except httpx.HTTPError as exc:
+            raise SnsUnavailableError(f"{what}: {type(exc).__name__}") from None
+        if response.status_code != 200:
+            raise SnsUnavailableError(f"{what}: answered {response.status_code}")
+        return response
 
 
 def _signature(value: object) -> bytes:
