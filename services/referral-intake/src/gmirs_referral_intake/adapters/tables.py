@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,3 +23,33 @@ class ReferralRecord(SQLModel, table=True):
     probation_delivery_unit: str | None = None  # null: the source's unit is not one of ours
     received_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     referral: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+
+
+@dataclass(frozen=True, slots=True)
+class Referral:
+    """A `referrals` row as plain data, which is what handlers pass around and answer with.
+
+    The repository writes and reads these with Core statements: building an ORM instance per
+    referral cost more CPU than its share of the insert.
+    """
+
+    id: uuid.UUID
+    source: str
+    external_key: str
+    fingerprint: str
+    hub_id: str | None
+    probation_delivery_unit: str | None
+    received_at: datetime
+    referral: dict[str, Any]
+
+    def as_row(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "source": self.source,
+            "external_key": self.external_key,
+            "fingerprint": self.fingerprint,
+            "hub_id": self.hub_id,
+            "probation_delivery_unit": self.probation_delivery_unit,
+            "received_at": self.received_at,
+            "referral": self.referral,
+        }

@@ -13,7 +13,7 @@ from fastapi import Depends, Header, Request, Response, status
 from opentelemetry import context as otel_context
 
 from gmirs_referral_intake.adapters.repository import ReferralRepository
-from gmirs_referral_intake.adapters.tables import ReferralRecord
+from gmirs_referral_intake.adapters.tables import Referral
 from gmirs_referral_intake.entrypoints.schemas import DirectReferralCreate, ReferralAccepted
 from gmirs_referral_intake.handlers.accept_referral import (
     Accepted,
@@ -93,7 +93,7 @@ async def get_referral(
     return _accepted(record)
 
 
-def _accepted(record: ReferralRecord) -> ReferralAccepted:
+def _accepted(record: Referral) -> ReferralAccepted:
     return ReferralAccepted(
         referral_id=record.id,
         source=record.source,

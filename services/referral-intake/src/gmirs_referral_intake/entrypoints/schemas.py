@@ -63,8 +63,9 @@ class DirectReferralCreate(_Strict):
     contract_reference: Annotated[str, Field(max_length=100)] | None = None
     person: PersonIn
     service_categories: Annotated[list[ServiceCategoryIn], Field(min_length=1, max_length=12)]
-    needs: NeedsIn = NeedsIn()
-    risk: RiskIn = RiskIn()
+    # Factories, not instances: pydantic deep-copies a model default on every request that omits it.
+    needs: NeedsIn = Field(default_factory=NeedsIn)
+    risk: RiskIn = Field(default_factory=RiskIn)
     referring_practitioner: PractitionerIn
     sent_at: AwareDatetime | None = None
     completion_deadline: date | None = None

@@ -28,7 +28,7 @@ from opentelemetry.context import Context
 from gmirs_contracts.intake import ReferralReceived
 from gmirs_contracts.registry import EVENTS
 from gmirs_referral_intake.adapters.repository import ReferralRepository
-from gmirs_referral_intake.adapters.tables import ReferralRecord
+from gmirs_referral_intake.adapters.tables import Referral
 from gmirs_referral_intake.domain.routing import HubRouting
 from gmirs_runtime.db import UnitOfWork
 
@@ -53,20 +53,20 @@ class AcceptReferral:
 
 @dataclass(frozen=True, slots=True)
 class Accepted:
-    record: ReferralRecord
+    record: Referral
     created: bool  # False: an earlier arrival (same key, or same reference number) holds it
 
 
 @dataclass(frozen=True, slots=True)
 class _New:
     command: AcceptReferral
-    record: ReferralRecord
+    record: Referral
     event: ReferralReceived
 
 
 async def accept_referral(
     command: AcceptReferral, *, uow: UnitOfWork, routing: HubRouting
-) -> tuple[ReferralRecord, bool]:
+) -> tuple[Referral, bool]:
     """The intake record and whether this call created it (raises ConflictingReferralError)."""
     (outcome,) = await accept_referrals([command], uow=uow, routing=routing)
     if isinstance(outcome, Exception):
@@ -161,7 +161,7 @@ def _as_repeat(
 
 async def _holders_of_reference_numbers(
     repository: ReferralRepository, new: list[_New]
-) -> dict[str, ReferralRecord]:
+) -> dict[str, Referral]:
     """Under a lock per number: the referral already holding each reference number."""
     references = {n.event.reference_number for n in new if n.event.reference_number is not None}
     if not references:
@@ -187,7 +187,7 @@ def _new_referral(command: AcceptReferral, routing: HubRouting) -> _New:
             "hub_id": hub,
         }
     )
-    record = ReferralRecord(
+    record = Referral(
         id=event.referral_id,
         source=command.source,
         external_key=command.external_key,
@@ -200,7 +200,7 @@ def _new_referral(command: AcceptReferral, routing: HubRouting) -> _New:
     return _New(command, record, event)
 
 
-def _same_or_conflict(record: ReferralRecord, fingerprint: str) -> Accepted | Exception:
+def _same_or_conflict(record: Referral, fingerprint: str) -> Accepted | Exception:
     if record.fingerprint != fingerprint:
         return ConflictingReferralError(record.external_key)
     return Accepted(record, created=False)
