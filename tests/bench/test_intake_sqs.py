@@ -20,6 +20,7 @@ import httpx
 import pytest
 from aiobotocore.session import get_session  # type: ignore[import-untyped]
 
+from gmirs_referral_intake.adapters.sqs import SqsQueue
 from gmirs_referral_intake.bootstrap import MIGRATIONS
 from gmirs_runtime.local.ports import free_port
 from gmirs_runtime.local.processes import ManagedProcess
@@ -119,27 +120,32 @@ async def _depth_is(aws: AwsResources, n: int) -> bool:
 
 
 async def _moto_floor(aws: AwsResources, body: str) -> float:
-    """moto receiving and deleting messages of the same size from a queue of the same depth."""
+    """moto receiving and deleting messages of the same size from a queue of the same depth.
+
+    The floor queue copies the intake queue's redrive policy and visibility timeout, and is read
+    through intake's own SqsQueue, so moto does the same work per call as it does for intake.
+    """
     async with get_session().create_client("sqs", **aws.client_kwargs()) as sqs:
-        queue = (await sqs.create_queue(QueueName="bench-floor"))["QueueUrl"]
+        same_as_intake = (
+            await sqs.get_queue_attributes(
+                QueueUrl=aws.queue_url, AttributeNames=["RedrivePolicy", "VisibilityTimeout"]
+            )
+        )["Attributes"]
+        url = (await sqs.create_queue(QueueName="bench-floor", Attributes=same_as_intake))[
+            "QueueUrl"
+        ]
         for start in range(0, MESSAGES, 10):
             entries = [
                 {"Id": str(i), "MessageBody": body} for i in range(start, min(start + 10, MESSAGES))
             ]
-            await sqs.send_message_batch(QueueUrl=queue, Entries=entries)
+            await sqs.send_message_batch(QueueUrl=url, Entries=entries)
+        queue = SqsQueue(sqs, url)
+        visibility = int(same_as_intake["VisibilityTimeout"])
         done, started = 0, time.perf_counter()
         while done < MESSAGES:
-            received = (
-                await sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1)
-            ).get("Messages", [])
+            received = await queue.receive(wait_seconds=1, visibility_seconds=visibility)
             if received:
-                await sqs.delete_message_batch(
-                    QueueUrl=queue,
-                    Entries=[
-                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                        for i, m in enumerate(received)
-                    ],
-                )
+                assert await queue.delete(received) == 0
             done += len(received)
         return MESSAGES / (time.perf_counter() - started)
 
