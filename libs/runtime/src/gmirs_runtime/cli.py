@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import getpass
 import json
 import sys
@@ -90,6 +91,7 @@ def _parser(command: ServiceCommand) -> argparse.ArgumentParser:
 async def _run(command: ServiceCommand, settings: ServiceSettings) -> int:
     setup_telemetry(settings.service_name)
     service, _ = await command.build(settings)
+    freeze_startup_heap()
     try:
         await serve(service, host=settings.http_host, port=settings.http_port)
     except WorkerCrashedError as exc:
@@ -98,6 +100,25 @@ async def _run(command: ServiceCommand, settings: ServiceSettings) -> int:
     finally:
         shutdown_telemetry()
     return 0
+
+
+YOUNG_GENERATION_THRESHOLD = 10_000
+"""Allocations between young-generation collections (CPython's default is 700)."""
+
+
+def freeze_startup_heap() -> None:
+    """Keep the cyclic GC off what startup built, and collect the young generation less often.
+
+    Startup leaves a large heap that lives as long as the process (modules, the app and its
+    routes, schemas, pools); every full collection walked all of it again. Under load that was
+    17 % of the intake process's CPU, and its pauses were most of the p99 latency. Frozen
+    objects stay alive, as they would anyway. Requests make short-lived garbage in bursts, so
+    a larger young generation finds most of it already gone: a few hundred collections for
+    10,000 requests instead of a few thousand, for some hundreds of KB of memory.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(YOUNG_GENERATION_THRESHOLD, *gc.get_threshold()[1:])
 
 
 async def _dead_letters(command: ServiceCommand, settings: ServiceSettings, args: Any) -> int:
