@@ -35,7 +35,7 @@ class GroupCommit(Generic[Item, Result]):
         write: BatchWrite[Item, Result],
         *,
         max_batch: int = 64,
-        writers: int = 2,
+        writers: int = 1,
     ) -> None:
         if max_batch < 1 or writers < 1:
             raise ValueError("max_batch and writers must be at least 1")
