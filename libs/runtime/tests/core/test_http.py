@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import httpx
 import pytest
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import HistogramDataPoint, InMemoryMetricReader
 from opentelemetry.sdk.trace import TracerProvider
@@ -24,6 +24,7 @@ from gmirs_runtime.auth import (
     Principal,
     TokenValidator,
     authenticated_router,
+    principal_of,
     require_roles,
 )
 from gmirs_runtime.http import create_app
@@ -72,7 +73,13 @@ def _routers() -> list[APIRouter]:
     async def teapot() -> None:
         raise Problem(418, detail="Short and stout.", type=problem_type("teapot"), spout="left")
 
-    return [api]
+    writers = authenticated_router(prefix="/ledger", tags=["ledger"], roles=("writer",))
+
+    @writers.get("")
+    async def ledger(request: Request) -> dict[str, str]:
+        return {"client_id": principal_of(request).client_id}
+
+    return [api, writers]
 
 
 @pytest.fixture
@@ -177,6 +184,19 @@ async def test_the_right_role_gets_through(
     assert read.json() == {"item_id": "a1", "client_id": "reader-client"}
     assert write.status_code == 201
     assert write.json() == {"name": "widget", "client_id": "writer-client"}
+
+
+async def test_a_router_with_roles_checks_them_for_every_route(
+    api: httpx.AsyncClient, bearer: Callable[[str], Any]
+) -> None:
+    anonymous = await api.get("/ledger")
+    reader = await api.get("/ledger", headers=await bearer("reader-client"))
+    writer = await api.get("/ledger", headers=await bearer("writer-client"))
+
+    _assert_problem(anonymous, 401)
+    _assert_problem(reader, 403)
+    assert writer.status_code == 200
+    assert writer.json() == {"client_id": "writer-client"}
 
 
 async def test_validation_errors_name_fields_but_never_echo_values(

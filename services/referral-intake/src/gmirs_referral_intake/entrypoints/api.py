@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, Header, Request, Response, status
+from fastapi import Header, Request, Response, status
 from opentelemetry import context as otel_context
 
 from gmirs_referral_intake.adapters.repository import ReferralRepository
@@ -21,15 +21,14 @@ from gmirs_referral_intake.handlers.accept_referral import (
     ConflictingReferralError,
 )
 from gmirs_runtime import audit
-from gmirs_runtime.auth import Principal, authenticated_router, require_roles
+from gmirs_runtime.auth import authenticated_router, principal_of
 from gmirs_runtime.deps import UnitOfWorkDep as UoW
 from gmirs_runtime.group_commit import GroupCommit
 from gmirs_runtime.problems import Problem, problem_responses
 
 LEAD_PROVIDER = "lead-provider"
 DirectAccepting = GroupCommit[AcceptReferral, Accepted]
-router = authenticated_router(prefix="/referrals", tags=["referrals"])
-LeadProvider = Annotated[Principal, Depends(require_roles(LEAD_PROVIDER))]
+router = authenticated_router(prefix="/referrals", tags=["referrals"], roles=[LEAD_PROVIDER])
 IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", min_length=8, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$"),
@@ -43,7 +42,6 @@ IdempotencyKey = Annotated[
 )
 async def create_referral(
     body: DirectReferralCreate,
-    principal: LeadProvider,
     request: Request,
     response: Response,
     idempotency_key: IdempotencyKey = None,
@@ -57,7 +55,7 @@ async def create_referral(
     key = idempotency_key or str(uuid.uuid4())
     command = AcceptReferral(
         source="direct",
-        external_key=f"direct:{principal.client_id}:{key}",
+        external_key=f"direct:{principal_of(request).client_id}:{key}",
         referral=data,
         trace=otel_context.get_current(),
     )
@@ -75,16 +73,14 @@ async def create_referral(
 
 
 @router.get("/{referral_id}", responses=problem_responses(404))
-async def get_referral(
-    referral_id: uuid.UUID, principal: LeadProvider, uow: UoW
-) -> ReferralAccepted:
+async def get_referral(referral_id: uuid.UUID, request: Request, uow: UoW) -> ReferralAccepted:
     """Where a referral stands (routed or held); the read is audited."""
     record = await ReferralRepository(uow.session).get(referral_id)
     if record is None:
         raise Problem(404, detail="No such referral.")
     await audit.record(
         uow.session,
-        actor=principal.client_id,
+        actor=principal_of(request).client_id,
         action="referral.viewed",
         resource_type="referral",
         resource_id=str(referral_id),
