@@ -149,6 +149,17 @@ class UnitOfWork:
         finally:
             await session.close()
 
+    async def read_without_transaction(self) -> None:
+        """Run this unit of work's statements in autocommit mode, before the first of them.
+
+        For a lone read that needs no transaction (a check before calling another system): the
+        statement sees committed data just as it would inside one, and the BEGIN and ROLLBACK
+        round trips, two of its three, are saved.
+        """
+        if self.session.in_transaction():
+            raise RuntimeError("read_without_transaction must come before the first statement")
+        await self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
     def emit(
         self,
         *,

@@ -64,6 +64,7 @@ async def process_rm_event(
         hint = envelope.rm_referral_id
         reference = envelope.additional_information.get("referralReference")
         async with unit_of_work() as uow:
+            await uow.read_without_transaction()
             seen, known = await rm_store.seen_and_found(
                 uow.session,
                 envelope.identity,
@@ -79,6 +80,7 @@ async def process_rm_event(
         rm_id = rm_progress.rm_referral_id(envelope, detail)
         if known is None and rm_id != hint:
             async with unit_of_work() as uow:
+                await uow.read_without_transaction()
                 known = await _find(uow, rm_id, reference)
         if known is not None:
             target = _Target(rm_id, known.reference_number)
@@ -96,6 +98,7 @@ async def ensure_referral_from_rm(
     would create it: from GET /sent-referral/{id}, found first by R&M id or reference number."""
     with _classified():
         async with unit_of_work() as uow:
+            await uow.read_without_transaction()
             known = await _find(uow, rm_referral_id, None)
         if known is not None:
             return known.referral_id, False
