@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import asyncpg
 import pytest
@@ -38,33 +40,45 @@ async def _terminate(database_url: str, pids: set[int]) -> None:
         await conn.close()
 
 
+@asynccontextmanager
+async def _engine_with_dead_pool(
+    database_url: str, *, pool_size: int, ping_after_idle: float
+) -> AsyncIterator[tuple[AsyncEngine, set[int]]]:
+    """An engine whose `pool_size` pooled connections were all cut by the server (and their pids)."""
+    engine = create_engine(
+        database_url,
+        schema="public",
+        application_name="t",
+        pool_size=pool_size,
+        ping_after_idle=ping_after_idle,
+    )
+    try:
+        dead = await _pooled_pids(engine, pool_size)
+        await _terminate(database_url, dead)
+        yield engine, dead
+    finally:
+        await engine.dispose()
+
+
 async def test_a_connection_that_died_while_idle_is_replaced_before_anyone_uses_it(
     database_url,
 ) -> None:
-    engine = create_engine(
-        database_url, schema="public", application_name="t", pool_size=1, ping_after_idle=0.2
-    )
-    try:
-        dead = await _pooled_pids(engine, 1)
-        await _terminate(database_url, dead)
+    async with _engine_with_dead_pool(database_url, pool_size=1, ping_after_idle=0.2) as (
+        engine,
+        dead,
+    ):
         await asyncio.sleep(0.3)  # idle past the threshold: checked on checkout
         assert await _backend_pid(engine) not in dead  # no error reached the caller
-    finally:
-        await engine.dispose()
 
 
 async def test_a_busy_connection_is_not_pinged_and_one_disconnect_renews_the_whole_pool(
     database_url,
 ) -> None:
-    engine = create_engine(
-        database_url, schema="public", application_name="t", pool_size=2, ping_after_idle=60
-    )
-    try:
-        dead = await _pooled_pids(engine, 2)
-        await _terminate(database_url, dead)
+    async with _engine_with_dead_pool(database_url, pool_size=2, ping_after_idle=60) as (
+        engine,
+        dead,
+    ):
         with pytest.raises(DBAPIError) as failure:  # used again at once: no ping, so it fails
             await _backend_pid(engine)
         assert failure.value.connection_invalidated
         assert await _backend_pid(engine) not in dead  # the other dead one was dropped too
-    finally:
-        await engine.dispose()
