@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -43,13 +43,7 @@ class Referral:
     referral: dict[str, Any]
 
     def as_row(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "source": self.source,
-            "external_key": self.external_key,
-            "fingerprint": self.fingerprint,
-            "hub_id": self.hub_id,
-            "probation_delivery_unit": self.probation_delivery_unit,
-            "received_at": self.received_at,
-            "referral": self.referral,
-        }
+        return {name: getattr(self, name) for name in _REFERRAL_COLUMNS}
+
+
+_REFERRAL_COLUMNS = tuple(field.name for field in fields(Referral))

@@ -79,9 +79,7 @@ async def process_rm_event(
         detail = await rm.get_json(envelope.detail_url)
         rm_id = rm_progress.rm_referral_id(envelope, detail)
         if known is None and rm_id != hint:
-            async with unit_of_work() as uow:
-                await uow.read_without_transaction()
-                known = await _find(uow, rm_id, reference)
+            known = await _look_up(unit_of_work, rm_id, reference)
         if known is not None:
             target = _Target(rm_id, known.reference_number)
         else:
@@ -97,9 +95,7 @@ async def ensure_referral_from_rm(
     """Our referral for an R&M referral (and whether this call created it), exactly as an event
     would create it: from GET /sent-referral/{id}, found first by R&M id or reference number."""
     with _classified():
-        async with unit_of_work() as uow:
-            await uow.read_without_transaction()
-            known = await _find(uow, rm_referral_id, None)
+        known = await _look_up(unit_of_work, rm_referral_id, None)
         if known is not None:
             return known.referral_id, False
         target = await _draft(rm, rm_referral_id, await rm.sent_referral(rm_referral_id))
@@ -108,6 +104,15 @@ async def ensure_referral_from_rm(
             known, created = await _ensure(uow, target, routing)
             await uow.commit()
         return known.referral_id, created
+
+
+async def _look_up(
+    unit_of_work: UnitOfWorkFactory, rm_id: uuid.UUID | None, reference: str | None
+) -> KnownReferral | None:
+    """`_find` on its own, outside any transaction (before or between calls to R&M)."""
+    async with unit_of_work() as uow:
+        await uow.read_without_transaction()
+        return await _find(uow, rm_id, reference)
 
 
 async def _find(
