@@ -13,7 +13,7 @@ _XACT_ID = text("SELECT pg_current_xact_id()::text")
 async def _in_own_transaction(uow: UnitOfWork) -> bool:
     """Whether each statement runs as its own transaction (outside a BEGIN ... block)."""
     first = await uow.session.scalar(_XACT_ID)
-    return first != await uow.session.scalar(_XACT_ID)
+    return bool(first != await uow.session.scalar(_XACT_ID))
 
 
 async def test_a_lone_read_runs_without_a_transaction_block(service_db) -> None:
