@@ -32,6 +32,7 @@ from gmirs_case.domain.lifecycle import (
     TRANSITIONS,
     CaseState,
     EventName,
+    InvalidCommand,
     InvalidTransition,
     Lifecycle,
     Source,
@@ -175,3 +176,28 @@ def test_a_whole_case_from_referral_to_closure() -> None:
     assert lifecycle.reached[S.INITIAL_ASSESSMENT_ATTENDED] == _day(6)
     assert lifecycle.reached[S.SESSIONS_COMPLETED] == _day(60)
     assert lifecycle.since == _day(62)
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (RecordFirstContact(_day(2)), "not happened yet"),
+        (RecordFirstContact(datetime(2026, 3, 2, 9, 0)), "UTC offset"),
+        (AgreeActionPlan(0, 4, _day(0)), "versions start at 1"),
+        (ShareActionPlan(0, _day(0)), "versions start at 1"),
+        (AgreeActionPlan(1, 0, _day(0)), "at least one session"),
+    ],
+)
+def test_commands_no_state_could_accept_are_refused_before_the_table(
+    command: Command, message: str
+) -> None:
+    lifecycle = Lifecycle(S.ALLOCATED, SENT)
+    with pytest.raises(InvalidCommand, match=message):
+        decide(lifecycle, command, now=_day(1))
+
+
+def test_the_latest_plan_version_records_when_it_was_agreed() -> None:
+    lifecycle = Lifecycle(S.IN_SESSIONS, _day(13), {S.ACTION_PLAN_AGREED: _day(8)})
+    revised, _ = decide(lifecycle, AgreeActionPlan(2, 8, _day(20)), now=_day(21))
+    assert (revised.state, revised.plan_agreed_at) == (S.IN_SESSIONS, _day(20))
+    assert revised.reached[S.ACTION_PLAN_AGREED] == _day(8)

@@ -162,7 +162,7 @@ def _hub_case_assessed_at(attended_at: datetime) -> Lifecycle:
         BookInitialAssessment(uuid.uuid4(), attended_at, _day(1)),
         RecordInitialAssessmentAttended(None, attended_at),
     ):
-        lifecycle, _ = decide(lifecycle, command, now=_day(1))
+        lifecycle, _ = decide(lifecycle, command, now=NOW)
     return lifecycle
 
 

@@ -30,7 +30,14 @@ from types import MappingProxyType
 from typing import Final
 
 from gmirs_case.domain.closure import ClosureReason, RmDeliveryState
-from gmirs_case.domain.commands import CloseCase, Command, CommandKind
+from gmirs_case.domain.commands import (
+    AgreeActionPlan,
+    CloseCase,
+    Command,
+    CommandKind,
+    RecordActionPlanApproval,
+    ShareActionPlan,
+)
 
 
 class CaseState(StrEnum):
@@ -76,7 +83,7 @@ class EventName(StrEnum):
 
 
 _S, _K = CaseState, CommandKind
-_ASSESSMENT_ONWARDS = (_S.ACTION_PLAN_AGREED, _S.ACTION_PLAN_SHARED, _S.ACTION_PLAN_APPROVED)
+_PLAN_BEFORE_SESSIONS = (_S.ACTION_PLAN_AGREED, _S.ACTION_PLAN_SHARED, _S.ACTION_PLAN_APPROVED)
 
 
 def _table() -> Mapping[tuple[CaseState, CommandKind], CaseState]:
@@ -104,7 +111,7 @@ def _table() -> Mapping[tuple[CaseState, CommandKind], CaseState]:
         (_S.SESSIONS_COMPLETED, _K.CLOSE_COMPLETED): _S.CLOSED,
         (_S.EXIT_SURVEY_OFFERED, _K.CLOSE_COMPLETED): _S.CLOSED,
     }
-    for state in _ASSESSMENT_ONWARDS:  # a revised plan before sessions waits to be shared again
+    for state in _PLAN_BEFORE_SESSIONS:  # a revised plan before sessions waits to be shared again
         table[(state, _K.AGREE_ACTION_PLAN)] = _S.ACTION_PLAN_AGREED
     for state in OPEN_STATES:
         table[(state, _K.CLOSE_EARLY)] = _S.CLOSED
@@ -143,6 +150,10 @@ class Source(StrEnum):
     REFER_AND_MONITOR = "refer-and-monitor"
 
 
+class InvalidCommand(ValueError):
+    """A command no state could accept: a naive or future time, a version below 1."""
+
+
 class InvalidTransition(Exception):
     """The command is not allowed in the case's current state (an HTTP 409)."""
 
@@ -154,7 +165,10 @@ class InvalidTransition(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Lifecycle:
-    """Where a case is, since when, the first time it reached each state, and how it closed."""
+    """Where a case is, since when, the first time it reached each state, and how it closed.
+
+    `plan_agreed_at` is when the latest action plan version was agreed (KP2 runs from it).
+    """
 
     state: CaseState
     since: datetime
@@ -164,6 +178,7 @@ class Lifecycle:
     rm_withdrawal_code: str | None = None
     rm_delivery_state: RmDeliveryState | None = None
     closed_by: Source | None = None
+    plan_agreed_at: datetime | None = None
 
     @classmethod
     def received(cls, referral_sent_at: datetime) -> Lifecycle:
@@ -210,8 +225,11 @@ def decide(
     lifecycle: Lifecycle, command: Command, *, now: datetime
 ) -> tuple[Lifecycle, LifecycleEvent]:
     """Apply a hub's command: the case after it and the event it produced."""
+    _check(command, now)
     target = next_state(lifecycle.state, command.kind)
     after = lifecycle.moved_to(target, command.occurred_at)
+    if isinstance(command, AgreeActionPlan):
+        after = replace(after, plan_agreed_at=command.occurred_at)
     if isinstance(command, CloseCase):
         after = replace(
             after, closure_reason=command.reason, closure_settled=True, closed_by=Source.HUB
@@ -227,3 +245,16 @@ def decide(
         cause=command,
     )
     return after, event
+
+
+def _check(command: Command, now: datetime) -> None:
+    if command.occurred_at.tzinfo is None or now.tzinfo is None:
+        raise InvalidCommand("times must carry a UTC offset")
+    if command.occurred_at > now:
+        raise InvalidCommand("a command cannot record something that has not happened yet")
+    plan = AgreeActionPlan | ShareActionPlan | RecordActionPlanApproval
+    if isinstance(command, plan) and command.version < 1:
+        raise InvalidCommand("action plan versions start at 1")
+    sessions = command.number_of_sessions if isinstance(command, AgreeActionPlan) else None
+    if sessions is not None and sessions < 1:
+        raise InvalidCommand("an action plan has at least one session")
