@@ -6,7 +6,7 @@ concluded) and publishes them in the order it processed them, not R&M's. So ever
 applied by its own `occurred_at` and the result does not depend on arrival order:
 
 - A fact moves the case forward to the state it implies, never back: a fact implying a state
-  at or behind the current one changes nothing. A fact can skip states (an approval implies the
+  at or behind the current one leaves the state as it is. A fact can skip states (an approval implies the
   submission; a session attended implies the plan), so gaps are tolerated.
 - The first time each state was reached is the earliest occurred-at of any fact implying it, so
   a submission arriving after its approval still records when the plan was shared, with a
