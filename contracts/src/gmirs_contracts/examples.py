@@ -13,16 +13,19 @@ from uuid import UUID
 
 from gmirs_contracts import case, intake, intake_progress, notify, webhooks
 from gmirs_contracts.base import ContractModel
-
-REFERRAL_ID = UUID("6d1f3a52-0b7e-4c56-9a1e-3f3b2f1d9c01")
-RM_REFERRAL_ID = UUID("0f9e8d7c-6b5a-4c3d-8e2f-1a0b9c8d7e6f")
-CASE_ID = UUID("8a2c4e61-93b5-4d7f-a1c3-5e7f9b1d3a52")
-APPOINTMENT_ID = UUID("c3e5a7b9-1d2f-4a6c-8e0b-2d4f6a8c0e13")
-STARTS_AT = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-ENDS_AT = STARTS_AT + timedelta(hours=1)
-DUE_BY = ENDS_AT + timedelta(hours=24)
-ACTION_PLAN_ID = UUID("a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d")
-RM_APPOINTMENT_ID = UUID("b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e")
+from gmirs_contracts.case_lifecycle_examples import LIFECYCLE_EXAMPLES
+from gmirs_contracts.example_ids import (
+    ACTION_PLAN_ID,
+    APPOINTMENT_ID,
+    CASE_ID,
+    DUE_BY,
+    ENDS_AT,
+    REFERRAL_ID,
+    RM_APPOINTMENT_ID,
+    RM_REFERRAL_ID,
+    SENT_AT,
+    STARTS_AT,
+)
 
 
 def _person() -> intake.Person:
@@ -77,7 +80,7 @@ def referral_received() -> intake.ReferralReceived:
         needs=_needs(),
         risk=intake.Risk(summary=None, supplementary_risk_id=None),
         referring_practitioner=_practitioner(),
-        sent_at=datetime(2026, 2, 20, 9, 0, tzinfo=UTC),
+        sent_at=SENT_AT,
         completion_deadline=date(2026, 8, 20),
         reason_for_referral=None,
     )
@@ -295,6 +298,7 @@ EVENT_EXAMPLES: dict[str, Callable[[], ContractModel]] = {
     "gmirs.case.case-opened.v1": case_opened,
     "gmirs.case.appointment-booked.v1": appointment_booked,
     "gmirs.case.attendance-recorded.v1": attendance_recorded,
+    **LIFECYCLE_EXAMPLES,
     "gmirs.notify.non-attendance-reported.v1": non_attendance_reported,
 }
 

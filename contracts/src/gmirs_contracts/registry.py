@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 
-from gmirs_contracts import case, intake, intake_progress, notify, webhooks
+from gmirs_contracts import case, case_lifecycle, intake, intake_progress, notify, webhooks
 from gmirs_contracts.base import ContractModel
 
 SCHEMA_BASE_URI = "https://contracts.gmirs.example/"
@@ -94,12 +94,37 @@ def _intake_progress() -> tuple[EventContract, ...]:
     )
 
 
+def _case_lifecycle() -> tuple[EventContract, ...]:
+    """One event per transition of a case's lifecycle, on the case topic."""
+    lc = case_lifecycle
+    return tuple(
+        EventContract(f"gmirs.case.{event}.v1", case.TOPIC, model)
+        for event, model in (
+            ("case-allocated", lc.CaseAllocated),
+            ("case-reallocated", lc.CaseReallocated),
+            ("first-contact-made", lc.FirstContactMade),
+            ("initial-assessment-booked", lc.InitialAssessmentBooked),
+            ("initial-assessment-attended", lc.InitialAssessmentAttended),
+            ("initial-assessment-missed", lc.InitialAssessmentMissed),
+            ("needs-assessed", lc.NeedsAssessed),
+            ("action-plan-agreed", lc.ActionPlanAgreed),
+            ("action-plan-shared", lc.ActionPlanShared),
+            ("action-plan-approved", lc.ActionPlanApproved),
+            ("intervention-commenced", lc.InterventionCommenced),
+            ("sessions-completed", lc.SessionsCompleted),
+            ("exit-survey-offered", lc.ExitSurveyOffered),
+            ("case-closed", lc.CaseClosed),
+        )
+    )
+
+
 EVENTS: Mapping[str, EventContract] = _index(
     EventContract("gmirs.intake.referral-received.v1", intake.TOPIC, intake.ReferralReceived),
     *_intake_progress(),
     EventContract("gmirs.case.case-opened.v1", case.TOPIC, case.CaseOpened),
     EventContract("gmirs.case.appointment-booked.v1", case.TOPIC, case.AppointmentBooked),
     EventContract("gmirs.case.attendance-recorded.v1", case.TOPIC, case.AttendanceRecorded),
+    *_case_lifecycle(),
     EventContract(
         "gmirs.notify.non-attendance-reported.v1", notify.TOPIC, notify.NonAttendanceReported
     ),
