@@ -142,6 +142,12 @@ async def test_only_case_workers_may_use_the_api(case_service) -> None:
         assert (await http.get("/cases")).status_code == 403
     async with case_service.as_client("hub-x", ["hub"]) as http:  # a hub token without its hub
         assert (await http.get("/cases")).status_code == 403
+    async with case_service.as_client("hub-x", ["hub"], {"hub_id": "atlantis"}) as http:
+        assert (await http.get("/cases")).status_code == 403  # a hub that is not configured
+    token = case_service.issuer.mint("hub-bury", ["hub"], "gmirs-case", {"hub_id": "bury"}, 7200)
+    async with case_service.client(token) as http:
+        response = await http.get("/cases")  # a token living longer than the one-hour maximum
+        assert response.status_code == 401
     async with case_service.client(None) as http:
         response = await http.get("/cases")
         assert response.status_code == 401
