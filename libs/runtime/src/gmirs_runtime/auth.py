@@ -24,7 +24,12 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from gmirs_runtime.limits import RATE_LIMITED_RESPONSES, enforce_limit
+from gmirs_runtime.limits import (
+    RATE_LIMITED_RESPONSES,
+    count_refused,
+    enforce_limit,
+    refuse_failing_address,
+)
 from gmirs_runtime.problems import Problem, problem_responses
 
 ALGORITHMS = ("RS256",)
@@ -214,7 +219,9 @@ async def current_principal(
     validator = getattr(request.app.state, "token_validator", None)
     if not isinstance(validator, TokenValidator):
         raise RuntimeError("app.state.token_validator is not set (pass one to create_app)")
+    refuse_failing_address(request)
     if credentials is None:
+        count_refused(request)
         raise _unauthorized("A bearer access token is required.", 'Bearer realm="api"')
     try:
         principal = await validator.validate(credentials.credentials)
@@ -223,6 +230,7 @@ async def current_principal(
     except KeysUnavailableError as exc:
         raise Problem(503, detail="Access tokens cannot be checked right now.") from exc
     except InvalidTokenError as exc:
+        count_refused(request)
         raise _unauthorized(
             "The access token is invalid or has expired.", 'Bearer error="invalid_token"'
         ) from exc

@@ -111,14 +111,27 @@ async def test_a_client_over_its_limit_gets_a_429_problem_with_retry_after(
     assert (await limited.get("/items", headers=writer)).status_code == 200  # per client id
 
 
-async def test_refused_tokens_are_not_counted_against_a_client(
-    limited: httpx.AsyncClient, get_token: GetToken
+async def test_refused_credentials_are_limited_per_address_before_any_check(
+    validator: TokenValidator, get_token: GetToken
 ) -> None:
-    for _ in range(5):
-        response = await limited.get("/items", headers={"Authorization": "Bearer junk"})
-        assert response.status_code == 401
+    app = _app(validator, RateLimiter(0.5, 2))
     reader = {"Authorization": f"Bearer {await get_token('reader-client')}"}
-    assert (await limited.get("/items", headers=reader)).status_code == 200
+    junk = {"Authorization": "Bearer junk"}
+    transports = {
+        address: httpx.ASGITransport(app=app, client=(address, 5000))
+        for address in ("192.0.2.8", "192.0.2.9")
+    }
+    async with (
+        httpx.AsyncClient(transport=transports["192.0.2.8"], base_url="http://a") as forger,
+        httpx.AsyncClient(transport=transports["192.0.2.9"], base_url="http://a") as honest,
+    ):
+        statuses = [(await forger.get("/items", headers=junk)).status_code for _ in range(2)]
+        statuses.append((await forger.get("/items")).status_code)  # no token at all
+        statuses.append((await forger.get("/items", headers=reader)).status_code)
+        elsewhere = (await honest.get("/items", headers=reader)).status_code
+
+    assert statuses == [401, 401, 429, 429]  # the address is refused before the token is read
+    assert elsewhere == 200  # the client itself was not charged for the forger's requests
 
 
 async def test_unauthenticated_routes_are_limited_per_remote_address(
