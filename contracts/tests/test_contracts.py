@@ -8,13 +8,15 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from pydantic import ValidationError
 
 from gmirs_contracts import generate
+from gmirs_contracts.common import ProbationDeliveryUnit
 from gmirs_contracts.examples import EVENT_EXAMPLES, example_data, probation_alert
+from gmirs_contracts.hubs import HUB_IDS, PDU_HUBS
 from gmirs_contracts.intake import ReferralReceived
 from gmirs_contracts.registry import (
     EVENTS,
@@ -180,3 +182,13 @@ def test_schema_files_carry_id_title_and_dialect() -> None:
         assert document["$id"] == contract.dataschema
         assert document["title"]
         assert document["additionalProperties"] is False
+
+
+def test_the_hub_ids_are_ten_valid_ids_and_every_pdu_routes_to_one() -> None:
+    assert len(set(HUB_IDS)) == len(HUB_IDS) == 10
+    assert set(PDU_HUBS.values()) == set(HUB_IDS)
+    assert set(PDU_HUBS) == set(get_args(ProbationDeliveryUnit))
+    for hub in HUB_IDS:
+        ReferralReceived.model_validate(
+            {**example_data("gmirs.intake.referral-received.v1"), "hub_id": hub}
+        )

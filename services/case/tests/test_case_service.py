@@ -142,7 +142,33 @@ async def test_only_case_workers_may_use_the_api(case_service) -> None:
         assert (await http.get("/cases")).status_code == 403
     async with case_service.as_client("hub-x", ["hub"]) as http:  # a hub token without its hub
         assert (await http.get("/cases")).status_code == 403
+    async with case_service.as_client("hub-x", ["hub"], {"hub_id": "atlantis"}) as http:
+        assert (await http.get("/cases")).status_code == 403  # a hub that is not configured
+    token = case_service.issuer.mint("hub-bury", ["hub"], "gmirs-case", {"hub_id": "bury"}, 7200)
+    async with case_service.client(token) as http:
+        response = await http.get("/cases")  # a token living longer than the one-hour maximum
+        assert response.status_code == 401
     async with case_service.client(None) as http:
         response = await http.get("/cases")
         assert response.status_code == 401
         assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+async def test_a_client_over_its_request_limit_is_answered_429(start_service) -> None:
+    async with start_service(
+        CaseSettings, build, MIGRATIONS, rate_limit_per_second=0.05, rate_limit_burst=2
+    ) as service:
+        async with service.as_client("hub-bury", ["hub"], {"hub_id": "bury"}) as http:
+            statuses = [(await http.get("/cases")).status_code for _ in range(3)]
+            refused = await http.get("/cases")
+        async with service.as_client("hub-wigan", ["hub"], {"hub_id": "wigan"}) as http:
+            other = await http.get("/cases")  # another client has its own allowance
+        async with service.client(None) as http:
+            health = [(await http.get("/health")).status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 429]
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == "20"
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert other.status_code == 200
+    assert health == [200, 200, 200]

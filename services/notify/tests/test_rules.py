@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from gmirs_notify.adapters.guard import GuardedNetworkBackend, resolve
 from gmirs_notify.adapters.sender import parse_retry_after, webhook_headers
 from gmirs_notify.domain.deadline import DeadlinePolicy, RetrySchedule
 from gmirs_notify.domain.delivery import (
@@ -25,6 +26,8 @@ from gmirs_notify.domain.targets import (
     TargetPolicy,
     TargetRefusedError,
     check_addresses,
+    embedded_ipv4,
+    numeric_ipv4,
     parse_target,
 )
 from gmirs_notify.settings import NotifySettings
@@ -199,3 +202,88 @@ def test_settings_refuse_private_targets_in_production() -> None:
         "gmirs-notify",
         "notify",
     )
+
+
+@pytest.mark.parametrize(
+    "host", ["2130706433", "0x7f000001", "0177.0.0.1", "127.1", "0x7f.1", "017700000001", "10.1"]
+)
+def test_numeric_ipv4_spellings_are_read_as_the_address_they_mean(host: str) -> None:
+    with pytest.raises(TargetRefusedError, match=r"(127\.0\.0\.1|10\.0\.0\.1) is a"):
+        parse_target(f"https://{host}/hook", PRODUCTION)
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("2130706433", "127.0.0.1"),
+        ("0x7f000001", "127.0.0.1"),
+        ("0177.0.0.1", "127.0.0.1"),
+        ("127.1", "127.0.0.1"),
+        ("8.8.8.8.", "8.8.8.8"),
+        ("134744072", "8.8.8.8"),
+        ("pp.example.org", None),
+        ("1.2.3.4.5", None),
+        ("256.1.1.1", None),
+        ("1.2.3.0x100", None),
+        ("09.1.1.1", None),
+        ("4294967296", None),
+    ],
+)
+def test_numeric_ipv4_follows_inet_aton(host: str, expected: str | None) -> None:
+    found = numeric_ipv4(host)
+    assert (None if found is None else str(found)) == expected
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "::ffff:127.0.0.1",
+        "::ffff:10.0.0.1",
+        "::127.0.0.1",
+        "::10.0.0.1",
+        "64:ff9b::127.0.0.1",
+        "64:ff9b::169.254.169.254",
+        "64:ff9b:1::8.8.8.8",
+        "64:ff9b:1::10.0.0.1",
+        "2002:7f00:1::1",
+        "2002:a9fe:a9fe::1",
+        "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo, client 127.0.0.1
+    ],
+)
+def test_production_refuses_ipv4_carried_in_ipv6(address: str) -> None:
+    with pytest.raises(TargetRefusedError):
+        parse_target(f"https://[{address}]/hook", PRODUCTION)
+    with pytest.raises(TargetRefusedError, match="resolves to a refused"):
+        check_addresses("pp.example.org", [ipaddress.ip_address(address)], PRODUCTION)
+
+
+@pytest.mark.parametrize("address", ["::ffff:8.8.8.8", "64:ff9b::8.8.8.8", "2002:808:808::1"])
+def test_production_accepts_ipv6_forms_of_a_public_ipv4(address: str) -> None:
+    assert parse_target(f"https://[{address}]/hook", PRODUCTION).port == 443
+
+
+def test_embedded_ipv4_unwraps_each_form() -> None:
+    def inner(text: str) -> str | None:
+        found = embedded_ipv4(ipaddress.IPv6Address(text))
+        return None if found is None else str(found)
+
+    assert inner("::ffff:10.1.2.3") == "10.1.2.3"
+    assert inner("::10.1.2.3") == "10.1.2.3"
+    assert inner("64:ff9b::10.1.2.3") == "10.1.2.3"
+    assert inner("2002:0a01:0203::1") == "10.1.2.3"
+    assert inner("2001:0:4136:e378:8000:63bf:f5fe:fdfc") == "10.1.2.3"
+    assert inner("::1") is None
+    assert inner("2001:4860::8888") is None
+
+
+def test_local_still_allows_ipv6_loopback() -> None:
+    assert parse_target("http://[::1]:8080/hook", LOCAL).port == 8080
+    assert parse_target("http://127.1:8080/hook", LOCAL).port == 8080
+
+
+@pytest.mark.parametrize("host", ["2130706433", "0x7f000001", "0177.0.0.1", "127.1"])
+async def test_the_guard_refuses_numeric_spellings_after_resolving_them(host: str) -> None:
+    """What the delivery-time guard sees: the resolver's own reading of the numeric host."""
+    assert [str(a) for a in await resolve(host, 443)] == ["127.0.0.1"]
+    with pytest.raises(TargetRefusedError, match="loopback"):
+        await GuardedNetworkBackend(PRODUCTION).connect_tcp(host, 443, timeout=1)

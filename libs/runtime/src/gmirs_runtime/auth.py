@@ -2,8 +2,10 @@
 
 Signing keys are cached and refetched when a token names an unknown `kid` (the issuer rotated),
 at most once per `min_refetch_seconds`, so a flood of forged kids cannot hammer the issuer.
-Tenancy is generic here: a service names the claim that carries the tenant and the roles that
-must have one; a principal with such a role but no tenant is refused.
+Tenancy is generic here: a service names the claim that carries the tenant, the roles that
+must have one and (optionally) the tenants that exist; a principal with such a role but no
+tenant, or naming a tenant that does not exist, is refused. A token must carry `iat` and `exp`
+no further apart than `max_lifetime_seconds`: a leaked long-lived token is a standing key.
 """
 
 from __future__ import annotations
@@ -22,11 +24,18 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from gmirs_runtime.limits import (
+    RATE_LIMITED_RESPONSES,
+    count_refused,
+    enforce_limit,
+    refuse_failing_address,
+)
 from gmirs_runtime.problems import Problem, problem_responses
 
 ALGORITHMS = ("RS256",)
 ACCEPTED_TOKENS_CACHED = 1024
 LEEWAY_SECONDS = 30
+MAX_LIFETIME_SECONDS = 3600
 
 
 class AuthError(Exception):
@@ -125,12 +134,16 @@ class TokenValidator:
         *,
         tenant_claim: str | None = None,
         tenant_roles: Collection[str] = (),
+        known_tenants: Collection[str] | None = None,
+        max_lifetime_seconds: int = MAX_LIFETIME_SECONDS,
         min_refetch_seconds: float = 30.0,
     ) -> None:
         self.issuer = issuer
         self.audience = audience
         self.tenant_claim = tenant_claim
         self.tenant_roles = frozenset(tenant_roles)
+        self.known_tenants = None if known_tenants is None else frozenset(known_tenants)
+        self.max_lifetime_seconds = max_lifetime_seconds
         self.jwks = JWKSCache(jwks_url, http, min_refetch_seconds=min_refetch_seconds)
         self._accepted: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
         self._claims = jwt.JWTClaimsRegistry(
@@ -138,6 +151,7 @@ class TokenValidator:
             iss={"essential": True, "value": issuer},
             aud={"essential": True, "value": audience},
             exp={"essential": True},
+            iat={"essential": True},
             sub={"essential": True},
         )
 
@@ -146,7 +160,8 @@ class TokenValidator:
 
         A token already accepted is answered from a small cache until it expires: clients reuse
         one token for many requests, and verifying an RSA signature on each is the costliest
-        part of authentication.
+        part of authentication. Only tokens that passed every check (lifetime and tenant
+        included) are cached, and never beyond their own `exp`.
         """
         cached = self._accepted.get(token)
         if cached is not None and cached[0] > time.time():
@@ -161,6 +176,8 @@ class TokenValidator:
             self._claims.validate(claims)
         except (JoseError, ValueError, UnicodeError) as exc:
             raise InvalidTokenError(type(exc).__name__) from exc
+        if float(claims["exp"]) - float(claims["iat"]) > self.max_lifetime_seconds:
+            raise InvalidTokenError("the token's lifetime exceeds the maximum")
         principal = self._principal(claims)
         self._remember(token, float(claims["exp"]), principal)
         return principal
@@ -185,6 +202,9 @@ class TokenValidator:
         )
         if tenant is None and principal.has_any_role(*self.tenant_roles):
             raise AccessDeniedError("a tenant role without a tenant")
+        known = self.known_tenants
+        if tenant is not None and known is not None and tenant not in known:
+            raise AccessDeniedError("a tenant that is not configured")
         return principal
 
 
@@ -195,11 +215,13 @@ async def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """FastAPI dependency: the caller's Principal, or a 401/403 problem."""
+    """FastAPI dependency: the caller's Principal, or a 401/403 problem (429 over its limit)."""
     validator = getattr(request.app.state, "token_validator", None)
     if not isinstance(validator, TokenValidator):
         raise RuntimeError("app.state.token_validator is not set (pass one to create_app)")
+    refuse_failing_address(request)
     if credentials is None:
+        count_refused(request)
         raise _unauthorized("A bearer access token is required.", 'Bearer realm="api"')
     try:
         principal = await validator.validate(credentials.credentials)
@@ -208,9 +230,11 @@ async def current_principal(
     except KeysUnavailableError as exc:
         raise Problem(503, detail="Access tokens cannot be checked right now.") from exc
     except InvalidTokenError as exc:
+        count_refused(request)
         raise _unauthorized(
             "The access token is invalid or has expired.", 'Bearer error="invalid_token"'
         ) from exc
+    enforce_limit(request, "client:" + principal.client_id)
     request.state.principal = principal
     return principal
 
@@ -231,7 +255,7 @@ def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
 
 
 def authenticated_router(*, roles: Collection[str] = (), **kwargs: Any) -> APIRouter:
-    """An APIRouter whose every route requires a valid token (and documents 401/403).
+    """An APIRouter whose every route requires a valid token (and documents 401/403/429).
 
     With `roles`, every route also requires one of them, and routes read the caller with
     `principal_of(request)`: checking the role once for the router instead of in a dependency
@@ -240,7 +264,11 @@ def authenticated_router(*, roles: Collection[str] = (), **kwargs: Any) -> APIRo
     """
     guard = require_roles(*roles) if roles else current_principal
     dependencies = [Depends(guard), *(kwargs.pop("dependencies", None) or [])]
-    responses = {**problem_responses(401, 403), **(kwargs.pop("responses", None) or {})}
+    responses = {
+        **problem_responses(401, 403),
+        **RATE_LIMITED_RESPONSES,
+        **(kwargs.pop("responses", None) or {}),
+    }
     return APIRouter(dependencies=dependencies, responses=responses, **kwargs)
 
 

@@ -24,6 +24,7 @@ from gmirs_runtime.eventing.kafka import KafkaOptions, create_producer
 from gmirs_runtime.eventing.operations import DeadLetterOperations, Subscription
 from gmirs_runtime.eventing.relay import OutboxRelay
 from gmirs_runtime.http import create_app
+from gmirs_runtime.limits import RateLimiter
 from gmirs_runtime.service import Service
 from gmirs_runtime.settings import ServiceSettings
 
@@ -106,6 +107,7 @@ def build_infrastructure(
     *,
     tenant_claim: str | None = None,
     tenant_roles: Collection[str] = (),
+    known_tenants: Collection[str] | None = None,
 ) -> Infrastructure:
     """Create (not connect) the clients; call inside the event loop that will run them."""
     kafka = KafkaOptions(
@@ -134,6 +136,8 @@ def build_infrastructure(
             settings.auth_jwks_url,
             tenant_claim=tenant_claim,
             tenant_roles=tenant_roles,
+            known_tenants=known_tenants,
+            max_lifetime_seconds=settings.auth_max_token_lifetime_seconds,
         ),
     )
 
@@ -157,6 +161,9 @@ def create_service_app(
         readiness=infra.ready if infra else None,
     )
     if infra:
+        app.state.rate_limiter = RateLimiter(
+            infra.settings.rate_limit_per_second, infra.settings.rate_limit_burst
+        )
         app.state.unit_of_work = infra.unit_of_work
         app.state.dead_letters = infra.dead_letters()
     return app

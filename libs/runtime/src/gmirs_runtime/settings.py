@@ -72,6 +72,13 @@ class ServiceSettings(BaseSettings):
     auth_issuer: str
     auth_audience: str
     auth_jwks_url: str
+    # Tokens whose `exp - iat` is longer are refused (as are tokens without either claim).
+    auth_max_token_lifetime_seconds: int = Field(default=3600, ge=60, le=86400)
+
+    # Requests per authenticated client id (unauthenticated public routes: per remote address),
+    # counted in each replica: N replicas behind a balancer allow up to N times these.
+    rate_limit_per_second: float = Field(default=50.0, gt=0)
+    rate_limit_burst: int = Field(default=200, ge=1)
 
     @property
     def is_development(self) -> bool:

@@ -73,7 +73,7 @@ async def test_rejects_an_expired_token_beyond_the_leeway(
     assert within_leeway.client_id == "forged-client"
 
 
-@pytest.mark.parametrize("missing", ["exp", "iss", "aud", "sub"])
+@pytest.mark.parametrize("missing", ["exp", "iat", "iss", "aud", "sub"])
 async def test_rejects_a_token_without_an_essential_claim(
     validator: TokenValidator, forge: Forge, missing: str
 ) -> None:
@@ -156,3 +156,40 @@ async def test_unreachable_jwks_is_reported_as_unavailable(
 
     with pytest.raises(KeysUnavailableError):
         await validator.validate(await get_token("reader-client"))
+
+
+async def test_rejects_a_token_living_longer_than_the_maximum(
+    make_validator: Callable[..., TokenValidator], forge: Forge
+) -> None:
+    validator = make_validator(max_lifetime_seconds=900)
+    now = int(time.time())
+    long_lived = forge(iat=now, exp=now + 901)
+
+    assert (await validator.validate(forge(iat=now, exp=now + 900))).client_id == "forged-client"
+    for _ in range(2):  # a refused token is never cached as accepted
+        with pytest.raises(InvalidTokenError):
+            await validator.validate(long_lived)
+    with pytest.raises(InvalidTokenError):  # backdated iat does not shorten the lifetime claimed
+        await validator.validate(forge(iat=now - 3000, exp=now + 600))
+
+
+async def test_the_default_maximum_lifetime_is_one_hour(
+    validator: TokenValidator, forge: Forge
+) -> None:
+    now = int(time.time())
+
+    assert validator.max_lifetime_seconds == 3600
+    await validator.validate(forge(iat=now, exp=now + 3600))
+    with pytest.raises(InvalidTokenError):
+        await validator.validate(forge(iat=now, exp=now + 86400))
+
+
+async def test_a_tenant_that_is_not_configured_is_denied(
+    make_validator: Callable[..., TokenValidator], forge: Forge, get_token: GetToken
+) -> None:
+    validator = make_validator(known_tenants=("blue", "red"))
+
+    assert (await validator.validate(await get_token("member-client"))).tenant_id == "blue"
+    for tenant in ("green", "Blue", "blue ", ""):
+        with pytest.raises(AccessDeniedError):
+            await validator.validate(forge(roles=["member"], team_id=tenant))

@@ -17,15 +17,18 @@ import pytest
 from joserfc import jws, jwt
 
 from gmirs_runtime.auth import TokenValidator
+from gmirs_runtime.limits import FailureCounter
 from gmirs_runtime.local.issuer import (
     JWKS_PATH,
     METADATA_PATH,
     TOKEN_PATH,
     IssuerKeys,
+    create_issuer_app,
     load_or_create_key,
 )
+from gmirs_runtime.local.issuer_guard import IssuerLimits
 
-from .conftest import AUDIENCE, ISSUER, SECRETS
+from .conftest import AUDIENCE, CLIENTS, ISSUER, SECRETS
 
 
 async def test_issues_a_signed_jwt_with_the_client_claims(
@@ -218,3 +221,97 @@ async def test_runs_as_a_process_and_tokens_survive_a_restart(tmp_path: Path) ->
 
     assert principal.client_id == "cli-client"
     assert principal.roles == frozenset({"reader"})
+
+
+@asynccontextmanager
+async def _limited_issuer(limits: IssuerLimits, address: str) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_issuer_app(issuer_url=ISSUER, clients=CLIENTS, limits=limits)
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    async with httpx.AsyncClient(transport=transport, base_url=ISSUER) as client:
+        yield client
+
+
+async def _token(http: httpx.AsyncClient, client_id: str, secret: str) -> httpx.Response:
+    return await http.post(
+        TOKEN_PATH, data={"grant_type": "client_credentials"}, auth=(client_id, secret)
+    )
+
+
+async def test_failed_authentications_lock_the_client_out_without_checking_the_secret() -> None:
+    limits = IssuerLimits(max_failed_authentications=3, failure_window_seconds=60)
+    async with (
+        _limited_issuer(limits, "192.0.2.1") as first,
+        _limited_issuer(limits, "192.0.2.1") as unrelated_issuer,
+    ):
+        failures = [
+            (await _token(first, "reader-client", f"guess-{n}")).status_code for n in range(3)
+        ]
+        locked = await _token(
+            first, "reader-client", SECRETS["reader-client"]
+        )  # even the right one
+        post = await first.post(
+            TOKEN_PATH,
+            data={
+                "grant_type": "client_credentials",
+                "client_id": "reader-client",
+                "client_secret": SECRETS["reader-client"],
+            },
+        )
+        fresh = await _token(unrelated_issuer, "reader-client", SECRETS["reader-client"])
+
+    assert failures == [401, 401, 401]
+    assert locked.status_code == post.status_code == 429
+    assert 1 <= int(locked.headers["retry-after"]) <= 60
+    assert locked.json()["error"] == "temporarily_unavailable"
+    assert "access_token" not in locked.json()
+    assert fresh.status_code == 200  # the state is the issuer's own (one process)
+
+
+async def test_failed_authentications_are_also_counted_per_source_address() -> None:
+    limits = IssuerLimits(max_failed_authentications=3, failure_window_seconds=60)
+    async with _limited_issuer(limits, "192.0.2.2") as http:
+        for client_id in ("nobody-1", "nobody-2", "nobody-3"):  # a spray over client ids
+            assert (await _token(http, client_id, "guess")).status_code == 401
+        refused = await _token(http, "writer-client", SECRETS["writer-client"])
+
+    assert refused.status_code == 429
+
+
+async def test_a_success_does_not_count_and_unknown_ids_lock_like_known_ones() -> None:
+    limits = IssuerLimits(max_failed_authentications=2, failure_window_seconds=60)
+    async with _limited_issuer(limits, "192.0.2.3") as http:
+        for _ in range(5):
+            assert (
+                await _token(http, "writer-client", SECRETS["writer-client"])
+            ).status_code == 200
+        assert (await _token(http, "ghost", "a")).status_code == 401
+        assert (await _token(http, "ghost", "b")).status_code == 401
+        assert (await _token(http, "ghost", "c")).status_code == 429
+
+
+async def test_requests_are_limited_per_address() -> None:
+    limits = IssuerLimits(requests_per_second=0.1, request_burst=2)
+    async with _limited_issuer(limits, "192.0.2.4") as http:
+        statuses = [(await http.get(JWKS_PATH)).status_code for _ in range(3)]
+        token = await _token(http, "writer-client", SECRETS["writer-client"])
+        health = await http.get("/health")
+
+    assert statuses == [200, 200, 429]
+    assert token.status_code == 429
+    assert int(token.headers["retry-after"]) == 10
+    assert health.status_code == 200
+
+
+def test_failure_windows_end() -> None:
+    clock = [0.0]
+    counter = FailureCounter(2, 30.0, clock=lambda: clock[0])
+    counter.record("a")
+    assert counter.blocked_for("a") == 0.0
+    counter.record("a")
+    assert counter.blocked_for("a") == 30.0
+    clock[0] = 29.0
+    assert counter.blocked_for("a") == 1.0
+    clock[0] = 30.0
+    assert counter.blocked_for("a") == 0.0
+    counter.record("a")  # a new window
+    assert counter.blocked_for("a") == 0.0

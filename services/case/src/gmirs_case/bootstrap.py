@@ -9,7 +9,9 @@ from fastapi import FastAPI
 
 from gmirs_case.entrypoints import api
 from gmirs_case.handlers.open_case import open_case
+from gmirs_case.settings import CaseSettings
 from gmirs_contracts import intake
+from gmirs_contracts.hubs import HUB_IDS
 from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure, create_service_app
 from gmirs_runtime.service import Service
 from gmirs_runtime.settings import ServiceSettings
@@ -30,7 +32,10 @@ def create_case_app(infra: Infrastructure | None) -> FastAPI:
 
 
 async def build(settings: ServiceSettings) -> tuple[Service, Infrastructure]:
-    infra = build_infrastructure(settings, tenant_claim=HUB_CLAIM, tenant_roles=("hub",))
+    hubs = settings.hub_ids if isinstance(settings, CaseSettings) else HUB_IDS
+    infra = build_infrastructure(
+        settings, tenant_claim=HUB_CLAIM, tenant_roles=("hub",), known_tenants=hubs
+    )
     infra.consumer(
         group=CONSUMER_GROUP,
         topics=[intake.TOPIC],

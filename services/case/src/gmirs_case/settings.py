@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic_settings import SettingsConfigDict
 
+from gmirs_contracts.hubs import HUB_IDS
 from gmirs_runtime.settings import ServiceSettings
 
 
@@ -14,3 +15,5 @@ class CaseSettings(ServiceSettings):
     database_schema: str = "casework"
     http_port: int = 8102
     auth_audience: str = "gmirs-case"
+    # The hubs that exist: a hub token naming any other `hub_id` is refused (403).
+    hub_ids: list[str] = list(HUB_IDS)

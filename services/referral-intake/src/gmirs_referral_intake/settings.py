@@ -7,6 +7,7 @@ from typing import Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from gmirs_contracts.hubs import HUB_IDS
 from gmirs_referral_intake.domain.routing import DEFAULT_PDU_HUBS
 from gmirs_runtime.settings import ServiceSettings
 
@@ -23,7 +24,9 @@ class IntakeSettings(ServiceSettings):
     # Each SQS poller handles up to ten messages at once, each with its own short transactions.
     database_pool_size: int = Field(default=20, ge=1, le=100)
 
-    # Routing is configuration (JSON in INTAKE_PDU_HUBS / INTAKE_CONTRACT_HUBS).
+    # Routing is configuration (JSON in INTAKE_PDU_HUBS / INTAKE_CONTRACT_HUBS), to the hubs
+    # that exist (INTAKE_HUB_IDS; the shared default is gmirs_contracts.hubs.HUB_IDS).
+    hub_ids: list[str] = list(HUB_IDS)
     pdu_hubs: dict[str, str] = dict(DEFAULT_PDU_HUBS)
     contract_hubs: dict[str, str] = {}
 
@@ -75,6 +78,13 @@ class IntakeSettings(ServiceSettings):
         return bool(
             self.rm_api_url and self.hmpps_auth_url and self.rm_client_id and self.rm_client_secret
         )
+
+    @model_validator(mode="after")
+    def _route_only_to_configured_hubs(self) -> Self:
+        unknown = sorted({*self.pdu_hubs.values(), *self.contract_hubs.values()} - {*self.hub_ids})
+        if unknown:
+            raise ValueError(f"routing names hubs that are not configured: {', '.join(unknown)}")
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsigned_sns_outside_development(self) -> Self:

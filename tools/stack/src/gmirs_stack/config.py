@@ -13,18 +13,8 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-HUBS = (
-    "bolton",
-    "bury",
-    "manchester",
-    "oldham",
-    "rochdale",
-    "salford",
-    "stockport",
-    "tameside",
-    "trafford",
-    "wigan",
-)
+from gmirs_contracts.hubs import HUB_IDS
+
 DATABASE = "gmirs"
 
 
@@ -92,7 +82,7 @@ def demo_clients(path: Path) -> list[dict[str, Any]]:
             "audience": ["gmirs-case"],
             "claims": {"hub_id": hub},
         }
-        for hub in HUBS
+        for hub in HUB_IDS
     ]
     clients += [
         {"client_id": role, "roles": [role], "audience": list(audiences)}

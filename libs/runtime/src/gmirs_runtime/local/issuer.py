@@ -5,6 +5,11 @@ RS256 JWT access tokens (RFC 9068) signed with a joserfc key whose public half i
 `/.well-known/jwks.json`. authlib accepts plain http only for loopback hosts, which is where this
 server listens, so no insecure-transport override is needed. Run it as a process with
 `python -m gmirs_runtime.local.issuer --port P --clients-file clients.json [--key-file key.pem]`.
+
+Its endpoints are limited per remote address (429 with Retry-After), and after
+`max_failed_authentications` failed client authentications within `failure_window_seconds`, per
+client id and per address, the token endpoint answers 429 without checking the secret until the
+window ends: guessing a secret costs a window per handful of guesses.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from gmirs_runtime.local.issuer_guard import IssuerGuard, IssuerLimits, failure_keys, too_many
 
 TOKEN_PATH = "/oauth2/token"
 JWKS_PATH = "/.well-known/jwks.json"
@@ -186,21 +193,38 @@ class _Endpoints:
     issuer_url: str
     keys: IssuerKeys
     server: LocalAuthorizationServer
+    guard: IssuerGuard
 
     async def token(self, request: Request) -> Response:
+        refused = self.guard.admit(request)
+        if refused is not None:
+            return refused
         form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+        keys = failure_keys(request, form)
+        wait = max(self.guard.failures.blocked_for(key) for key in keys)
+        if wait > 0:  # the secret is not even looked at
+            return too_many(wait, "Too many failed client authentications; retry later.")
         incoming = _Incoming(request.method, str(request.url), request.headers, form)
         try:
             response: Response = self.server.create_token_response(incoming)
         except OAuth2Error as error:  # e.g. insecure transport: not a loopback host
             status, body, headers = error()
             return JSONResponse(body, status_code=status, headers=dict(headers))
+        if response.status_code == 401:
+            for key in keys:
+                self.guard.failures.record(key)
         return response
 
     async def jwks(self, request: Request) -> Response:
+        refused = self.guard.admit(request)
+        if refused is not None:
+            return refused
         return JSONResponse(self.keys.jwks(), headers={"Cache-Control": "max-age=60"})
 
     async def metadata(self, request: Request) -> Response:
+        refused = self.guard.admit(request)
+        if refused is not None:
+            return refused
         base = self.issuer_url.rstrip("/")
         return JSONResponse(
             {
@@ -223,13 +247,14 @@ def create_issuer_app(
     clients: Sequence[IssuerClient],
     token_ttl_seconds: int = 900,
     signing_key: RSAKey | None = None,
+    limits: IssuerLimits | None = None,
 ) -> Starlette:
     """The issuer as an ASGI app; `app.state.keys` (IssuerKeys) allows rotation in tests."""
     keys = IssuerKeys(signing_key)
     server = LocalAuthorizationServer(clients)
     server.register_grant(_ClientCredentialsGrant)
     server.register_token_generator("default", _TokenGenerator(issuer_url, keys, token_ttl_seconds))
-    endpoints = _Endpoints(issuer_url, keys, server)
+    endpoints = _Endpoints(issuer_url, keys, server, IssuerGuard.of(limits or IssuerLimits()))
     app = Starlette(
         routes=[
             Route(TOKEN_PATH, endpoints.token, methods=["POST"]),
@@ -275,6 +300,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--clients-file", type=Path, required=True)
     parser.add_argument("--key-file", type=Path, help="PEM signing key, created if missing")
     parser.add_argument("--token-ttl", type=int, default=900)
+    defaults = IssuerLimits()
+    parser.add_argument("--rate-limit", type=float, default=defaults.requests_per_second)
+    parser.add_argument("--rate-burst", type=int, default=defaults.request_burst)
+    parser.add_argument("--max-failed-auth", type=int, default=defaults.max_failed_authentications)
+    parser.add_argument("--failure-window", type=float, default=defaults.failure_window_seconds)
     args = parser.parse_args(argv)
     configure_logging("local-issuer")
     app = create_issuer_app(
@@ -282,6 +312,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         clients=load_clients(args.clients_file),
         token_ttl_seconds=args.token_ttl,
         signing_key=load_or_create_key(args.key_file) if args.key_file else None,
+        limits=IssuerLimits(
+            args.rate_limit, args.rate_burst, args.max_failed_auth, args.failure_window
+        ),
     )
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
 

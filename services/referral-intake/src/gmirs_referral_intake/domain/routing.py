@@ -10,23 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
-DEFAULT_PDU_HUBS: Mapping[str, str] = MappingProxyType(
-    {
-        "Bolton": "bolton",
-        "Bury": "bury",
-        "Manchester North": "manchester",
-        "Manchester South": "manchester",
-        "Oldham": "oldham",
-        "Rochdale": "rochdale",
-        "Salford": "salford",
-        "Stockport": "stockport",
-        "Tameside": "tameside",
-        "Trafford": "trafford",
-        "Wigan": "wigan",
-    }
-)
+from gmirs_contracts.hubs import PDU_HUBS
+
+DEFAULT_PDU_HUBS: Mapping[str, str] = PDU_HUBS  # the shared default (gmirs_contracts.hubs)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from gmirs_referral_intake.entrypoints.rm_wiring import RmReceiving, RmReceiving
 from gmirs_referral_intake.handlers.rm_receiving import Receipt, ReceiptStatus
 from gmirs_runtime.auth import Principal, authenticated_router, require_roles
 from gmirs_runtime.eventing.api import OPERATOR_ROLE
+from gmirs_runtime.limits import address_limited_router
 from gmirs_runtime.problems import Problem, problem_responses
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,8 @@ MAX_BODY_BYTES = 256 * 1024  # SNS and SQS messages are at most 256 KiB
 LEAD_PROVIDER = "lead-provider"
 Replaying = Annotated[Principal, Depends(require_roles(OPERATOR_ROLE, LEAD_PROVIDER))]
 
-# Deliberately a plain APIRouter: see the module docstring.
-sns_router = APIRouter(prefix="/rm", tags=["refer-and-monitor"])
+# Deliberately a plain APIRouter (see the module docstring), limited per remote address instead.
+sns_router = address_limited_router(prefix="/rm", tags=["refer-and-monitor"])
 events_router = authenticated_router(prefix="/rm", tags=["refer-and-monitor"])
 
 
