@@ -15,14 +15,18 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from gmirs_referral_intake.adapters import quarantine
+from gmirs_referral_intake.adapters import pending, quarantine
 from gmirs_referral_intake.bootstrap import MIGRATIONS, build, openapi
 from gmirs_referral_intake.entrypoints.quarantine_cli import QUARANTINE_COMMAND
 from gmirs_referral_intake.settings import IntakeSettings
 from gmirs_runtime.cli import ServiceCommand
 from gmirs_runtime.cli import main as run_cli
+from gmirs_runtime.db import asyncpg_dsn
 from gmirs_runtime.migrations import downgrade, upgrade
 
 WHY = {"reason": "INC-1234 checking a stuck referral"}
@@ -30,7 +34,8 @@ WHY = {"reason": "INC-1234 checking a stuck referral"}
 
 @pytest.fixture
 async def env(rm_env: Any) -> AsyncIterator[Any]:
-    async with rm_env() as running:
+    # no reconciliation round: it would race the tests for the referrals they make R&M refuse
+    async with rm_env(reconcile_enabled=False) as running:
         yield running
 
 
@@ -202,3 +207,59 @@ async def _cli(settings: IntakeSettings, *argv: str) -> int:
     parser = argparse.ArgumentParser()
     QUARANTINE_COMMAND.configure(parser)
     return await QUARANTINE_COMMAND.run(settings, parser.parse_args(list(argv)))
+
+
+REPEATS = 12  # PostgreSQL plans a prepared statement generically from its sixth run on
+
+
+async def _force_generic_plans(database_url: str) -> None:
+    """Make every later connection to the test database plan prepared statements generically.
+
+    That is what PostgreSQL does by itself from about the sixth execution of a statement on one
+    connection; forcing it makes a statement that only works with a custom plan fail every time.
+    """
+    connection = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        name = await connection.fetchval("SELECT current_database()")
+        await connection.execute(
+            f'ALTER DATABASE "{name}" SET plan_cache_mode = force_generic_plan'
+        )
+    finally:
+        await connection.close()
+
+
+async def test_holding_and_pending_work_many_times_on_one_connection(env: Any) -> None:
+    async with env.intake.infra.engine.connect() as connection:
+        await connection.execute(text("SET plan_cache_mode = force_generic_plan"))
+        session = AsyncSession(bind=connection)
+        held = [
+            await quarantine.hold(session, source="bare", raw=f"{{bad {n % 3}", reason=f"r{n}")
+            for n in range(REPEATS)
+        ]
+        waiting = [
+            await pending.record(
+                session, key=f"k{n % 2}", source="bare", raw="{}", reason="r", retry_in=60
+            )
+            for n in range(REPEATS)
+        ]
+        await session.commit()
+        await connection.commit()
+    assert len(set(held)) == 3
+    counted = "SELECT sum(attempts) FROM quarantine WHERE status = 'held'"
+    assert await env.scalar(counted) == REPEATS
+    assert len(set(waiting)) == 2
+    assert await env.scalar("SELECT sum(attempts) FROM pending_messages") == REPEATS
+
+
+async def test_the_events_route_quarantines_many_times_on_one_connection(
+    database_url: str, rm_env: Any
+) -> None:
+    await _force_generic_plans(database_url)
+    async with rm_env(database_pool_size=1) as running:
+        held = [
+            await quarantine_bare(running, b'{"eventType": "nonsense", "n": %d}' % (n % 4))
+            for n in range(REPEATS)
+        ]
+        generic = await running.scalar("SHOW plan_cache_mode")
+    assert generic == "force_generic_plan"
+    assert len({quarantine_id for quarantine_id, _ in held}) == 4
