@@ -69,7 +69,7 @@ def rm_settings(simulator_url: str, **overrides: Any) -> dict[str, Any]:
         "hmpps_auth_url": f"{simulator_url}/auth",
         "rm_client_id": DEFAULT_CLIENT_ID,
         "rm_client_secret": DEFAULT_CLIENT_SECRET,
-        "sns_certificate_hosts": ["127.0.0.1"],
+        "sns_certificate_origins": [simulator_url],
         **FAST_RETRIES,
         **overrides,
     }
