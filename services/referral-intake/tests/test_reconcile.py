@@ -121,15 +121,18 @@ async def referrals_by_rm_id(service: RunningService) -> Counter[str]:
         return Counter(rows.all())
 
 
-async def published_once(service: RunningService, bootstrap: str) -> dict[str, dict[str, Any]]:
-    """Once the relay has published every outbox row: each referral's one referral-received."""
-
+async def outbox_drained(service: RunningService) -> None:
     async def drained() -> bool:
         return bool(
             await scalar(service, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
         )
 
     await eventually(drained, what="outbox drained")
+
+
+async def published_once(service: RunningService, bootstrap: str) -> dict[str, dict[str, Any]]:
+    """Once the relay has published every outbox row: each referral's one referral-received."""
+    await outbox_drained(service)
     async with service.infra.engine.connect() as conn:
         ids = {str(i) for i in (await conn.scalars(text("SELECT id FROM referrals"))).all()}
     received = [
@@ -303,13 +306,7 @@ async def test_a_referral_that_keeps_failing_never_blocks_the_others(rm, intake)
 
 async def assigned_events(service: RunningService, bootstrap: str) -> list[dict[str, Any]]:
     """Every referral-assigned published (once the outbox is drained), oldest first."""
-
-    async def drained() -> bool:
-        return bool(
-            await scalar(service, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
-        )
-
-    await eventually(drained, what="outbox drained")
+    await outbox_drained(service)
     return [
         orjson.loads(r.value)
         for r in await read_topic(bootstrap, TOPIC)

@@ -450,3 +450,27 @@ def _downloader(cert_host: CertificateHost) -> Any:
         return cert_host.files[name]
 
     return download
+
+
+async def test_a_flood_of_bad_certificate_urls_evicts_no_good_key(
+    cert_host: CertificateHost,
+) -> None:
+    fetched: list[str] = []
+
+    async def download(url: str) -> bytes:
+        fetched.append(url)
+        if url.endswith("/good.pem"):
+            return cert_host.files["good.pem"]
+        raise SnsUnavailableError("SigningCertURL: answered 404")
+
+    cache = CertificateCache(download, max_cached=2, fetches_per_minute=10)
+    verifier = SnsVerifier(allowed_origins=[cert_host.base], aws_only=False, certificates=cache)
+    try:
+        await verifier.verify(cert_host.sign(_notification()))
+        for n in range(5):
+            with pytest.raises(SnsUnavailableError):
+                await verifier.verify(cert_host.sign(_notification(), cert=f"bad{n}.pem"))
+        await verifier.verify(cert_host.sign(_notification()))
+        assert fetched.count(cert_host.url("good.pem")) == 1
+    finally:
+        await verifier.aclose()

@@ -54,6 +54,7 @@ class CertificateCache:
     ) -> None:
         self._download = download
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._failures: OrderedDict[str, _Entry] = OrderedDict()
         self._in_flight: dict[str, asyncio.Future[_Entry]] = {}
         self._started: deque[float] = deque()
         self._max_cached = max_cached
@@ -63,14 +64,14 @@ class CertificateCache:
 
     async def key(self, url: str) -> rsa.RSAPublicKey:
         """The key of the certificate at `url`, from the cache while the cached answer holds."""
-        entry = self._entries.get(url)
+        entry = self._cached(url)
         if entry is None or not self._still_good(entry):
             entry = await self._fetch_once(url)
         return _key_or_raise(entry)
 
     async def refreshed_key(self, url: str) -> rsa.RSAPublicKey | None:
         """A freshly fetched key, or None if the cached one was fetched too recently to refetch."""
-        entry = self._entries.get(url)
+        entry = self._cached(url)
         if entry is not None and time.monotonic() - entry.fetched_at < self._refresh_after:
             return None
         return _key_or_raise(await self._fetch_once(url))
@@ -106,11 +107,20 @@ class CertificateCache:
             entry = _Entry(time.monotonic(), error=exc)
         else:
             entry = _Entry(time.monotonic(), key=key, expires=expires)
-        self._entries[url] = entry
-        self._entries.move_to_end(url)
-        while len(self._entries) > self._max_cached:
-            self._entries.popitem(last=False)
+        self._keep(url, entry)
         return entry
+
+    def _keep(self, url: str, entry: _Entry) -> None:
+        """Cache `entry`; failures are bounded apart, so a flood of bad URLs evicts no good key."""
+        self._entries.pop(url, None)
+        self._failures.pop(url, None)
+        cache = self._failures if entry.error is not None else self._entries
+        cache[url] = entry
+        while len(cache) > self._max_cached:
+            cache.popitem(last=False)
+
+    def _cached(self, url: str) -> _Entry | None:
+        return self._entries.get(url) or self._failures.get(url)
 
     def _count_a_fetch(self) -> None:
         now = time.monotonic()
