@@ -15,7 +15,6 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,7 +25,6 @@ from gmirs_referral_intake.entrypoints.quarantine_cli import QUARANTINE_COMMAND
 from gmirs_referral_intake.settings import IntakeSettings
 from gmirs_runtime.cli import ServiceCommand
 from gmirs_runtime.cli import main as run_cli
-from gmirs_runtime.db import asyncpg_dsn
 from gmirs_runtime.migrations import downgrade, upgrade
 
 WHY = {"reason": "INC-1234 checking a stuck referral"}
@@ -212,22 +210,6 @@ async def _cli(settings: IntakeSettings, *argv: str) -> int:
 REPEATS = 12  # PostgreSQL plans a prepared statement generically from its sixth run on
 
 
-async def _force_generic_plans(database_url: str) -> None:
-    """Make every later connection to the test database plan prepared statements generically.
-
-    That is what PostgreSQL does by itself from about the sixth execution of a statement on one
-    connection; forcing it makes a statement that only works with a custom plan fail every time.
-    """
-    connection = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
-        name = await connection.fetchval("SELECT current_database()")
-        await connection.execute(
-            f'ALTER DATABASE "{name}" SET plan_cache_mode = force_generic_plan'
-        )
-    finally:
-        await connection.close()
-
-
 async def test_holding_and_pending_work_many_times_on_one_connection(env: Any) -> None:
     async with env.intake.infra.engine.connect() as connection:
         await connection.execute(text("SET plan_cache_mode = force_generic_plan"))
@@ -251,10 +233,8 @@ async def test_holding_and_pending_work_many_times_on_one_connection(env: Any) -
     assert await env.scalar("SELECT sum(attempts) FROM pending_messages") == REPEATS
 
 
-async def test_the_events_route_quarantines_many_times_on_one_connection(
-    database_url: str, rm_env: Any
-) -> None:
-    await _force_generic_plans(database_url)
+@pytest.mark.usefixtures("generic_plans")
+async def test_the_events_route_quarantines_many_times_on_one_connection(rm_env: Any) -> None:
     async with rm_env(database_pool_size=1) as running:
         held = [
             await quarantine_bare(running, b'{"eventType": "nonsense", "n": %d}' % (n % 4))
