@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from sqlalchemy import text
@@ -24,6 +25,7 @@ from gmirs_referral_intake.entrypoints.rm_push import rm_routers
 from gmirs_referral_intake.entrypoints.rm_wiring import STATE, RmReceiving
 from gmirs_referral_intake.settings import IntakeSettings
 from gmirs_runtime.bootstrap import Infrastructure
+from gmirs_runtime.db import asyncpg_dsn
 from gmirs_runtime.local.ports import free_port
 from gmirs_runtime.service import Service
 from gmirs_runtime.settings import ServiceSettings
@@ -69,7 +71,7 @@ def rm_settings(simulator_url: str, **overrides: Any) -> dict[str, Any]:
         "hmpps_auth_url": f"{simulator_url}/auth",
         "rm_client_id": DEFAULT_CLIENT_ID,
         "rm_client_secret": DEFAULT_CLIENT_SECRET,
-        "sns_certificate_hosts": ["127.0.0.1"],
+        "sns_certificate_origins": [simulator_url],
         **FAST_RETRIES,
         **overrides,
     }
@@ -225,3 +227,20 @@ def _sqs_settings(aws: AwsResources) -> dict[str, Any]:
         "sqs_max_receive_count": aws.max_receive_count,
         "sqs_wait_seconds": 1,
     }
+
+
+@pytest.fixture
+async def generic_plans(database_url: str) -> None:
+    """Make every later connection to the test database plan prepared statements generically.
+
+    That is what PostgreSQL does by itself from about the sixth execution of a statement on one
+    connection; forcing it makes a statement that only works with a custom plan fail every time.
+    """
+    connection = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        name = await connection.fetchval("SELECT current_database()")
+        await connection.execute(
+            f'ALTER DATABASE "{name}" SET plan_cache_mode = force_generic_plan'
+        )
+    finally:
+        await connection.close()

@@ -16,8 +16,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from gmirs_referral_intake.adapters import quarantine
+from gmirs_referral_intake.adapters import pending, quarantine
 from gmirs_referral_intake.bootstrap import MIGRATIONS, build, openapi
 from gmirs_referral_intake.entrypoints.quarantine_cli import QUARANTINE_COMMAND
 from gmirs_referral_intake.settings import IntakeSettings
@@ -30,7 +32,8 @@ WHY = {"reason": "INC-1234 checking a stuck referral"}
 
 @pytest.fixture
 async def env(rm_env: Any) -> AsyncIterator[Any]:
-    async with rm_env() as running:
+    # no reconciliation round: it would race the tests for the referrals they make R&M refuse
+    async with rm_env(reconcile_enabled=False) as running:
         yield running
 
 
@@ -202,3 +205,41 @@ async def _cli(settings: IntakeSettings, *argv: str) -> int:
     parser = argparse.ArgumentParser()
     QUARANTINE_COMMAND.configure(parser)
     return await QUARANTINE_COMMAND.run(settings, parser.parse_args(list(argv)))
+
+
+REPEATS = 12  # PostgreSQL plans a prepared statement generically from its sixth run on
+
+
+async def test_holding_and_pending_work_many_times_on_one_connection(env: Any) -> None:
+    async with env.intake.infra.engine.connect() as connection:
+        await connection.execute(text("SET plan_cache_mode = force_generic_plan"))
+        session = AsyncSession(bind=connection)
+        held = [
+            await quarantine.hold(session, source="bare", raw=f"{{bad {n % 3}", reason=f"r{n}")
+            for n in range(REPEATS)
+        ]
+        waiting = [
+            await pending.record(
+                session, key=f"k{n % 2}", source="bare", raw="{}", reason="r", retry_in=60
+            )
+            for n in range(REPEATS)
+        ]
+        await session.commit()
+        await connection.commit()
+    assert len(set(held)) == 3
+    counted = "SELECT sum(attempts) FROM quarantine WHERE status = 'held'"
+    assert await env.scalar(counted) == REPEATS
+    assert len(set(waiting)) == 2
+    assert await env.scalar("SELECT sum(attempts) FROM pending_messages") == REPEATS
+
+
+@pytest.mark.usefixtures("generic_plans")
+async def test_the_events_route_quarantines_many_times_on_one_connection(rm_env: Any) -> None:
+    async with rm_env(database_pool_size=1) as running:
+        held = [
+            await quarantine_bare(running, b'{"eventType": "nonsense", "n": %d}' % (n % 4))
+            for n in range(REPEATS)
+        ]
+        generic = await running.scalar("SHOW plan_cache_mode")
+    assert generic == "force_generic_plan"
+    assert len({quarantine_id for quarantine_id, _ in held}) == 4

@@ -20,7 +20,6 @@ from gmirs_contracts.validation import validate_event
 from gmirs_referral_intake.adapters.rm_api import RmApi
 from gmirs_referral_intake.bootstrap import MIGRATIONS, build
 from gmirs_referral_intake.domain.rm_envelope import parse_envelope, parse_envelope_json
-from gmirs_referral_intake.domain.rm_errors import TransientFailureError
 from gmirs_referral_intake.domain.routing import HubRouting
 from gmirs_referral_intake.handlers.reconcile import Reconciler
 from gmirs_referral_intake.handlers.rm_events import RmEventOutcome, process_rm_event
@@ -43,8 +42,12 @@ class FailOnce:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.paths: set[str] = set()
+        self.always: set[str] = set()  # answered 500 until removed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in self.always:
+            await Response(status_code=500)(scope, receive, send)
+            return
         if scope["type"] == "http" and scope["path"] in self.paths:
             self.paths.discard(scope["path"])
             await Response(status_code=503)(scope, receive, send)
@@ -118,15 +121,18 @@ async def referrals_by_rm_id(service: RunningService) -> Counter[str]:
         return Counter(rows.all())
 
 
-async def published_once(service: RunningService, bootstrap: str) -> dict[str, dict[str, Any]]:
-    """Once the relay has published every outbox row: each referral's one referral-received."""
-
+async def outbox_drained(service: RunningService) -> None:
     async def drained() -> bool:
         return bool(
             await scalar(service, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
         )
 
     await eventually(drained, what="outbox drained")
+
+
+async def published_once(service: RunningService, bootstrap: str) -> dict[str, dict[str, Any]]:
+    """Once the relay has published every outbox row: each referral's one referral-received."""
+    await outbox_drained(service)
     async with service.infra.engine.connect() as conn:
         ids = {str(i) for i in (await conn.scalars(text("SELECT id FROM referrals"))).all()}
     received = [
@@ -201,12 +207,12 @@ async def test_r_and_m_failing_mid_round_is_retried_next_round(rm, intake, kafka
     rm.gate.paths.add(f"/sent-referral/{referred[1]['referral_id']}")
     poller = reconciler(rm, intake, page_size=1)
 
-    with pytest.raises(TransientFailureError):
-        await poller.reconcile_once()
-    assert (poller.last_round.created, poller.last_round.complete) == (1, False)
-    assert set(await referrals_by_rm_id(intake)) == {referred[0]["referral_id"]}
+    assert await poller.reconcile_once() == 2  # the failing referral does not stop the round
+    assert (poller.last_round.failed, poller.last_round.complete) == (1, True)
+    taken = {referred[0]["referral_id"], referred[2]["referral_id"]}
+    assert set(await referrals_by_rm_id(intake)) == taken
 
-    assert await poller.reconcile_once() == 2  # the next round takes the rest
+    assert await poller.reconcile_once() == 1  # the next round takes it
     assert await poller.reconcile_once() == 0
     assert set(await referrals_by_rm_id(intake)) == {r["referral_id"] for r in referred}
     assert len(await published_once(intake, kafka_broker.bootstrap)) == 3
@@ -280,3 +286,74 @@ async def test_one_replica_at_a_time_walks_r_and_m(rm, intake) -> None:
     assert walked == [0, 3]  # one page per referral, walked by one replica only
     async with sole_runner(intake.infra.engine, "test:reconcile") as free_again:
         assert free_again
+
+
+async def test_a_referral_that_keeps_failing_never_blocks_the_others(rm, intake) -> None:
+    stuck = await rm.refer(pdu="Bolton")
+    rm.gate.always.add(f"/sent-referral/{stuck['referral_id']}")
+    poller = reconciler(rm, intake, page_size=2)
+    for round_number in range(3):
+        later = await rm.refer(pdu="Wigan")  # sent after the stuck one: walked after it
+        await poller.reconcile_once()
+        assert (poller.last_round.failed, poller.last_round.complete) == (1, True)
+        assert later["referral_id"] in await referrals_by_rm_id(intake), round_number
+    assert stuck["referral_id"] not in await referrals_by_rm_id(intake)
+
+    rm.gate.always.clear()  # R&M recovers: the next round takes it
+    assert await poller.reconcile_once() == 1
+    assert (await referrals_by_rm_id(intake)).total() == 4
+
+
+async def assigned_events(service: RunningService, bootstrap: str) -> list[dict[str, Any]]:
+    """Every referral-assigned published (once the outbox is drained), oldest first."""
+    await outbox_drained(service)
+    return [
+        orjson.loads(r.value)
+        for r in await read_topic(bootstrap, TOPIC)
+        if ("ce_type", b"gmirs.intake.referral-assigned.v1") in r.headers
+    ]
+
+
+async def test_an_assigned_referral_found_by_reconciliation_is_announced_once(
+    rm, intake, kafka_broker
+) -> None:
+    """Assigned in R&M with both events lost: one referral-assigned, whichever comes first."""
+    found_first = await rm.refer(pdu="Bolton")
+    assigned = await rm.act(
+        f"/_control/referrals/{found_first['referral_id']}/assign",
+        delivery="withhold",
+        username="sp.alex",
+    )
+    event_first = await rm.refer(pdu="Wigan")
+    early = await rm.act(
+        f"/_control/referrals/{event_first['referral_id']}/assign",
+        delivery="withhold",
+        username="sp.kim",
+    )
+    unassigned = await rm.refer(pdu="Oldham")
+    uow, api = intake.infra.unit_of_work, rm.api
+
+    outcome = await process_rm_event(  # this one's assigned event arrives before the round
+        parse_envelope(early["events"][0]["envelope"]), unit_of_work=uow, rm=api, routing=ROUTING
+    )
+    assert outcome == RmEventOutcome.PUBLISHED
+    poller = reconciler(rm, intake)
+    assert await poller.reconcile_once() == 2
+    assert await poller.reconcile_once() == 0
+    late = parse_envelope(assigned["events"][0]["envelope"])  # the lost event turns up after all
+    assert await process_rm_event(late, unit_of_work=uow, rm=api, routing=ROUTING) == (
+        RmEventOutcome.DUPLICATE
+    )
+    assert await process_rm_event(late, unit_of_work=uow, rm=api, routing=ROUTING) == (
+        RmEventOutcome.DUPLICATE
+    )
+
+    events = await assigned_events(intake, kafka_broker.bootstrap)
+    for data in events:
+        validate_event("gmirs.intake.referral-assigned.v1", data)
+    by_rm = Counter((e["rm_referral_id"], e["assigned_to"]) for e in events)
+    assert by_rm == {
+        (found_first["referral_id"], "sp.alex"): 1,
+        (event_first["referral_id"], "sp.kim"): 1,
+    }
+    assert unassigned["referral_id"] in await referrals_by_rm_id(intake)

@@ -189,3 +189,19 @@ def _elsewhere(envelope: dict[str, Any]) -> dict[str, Any]:
         "detailUrl": envelope["detailUrl"].replace(old, missing),
         "additionalInformation": {**envelope["additionalInformation"], "referralId": missing},
     }
+
+
+@pytest.mark.usefixtures("generic_plans")
+async def test_unusable_pushes_are_quarantined_many_times_on_one_connection(rm_env: Any) -> None:
+    """SNS pushes on one database connection whose statements are planned generically."""
+    async with rm_env(
+        push=True, sns_topic_arns=[DEFAULT_PUSH_TOPIC_ARN], database_pool_size=1
+    ) as env:
+        statuses = []
+        for n in range(12):
+            body = {"message": {"eventType": "nonsense", "n": n}, "channels": ["push"]}
+            sent = await env.control.post("/publish-raw", body)
+            statuses += [e["push_status"] for e in sent["events"]]
+        held = await env.scalar("SELECT count(*) FROM quarantine WHERE source = 'sns-http'")
+    assert statuses == [200] * 12  # quarantined: SNS must not retry
+    assert held == 12  # each push is its own SNS message (its own MessageId)

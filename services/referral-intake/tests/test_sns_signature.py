@@ -22,11 +22,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
+from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from gmirs_referral_intake.adapters.sns_certificates import CertificateCache, FetchLimitError
 from gmirs_referral_intake.adapters.sns_signature import (
     SnsSignatureError,
     SnsUnavailableError,
@@ -34,8 +36,9 @@ from gmirs_referral_intake.adapters.sns_signature import (
 )
 from gmirs_referral_intake.domain.rm_errors import UnusableMessageError
 from gmirs_referral_intake.domain.sns import envelope_from_text, string_to_sign
+from gmirs_referral_intake.settings import IntakeSettings
 from gmirs_runtime.local.ports import free_port, tcp_accepts
-from tests.fakes.rm_sns import SnsSigner
+from tests.fakes.rm_sns import SnsSigner, sns_timestamp
 
 TOPIC = "arn:aws:sns:eu-west-2:000000000000:hmpps-domain-events"
 ENVELOPE = {
@@ -80,10 +83,16 @@ class CertificateHost:
         return self.base.replace("127.0.0.1", host) + "/" + name
 
     def sign(
-        self, message: dict[str, Any], *, version: str = "2", cert: str = "good.pem"
+        self,
+        message: dict[str, Any],
+        *,
+        version: str = "2",
+        cert: str = "good.pem",
+        key: rsa.RSAPrivateKey | None = None,
     ) -> dict[str, Any]:
         algorithm = hashes.SHA256() if version == "2" else hashes.SHA1()
-        signature = self.key.sign(string_to_sign(message), padding.PKCS1v15(), algorithm)
+        signer = key or self.key
+        signature = signer.sign(string_to_sign(message), padding.PKCS1v15(), algorithm)
         return {
             **message,
             "SignatureVersion": version,
@@ -127,8 +136,8 @@ async def cert_host() -> AsyncIterator[CertificateHost]:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def verifier() -> AsyncIterator[SnsVerifier]:
-    verifier = SnsVerifier(allowed_hosts=["127.0.0.1"], allow_http=True)
+async def verifier(cert_host: CertificateHost) -> AsyncIterator[SnsVerifier]:
+    verifier = SnsVerifier(allowed_origins=[cert_host.base], aws_only=False)
     yield verifier
     await verifier.aclose()
 
@@ -139,7 +148,7 @@ def _notification(message: str = "", subject: str | None = None) -> dict[str, An
         "MessageId": str(uuid.uuid4()),
         "TopicArn": TOPIC,
         "Message": message or orjson.dumps(ENVELOPE).decode(),
-        "Timestamp": "2026-11-23T10:15:31.000Z",
+        "Timestamp": sns_timestamp(),
     }
     if subject is not None:
         body["Subject"] = subject
@@ -154,7 +163,7 @@ def _confirmation(host: CertificateHost) -> dict[str, Any]:
         "TopicArn": TOPIC,
         "Message": "You have chosen to subscribe to the topic.",
         "SubscribeURL": host.url("confirm"),
-        "Timestamp": "2026-11-23T10:15:31.000Z",
+        "Timestamp": sns_timestamp(),
     }
 
 
@@ -171,7 +180,10 @@ async def test_any_signed_field_changed_after_signing_is_refused(
     cert_host: CertificateHost, verifier: SnsVerifier, field_name: str
 ) -> None:
     signed = cert_host.sign(_notification(subject="R&M event"))
-    signed[field_name] = signed[field_name] + " "
+    if field_name == "Timestamp":  # still a fresh time, so only the signature can refuse it
+        signed[field_name] = sns_timestamp(datetime.now(UTC) - timedelta(seconds=1))
+    else:
+        signed[field_name] = signed[field_name] + " "
     with pytest.raises(SnsSignatureError, match="does not match"):
         await verifier.verify(signed)
 
@@ -198,16 +210,12 @@ async def test_a_certificate_from_a_host_not_allowed_is_never_fetched(
 async def test_http_certificates_are_refused_outside_development(
     cert_host: CertificateHost,
 ) -> None:
-    strict = SnsVerifier(allowed_hosts=["127.0.0.1"], allow_http=False)
-    try:
-        with pytest.raises(SnsSignatureError, match="SigningCertURL"):
-            await strict.verify(cert_host.sign(_notification()))
-    finally:
-        await strict.aclose()
+    with pytest.raises(ValueError, match="only https://sns"):
+        SnsVerifier(allowed_origins=[cert_host.base], aws_only=True)
 
 
 async def test_the_certificate_is_fetched_once_and_cached(cert_host: CertificateHost) -> None:
-    verifier = SnsVerifier(allowed_hosts=["127.0.0.1"], allow_http=True)
+    verifier = SnsVerifier(allowed_origins=[cert_host.base], aws_only=False)
     try:
         before = cert_host.fetches.count("good.pem")
         await asyncio.gather(*(verifier.verify(cert_host.sign(_notification())) for _ in range(5)))
@@ -293,3 +301,176 @@ def test_the_string_to_sign_follows_the_documented_order() -> None:
         f"Timestamp\n{message['Timestamp']}\nTopicArn\n{TOPIC}\nType\nNotification\n"
     )
     assert string_to_sign(message) == expected.encode()
+
+
+async def test_the_allow_list_matches_scheme_host_and_port_exactly(
+    cert_host: CertificateHost, verifier: SnsVerifier
+) -> None:
+    """A bare host once trusted every port on it: any local process could sign R&M events."""
+    elsewhere = SnsSigner(cert_host.base.rsplit(":", 1)[0] + f":{free_port()}/good.pem")
+    before = len(cert_host.fetches)
+    with pytest.raises(SnsSignatureError, match="SigningCertURL"):
+        await verifier.verify(elsewhere.sign(_notification(), "2"))
+    https = {**cert_host.sign(_notification()), "SigningCertURL": cert_host.url("good.pem")}
+    https["SigningCertURL"] = https["SigningCertURL"].replace("http://", "https://")
+    with pytest.raises(SnsSignatureError, match="SigningCertURL"):
+        await verifier.verify(https)
+    assert len(cert_host.fetches) == before
+    await verifier.verify(cert_host.sign(_notification()))  # the entry's own port matches
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://sns.eu-west-2.amazonaws.com",
+        "https://sns.us-gov-west-1.amazonaws.com:443",
+        "https://sns.cn-north-1.amazonaws.com.cn",
+    ],
+)
+def test_production_accepts_aws_sns_certificate_hosts(origin: str) -> None:
+    settings = _production(sns_certificate_origins=[origin])
+    assert settings.sns_certificate_origins == [origin]
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "http://sns.eu-west-2.amazonaws.com",
+        "https://sns.eu-west-2.amazonaws.com:8443",
+        "https://sns.eu-west-2.amazonaws.com.attacker.example",
+        "https://attacker.example/sns.eu-west-2.amazonaws.com",
+        "https://s3.eu-west-2.amazonaws.com",
+        "http://127.0.0.1:9000",
+        "sns.eu-west-2.amazonaws.com",
+    ],
+)
+def test_production_refuses_any_other_certificate_origin(origin: str) -> None:
+    with pytest.raises(ValidationError, match="sns"):
+        _production(sns_certificate_origins=[origin])
+
+
+def _production(**overrides: Any) -> IntakeSettings:
+    return IntakeSettings(
+        environment="production",
+        database_url="postgresql://intake:a-long-real-password@db.internal/gmirs",
+        auth_issuer="https://auth.example",
+        auth_jwks_url="https://auth.example/jwks",
+        **overrides,
+    )
+
+
+@pytest.mark.parametrize(
+    ("sent", "match"),
+    [
+        (timedelta(hours=-1, seconds=-5), "too old"),
+        (timedelta(minutes=6), "in the future"),
+        (None, "not an ISO 8601 time"),
+    ],
+)
+async def test_a_stale_or_future_notification_is_refused_without_a_fetch(
+    cert_host: CertificateHost, sent: timedelta | None, match: str
+) -> None:
+    stamp = "yesterday" if sent is None else sns_timestamp(datetime.now(UTC) + sent)
+    verifier = SnsVerifier(allowed_origins=[cert_host.base], aws_only=False)  # nothing cached
+    before = len(cert_host.fetches)
+    try:
+        with pytest.raises(SnsSignatureError, match=match):
+            await verifier.verify(cert_host.sign({**_notification(), "Timestamp": stamp}))
+    finally:
+        await verifier.aclose()
+    assert len(cert_host.fetches) == before
+
+
+async def test_a_failed_certificate_fetch_is_cached_briefly(cert_host: CertificateHost) -> None:
+    verifier = SnsVerifier(allowed_origins=[cert_host.base], aws_only=False)
+    try:
+        before = cert_host.fetches.count("absent.pem")
+        for _ in range(5):
+            with pytest.raises(SnsUnavailableError):
+                await verifier.verify(cert_host.sign(_notification(), cert="absent.pem"))
+        assert cert_host.fetches.count("absent.pem") == before + 1
+    finally:
+        await verifier.aclose()
+
+
+async def test_certificate_fetches_are_capped_per_minute(cert_host: CertificateHost) -> None:
+    fetched: list[str] = []
+
+    async def download(url: str) -> bytes:
+        fetched.append(url)
+        return cert_host.files["good.pem"]
+
+    cache = CertificateCache(download, fetches_per_minute=3)
+    verifier = SnsVerifier(allowed_origins=[cert_host.base], aws_only=False, certificates=cache)
+    try:
+        for n in range(3):
+            await verifier.verify(cert_host.sign(_notification(), cert=f"n{n}.pem"))
+        with pytest.raises(FetchLimitError, match="too many"):
+            await verifier.verify(cert_host.sign(_notification(), cert="n3.pem"))
+        await verifier.verify(cert_host.sign(_notification(), cert="n0.pem"))  # still cached
+        assert len(fetched) == 3
+    finally:
+        await verifier.aclose()
+
+
+async def test_a_rotated_signing_key_is_fetched_once_more(cert_host: CertificateHost) -> None:
+    new_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert_host.files["rotating.pem"] = cert_host.files["good.pem"]
+    cache = CertificateCache(_downloader(cert_host), refresh_after=0)
+    verifier = SnsVerifier(allowed_origins=[cert_host.base], aws_only=False, certificates=cache)
+    try:
+        await verifier.verify(cert_host.sign(_notification(), cert="rotating.pem"))
+        cert_host.files["rotating.pem"] = _certificate(new_key)  # SNS rotates its key
+        rotated = cert_host.sign(_notification(), cert="rotating.pem", key=new_key)
+        await verifier.verify(rotated)
+        await verifier.verify(rotated)
+        assert cert_host.fetches.count("rotating.pem") == 2
+    finally:
+        await verifier.aclose()
+
+
+async def test_a_forged_signature_does_not_refetch_a_recent_certificate(
+    cert_host: CertificateHost,
+) -> None:
+    verifier = SnsVerifier(allowed_origins=[cert_host.base], aws_only=False)
+    before = cert_host.fetches.count("other.pem")
+    try:
+        for _ in range(5):
+            with pytest.raises(SnsSignatureError, match="does not match"):
+                await verifier.verify(cert_host.sign(_notification(), cert="other.pem"))
+    finally:
+        await verifier.aclose()
+    assert cert_host.fetches.count("other.pem") == before + 1
+
+
+def _downloader(cert_host: CertificateHost) -> Any:
+    async def download(url: str) -> bytes:
+        name = url.rsplit("/", 1)[1]
+        cert_host.fetches.append(name)
+        return cert_host.files[name]
+
+    return download
+
+
+async def test_a_flood_of_bad_certificate_urls_evicts_no_good_key(
+    cert_host: CertificateHost,
+) -> None:
+    fetched: list[str] = []
+
+    async def download(url: str) -> bytes:
+        fetched.append(url)
+        if url.endswith("/good.pem"):
+            return cert_host.files["good.pem"]
+        raise SnsUnavailableError("SigningCertURL: answered 404")
+
+    cache = CertificateCache(download, max_cached=2, fetches_per_minute=10)
+    verifier = SnsVerifier(allowed_origins=[cert_host.base], aws_only=False, certificates=cache)
+    try:
+        await verifier.verify(cert_host.sign(_notification()))
+        for n in range(5):
+            with pytest.raises(SnsUnavailableError):
+                await verifier.verify(cert_host.sign(_notification(), cert=f"bad{n}.pem"))
+        await verifier.verify(cert_host.sign(_notification()))
+        assert fetched.count(cert_host.url("good.pem")) == 1
+    finally:
+        await verifier.aclose()

@@ -9,6 +9,7 @@ from pydantic_settings import SettingsConfigDict
 
 from gmirs_contracts.hubs import HUB_IDS
 from gmirs_referral_intake.domain.routing import DEFAULT_PDU_HUBS
+from gmirs_referral_intake.domain.sns_origins import parse_origin
 from gmirs_runtime.settings import ServiceSettings
 
 
@@ -58,9 +59,12 @@ class IntakeSettings(ServiceSettings):
     # A transient failure (R&M down) shorter than this never sends a message to the DLQ.
     sqs_outage_tolerance_seconds: float = 900.0
 
-    # SNS HTTPS push: signatures are checked against certificates from these hosts only.
+    # SNS HTTPS push: signatures are checked against certificates from these origins only
+    # (scheme://host[:port], matched exactly; outside local/test only https://sns.<region>.
+    # amazonaws.com). A notification older than the maximum age is refused as a replay.
     sns_verify_signatures: bool = True
-    sns_certificate_hosts: list[str] = ["sns.eu-west-2.amazonaws.com"]
+    sns_certificate_origins: list[str] = ["https://sns.eu-west-2.amazonaws.com"]
+    sns_max_message_age_seconds: float = Field(default=3600.0, gt=0)
     sns_topic_arns: list[str] = []  # accepted TopicArn values (empty: any)
 
     # Reconciliation against R&M's sent-referral summaries (a round at start, then each interval,
@@ -90,4 +94,10 @@ class IntakeSettings(ServiceSettings):
     def _refuse_unsigned_sns_outside_development(self) -> Self:
         if not self.is_development and not self.sns_verify_signatures:
             raise ValueError("sns_verify_signatures may be off only in local or test")
+        return self
+
+    @model_validator(mode="after")
+    def _sns_certificates_only_from_aws_outside_development(self) -> Self:
+        for origin in self.sns_certificate_origins:
+            parse_origin(origin, aws_only=not self.is_development)
         return self

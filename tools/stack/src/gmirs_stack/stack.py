@@ -101,7 +101,7 @@ class LocalStack:
             f"{prefix}HMPPS_AUTH_URL": f"{self.url('rm')}/auth",
             f"{prefix}RM_CLIENT_ID": RM_CLIENT_ID,
             f"{prefix}RM_CLIENT_SECRET": self.rm_secret,
-            f"{prefix}SNS_CERTIFICATE_HOSTS": json.dumps([f"{LOCAL}:{self.ports.rm}", LOCAL]),
+            f"{prefix}SNS_CERTIFICATE_ORIGINS": json.dumps([self.url("rm")]),
         }
 
     async def stop(self) -> None:

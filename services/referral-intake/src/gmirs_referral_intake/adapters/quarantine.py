@@ -13,7 +13,19 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, Table, Text, Uuid, func, select, update
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    Uuid,
+    func,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,6 +49,13 @@ quarantine = Table(
     Column("resolved_by", Text),
 )
 _SUMMARY = [c for c in quarantine.c if c.name not in ("raw", "digest")]
+_HELD_ONLY = quarantine.c.status == literal_column(f"'{HELD}'")
+"""The predicate of the partial unique index `quarantine_held_digest`, as a literal in the SQL.
+
+PostgreSQL matches ON CONFLICT's WHERE to a partial index when it plans the statement: with a
+bound parameter it matches only while the statement gets custom plans, and from about the sixth
+execution on a connection the generic plan fails with "no unique or exclusion constraint".
+"""
 
 
 @dataclass(frozen=True)
@@ -77,7 +96,7 @@ async def hold(session: AsyncSession, *, source: str, raw: str, reason: str) -> 
     )
     statement = values.on_conflict_do_update(
         index_elements=[quarantine.c.digest],
-        index_where=quarantine.c.status == HELD,
+        index_where=_HELD_ONLY,
         set_={
             "attempts": quarantine.c.attempts + 1,
             "last_seen_at": func.now(),

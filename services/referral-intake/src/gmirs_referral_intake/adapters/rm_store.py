@@ -128,3 +128,56 @@ def _known(referral_id: uuid.UUID | None, data: Any) -> KnownReferral | None:
     if referral_id is None:
         return None
     return KnownReferral(referral_id, data["person"]["crn"], data.get("reference_number"))
+
+
+ASSIGNED = "intervention.referral.assigned"
+RECONCILED_ASSIGNMENT = "reconciliation.referral.assigned"
+"""`rm_events.event_type` of an assignment announced by reconciliation before its R&M event came."""
+_RECONCILED_NAMESPACE = uuid.UUID("8d3b6f0e-2c1a-5e4f-9b7d-6a5c4e3f2d1b")
+_ASSIGNMENT_RECORDED = sa.text(
+    "SELECT EXISTS (SELECT 1 FROM rm_events WHERE rm_referral_id = :rm_id"
+    " AND event_type IN ('intervention.referral.assigned', 'reconciliation.referral.assigned'))"
+)
+
+
+def reconciled_assignment_identity(rm_referral_id: uuid.UUID, username: str) -> uuid.UUID:
+    return uuid.uuid5(_RECONCILED_NAMESPACE, f"{rm_referral_id}|{username}")
+
+
+async def claim_reconciled_assignment(
+    session: AsyncSession, *, rm_referral_id: uuid.UUID, referral_id: uuid.UUID, username: str
+) -> bool:
+    """Record that reconciliation announces this assignment; False if any assignment of the
+    referral was recorded already (by its R&M event or an earlier round)."""
+    found = await session.scalar(_ASSIGNMENT_RECORDED, {"rm_id": rm_referral_id})
+    if found:
+        return False
+    statement = (
+        insert(rm_events)
+        .values(
+            identity=reconciled_assignment_identity(rm_referral_id, username),
+            event_type=RECONCILED_ASSIGNMENT,
+            rm_referral_id=rm_referral_id,
+            referral_id=referral_id,
+            occurred_at=datetime.now(UTC),
+            processed_at=datetime.now(UTC),
+        )
+        .on_conflict_do_nothing(index_elements=["identity"])
+    )
+    result = await session.execute(statement)
+    assert isinstance(result, CursorResult)
+    return result.rowcount == 1
+
+
+async def take_reconciled_assignment(
+    session: AsyncSession, *, rm_referral_id: uuid.UUID, username: str
+) -> bool:
+    """True (once) when reconciliation announced this assignment before its R&M event arrived."""
+    identity = reconciled_assignment_identity(rm_referral_id, username)
+    result = await session.execute(
+        sa.delete(rm_events).where(
+            rm_events.c.identity == identity, rm_events.c.event_type == RECONCILED_ASSIGNMENT
+        )
+    )
+    assert isinstance(result, CursorResult)
+    return result.rowcount == 1

@@ -4,8 +4,12 @@ R&M publishes fire-and-forget (no outbox, failures only logged), so an event can
 it reaches our queue. On a schedule the poller walks R&M's paged sent-referral summaries and, for
 each referral intake does not hold, goes through the same path as a `referral.sent` event
 (`ensure_referral_from_rm`), so a referral that arrives by event and by poll is still one.
-A transient failure ends the round early and the next round retries; nothing is marked done
-until its referral is committed, so nothing is lost. A referral R&M cannot give us in a usable
+A page R&M fails to give ends the round early; a referral that fails for now (R&M 5xx, a
+timeout) is counted and skipped, so one referral that keeps failing never blocks the others, and
+the next round tries it again (it is still not held). Nothing is marked done until its referral
+is committed, so nothing is lost. A referral R&M shows assigned gets its `referral-assigned` in
+the same transaction that creates it, once: its R&M event arriving before or after changes
+nothing more (see `ensure_referral_from_rm`). A referral R&M cannot give us in a usable
 form is quarantined as the `referral.sent` event it stands for, so an operator's replay works.
 
 Every replica runs the poller, but a round runs in one replica at a time (an advisory lock):
@@ -61,6 +65,7 @@ class RoundReport:
     created: int = 0
     quarantined: int = 0
     concluded: int = 0  # not held, but concluded in R&M: no work for a hub, left alone
+    failed: int = 0  # failed for now (R&M 5xx, timeout): tried again next round
     complete: bool = False
 
 
@@ -144,18 +149,32 @@ class Reconciler:
                 continue
             if self._stop.is_set():
                 return
-            rm_id = _uuid(summary.get("id"))
-            try:
-                if rm_id is None:
-                    raise UnusableMessageError("summary id: missing or not a UUID")
-                _, created = await ensure_referral_from_rm(
-                    rm_id, unit_of_work=self._unit_of_work, rm=self._rm, routing=self._routing
-                )
-            except UnusableMessageError as exc:
-                await self._quarantine(summary, exc.reason)
-                report.quarantined += 1
-            else:
-                report.created += created
+            await self._reconcile_one(summary, report)
+
+    async def _reconcile_one(self, summary: Mapping[str, Any], report: RoundReport) -> None:
+        """Take one referral; one that fails for now is left for the next round, not the rest."""
+        rm_id = _uuid(summary.get("id"))
+        try:
+            if rm_id is None:
+                raise UnusableMessageError("summary id: missing or not a UUID")
+            _, created = await ensure_referral_from_rm(
+                rm_id,
+                unit_of_work=self._unit_of_work,
+                rm=self._rm,
+                routing=self._routing,
+                assigned_to=_assignee(summary),
+            )
+        except UnusableMessageError as exc:
+            await self._quarantine(summary, exc.reason)
+            report.quarantined += 1
+        except TransientFailureError as exc:
+            report.failed += 1
+            log.warning(
+                "reconciliation left a referral for the next round",
+                extra={"error_class": type(exc).__name__},
+            )
+        else:
+            report.created += created
 
     async def _quarantine(self, summary: Mapping[str, Any], reason: str) -> None:
         """Hold the referral as its `referral.sent` event; held again, the same row is counted."""
@@ -205,6 +224,13 @@ def _uuid(value: Any) -> uuid.UUID | None:
         return uuid.UUID(value) if isinstance(value, str) else None
     except ValueError:
         return None
+
+
+def _assignee(summary: Mapping[str, Any]) -> str | None:
+    """The caseworker's username when R&M shows the referral assigned."""
+    assigned = summary.get("assignedTo")
+    username = assigned.get("username") if isinstance(assigned, dict) else None
+    return username if isinstance(username, str) and username else None
 
 
 def _reference(summary: Mapping[str, Any]) -> str | None:

@@ -14,6 +14,7 @@ import enum
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from opentelemetry import trace
@@ -21,6 +22,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from gmirs_contracts.base import ContractModel
+from gmirs_contracts.intake_progress import ReferralAssigned
 from gmirs_contracts.registry import EVENTS
 from gmirs_referral_intake.adapters import rm_store
 from gmirs_referral_intake.adapters.repository import ReferralRepository
@@ -39,6 +41,7 @@ from gmirs_runtime.db import UnitOfWork
 from gmirs_runtime.eventing.errors import describe_error, is_infrastructure_failure
 
 SOURCE = "refer-and-monitor"
+ASSIGNED_TYPE = "gmirs.intake.referral-assigned.v1"
 tracer = trace.get_tracer(__name__)
 UnitOfWorkFactory = Callable[[], UnitOfWork]
 
@@ -90,20 +93,67 @@ async def process_rm_event(
 
 
 async def ensure_referral_from_rm(
-    rm_referral_id: uuid.UUID, *, unit_of_work: UnitOfWorkFactory, rm: RmApi, routing: HubRouting
+    rm_referral_id: uuid.UUID,
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    rm: RmApi,
+    routing: HubRouting,
+    assigned_to: str | None = None,
 ) -> tuple[uuid.UUID, bool]:
     """Our referral for an R&M referral (and whether this call created it), exactly as an event
-    would create it: from GET /sent-referral/{id}, found first by R&M id or reference number."""
+    would create it: from GET /sent-referral/{id}, found first by R&M id or reference number.
+
+    With `assigned_to` (R&M shows the referral assigned), `referral-assigned` is published in
+    the same transaction unless an assignment of this referral was recorded before; its R&M
+    event arriving later is then a duplicate (see `_announced_by_reconciliation`).
+    """
     with _classified():
         known = await _look_up(unit_of_work, rm_referral_id, None)
-        if known is not None:
+        if known is not None and not assigned_to:
             return known.referral_id, False
-        target = await _draft(rm, rm_referral_id, await rm.sent_referral(rm_referral_id))
+        target = None
+        if known is None:
+            target = await _draft(rm, rm_referral_id, await rm.sent_referral(rm_referral_id))
         async with unit_of_work() as uow:
             await rm_store.lock_rm_referral(uow.session, rm_referral_id)
-            known, created = await _ensure(uow, target, routing)
+            known, created = await _ensure(uow, target or _Target(rm_referral_id, None), routing)
+            if assigned_to:
+                await _announce_assignment(uow, rm_referral_id, known, assigned_to)
             await uow.commit()
         return known.referral_id, created
+
+
+async def _announce_assignment(
+    uow: UnitOfWork, rm_id: uuid.UUID, known: KnownReferral, username: str
+) -> None:
+    """Publish `referral-assigned` for an assignment R&M shows but no event of ours recorded.
+
+    R&M gives no assignment time outside its event, so `assigned_at` is when we learned of it.
+    """
+    claimed = await rm_store.claim_reconciled_assignment(
+        uow.session, rm_referral_id=rm_id, referral_id=known.referral_id, username=username
+    )
+    if not claimed:
+        return
+    ref = rm_progress.ReferralRef(known.referral_id, rm_id, known.crn, known.reference_number)
+    payload = ReferralAssigned.model_validate(
+        {**ref.ids(), "assigned_at": datetime.now(UTC), "assigned_to": username}
+    )
+    uow.publish(
+        EVENTS[ASSIGNED_TYPE], payload, aggregate_type="referral", aggregate_id=known.referral_id
+    )
+
+
+async def _announced_by_reconciliation(
+    uow: UnitOfWork, envelope: RmEnvelope, rm_id: uuid.UUID
+) -> bool:
+    """An `assigned` event whose assignment reconciliation already published: publish nothing."""
+    username = envelope.additional_information.get("assignedTo")
+    if envelope.event_type != rm_store.ASSIGNED or not username:
+        return False
+    return await rm_store.take_reconciled_assignment(
+        uow.session, rm_referral_id=rm_id, username=username
+    )
 
 
 async def _look_up(
@@ -157,6 +207,9 @@ async def _apply(
         )
         if not claimed:
             return RmEventOutcome.DUPLICATE  # leaving uncommitted rolls back
+        if await _announced_by_reconciliation(uow, envelope, rm_id):
+            await uow.commit()  # claimed, so a redelivery is a duplicate too
+            return RmEventOutcome.DUPLICATE
         ref = rm_progress.ReferralRef(known.referral_id, rm_id, known.crn, known.reference_number)
         try:
             mapped = _progress(envelope, detail, ref)
