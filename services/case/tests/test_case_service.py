@@ -15,7 +15,9 @@ from gmirs_case.settings import CaseSettings
 from gmirs_contracts.examples import example_data
 from gmirs_contracts.validation import validate_event
 from gmirs_runtime.eventing.envelope import Event, from_record, to_headers
+from gmirs_runtime.paging import MAX_PAGE_OFFSET
 from gmirs_runtime.testing.kafka import eventually, wait_for_records
+from gmirs_runtime.testing.paging import assert_bounded
 from gmirs_runtime.testing.services import RunningService
 
 INTAKE = "intake.referral-events.v1"
@@ -146,3 +148,11 @@ async def test_only_case_workers_may_use_the_api(case_service) -> None:
         response = await http.get("/cases")
         assert response.status_code == 401
         assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+async def test_paging_beyond_its_bounds_is_a_problem_not_a_server_error(case_service) -> None:
+    async with case_service.as_client("hub-bolton", ["hub"], {"hub_id": "bolton"}) as http:
+        await assert_bounded(lambda params: http.get("/cases", params=params), "limit", "offset")
+        deepest = await http.get("/cases", params={"offset": MAX_PAGE_OFFSET})
+    assert deepest.status_code == 200
+    assert deepest.json()["items"] == []

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from gmirs_runtime.auth import Principal, authenticated_router, require_roles
 from gmirs_runtime.eventing.operations import DeadLetterOperations, UnknownDeadLetterError
+from gmirs_runtime.paging import KafkaOffset, KafkaPartition
 from gmirs_runtime.problems import Problem, problem_responses
 
 
@@ -49,7 +50,12 @@ def dead_letter_router() -> APIRouter:
 
     @router.post("/{topic}/{partition}/{offset}/view", responses=problem_responses(404, 422))
     async def view_dead_letter(
-        topic: str, partition: int, offset: int, body: Reason, principal: Operator, request: Request
+        topic: str,
+        partition: KafkaPartition,
+        offset: KafkaOffset,
+        body: Reason,
+        principal: Operator,
+        request: Request,
     ) -> DeadLetterDetail:
         """One dead letter with its payload; the access is audited with the reason given."""
         try:
@@ -67,8 +73,8 @@ def dead_letter_router() -> APIRouter:
     @router.post("/{topic}/{partition}/{offset}/replay", responses=problem_responses(404, 422))
     async def replay_dead_letter(
         topic: str,
-        partition: int,
-        offset: int,
+        partition: KafkaPartition,
+        offset: KafkaOffset,
         body: Annotated[Reason, Body()],
         principal: Operator,
         request: Request,
