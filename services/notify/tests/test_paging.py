@@ -32,3 +32,18 @@ async def test_dead_letter_positions_are_bounded(api: Notify) -> None:
     # The largest valid position reaches the lookup, which finds no such dead letter.
     path = f"/operator/dead-letters/some-topic/{MAX_KAFKA_PARTITION}/{MAX_KAFKA_OFFSET}/view"
     assert (await api.call(OPERATOR, "POST", path, json=WHY)).status_code == 404
+
+
+async def test_parked_outbox_routes_are_for_operators_and_bounded(api: Notify) -> None:
+    listed = await api.call(OPERATOR, "GET", "/operator/outbox")
+    refused = await api.call(PROBATION_A, "GET", "/operator/outbox")
+    unknown = await api.call(OPERATOR, "POST", "/operator/outbox/1/retry", json=WHY)
+    unreasoned = await api.call(OPERATOR, "POST", "/operator/outbox/1/discard", json={})
+    assert (listed.status_code, listed.json()) == (200, {"items": []})
+    assert refused.status_code == 403
+    assert unknown.status_code == 404
+    assert unreasoned.status_code == 422
+    for row_id in (0, 2**63, 2**64):
+        for action in ("retry", "discard"):
+            path = f"/operator/outbox/{row_id}/{action}"
+            assert (await api.call(OPERATOR, "POST", path, json=WHY)).status_code == 422

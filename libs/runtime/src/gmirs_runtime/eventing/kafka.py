@@ -2,7 +2,9 @@
 
 Producers wait for all in-sync replicas (acks=all). The idempotent producer is a setting because
 Apache Kafka supports it and the local Tansu broker does not; correctness never depends on it,
-since consumers de-duplicate through the inbox.
+since consumers de-duplicate through the inbox. `max_request_size` is both the producer's limit and
+the one the unit of work checks each event against (`record_size`), so an event the producer
+would refuse is never committed.
 """
 
 from __future__ import annotations
@@ -10,6 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
+
+from gmirs_runtime.eventing.envelope import Event, encode_data, to_headers
+
+DEFAULT_MAX_REQUEST_SIZE = 1_048_576
+"""aiokafka's default, and Kafka's default `message.max.bytes` (about 1 MiB)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +31,7 @@ class KafkaOptions:
     heartbeat_interval_ms: int = 500
     fetch_max_wait_ms: int = 50
     max_poll_records: int = 500
+    max_request_size: int = DEFAULT_MAX_REQUEST_SIZE
 
     @property
     def request_timeout_ms(self) -> int:
@@ -39,6 +48,7 @@ def create_producer(options: KafkaOptions) -> AIOKafkaProducer:
         enable_idempotence=options.enable_idempotence,
         linger_ms=1,
         max_batch_size=256 * 1024,
+        max_request_size=options.max_request_size,
         request_timeout_ms=options.request_timeout_ms,
     )
 
@@ -59,3 +69,18 @@ def create_consumer(options: KafkaOptions, group: str, topics: list[str]) -> AIO
         request_timeout_ms=options.request_timeout_ms,
         metadata_max_age_ms=5000,
     )
+
+
+def record_size(event: Event) -> int:
+    """The bytes the producer will count for `event` (value, key and headers), as aiokafka does.
+
+    The relay sends the payload as PostgreSQL renders JSONB, which adds a space after each `:`
+    and `,` of the compact JSON; counting every `:` and `,` (those inside strings too) never
+    underestimates it.
+    """
+    value = encode_data(event.data)
+    rendered = len(value) + value.count(b":") + value.count(b",")
+    size: int = DefaultRecordBatchBuilder.estimate_size_in_bytes(
+        event.key, value, to_headers(event)
+    )
+    return size + rendered - len(value)

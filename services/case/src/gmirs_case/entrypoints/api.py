@@ -88,7 +88,7 @@ async def get_case(case_id: uuid.UUID, principal: CaseWorker, uow: UoW) -> CaseR
 @router.post(
     "/{case_id}/appointments",
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(404, 409, 422),
+    responses=problem_responses(404, 409, 413, 422),
 )
 async def create_appointment(
     case_id: uuid.UUID, body: AppointmentCreate, principal: CaseWorker, uow: UoW, response: Response
@@ -117,7 +117,7 @@ async def create_appointment(
 
 @router.put(
     "/{case_id}/appointments/{appointment_id}/attendance",
-    responses=problem_responses(404, 409, 422),
+    responses=problem_responses(404, 409, 413, 422),
 )
 async def put_attendance(
     case_id: uuid.UUID,
