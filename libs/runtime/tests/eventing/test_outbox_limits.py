@@ -7,8 +7,10 @@ import logging
 import uuid
 from dataclasses import replace
 
+import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
 from sqlalchemy import text
@@ -18,7 +20,7 @@ from gmirs_runtime.eventing.consumer import EventConsumer
 from gmirs_runtime.eventing.dead_letters import read_dead_letters
 from gmirs_runtime.eventing.envelope import Event, from_record, to_headers
 from gmirs_runtime.eventing.errors import EventTooLargeError
-from gmirs_runtime.eventing.kafka import KafkaOptions, create_producer
+from gmirs_runtime.eventing.kafka import KafkaOptions, create_producer, record_size
 from gmirs_runtime.eventing.parked import ParkedOutbox, UnknownParkedRowError
 from gmirs_runtime.eventing.relay import OutboxRelay
 from gmirs_runtime.eventing.topics import dead_letter_topic
@@ -168,3 +170,25 @@ def _parked_total(reader: InMemoryMetricReader) -> float:
                         assert isinstance(point, NumberDataPoint)
                         total += point.value
     return total
+
+
+@pytest.mark.parametrize("traced", [False, True])
+@pytest.mark.parametrize("data", [{}, {"n": 1, "s": "a:b,c"}, {"blob": "é" * 3000, "l": [1, 2]}])
+def test_the_size_check_never_counts_less_than_the_producer(
+    traced: bool, data: dict[str, object]
+) -> None:
+    """record_size bounds aiokafka's own figure for the record the relay sends, tightly."""
+    event = Event(
+        type=COUNTED,
+        source="/gmirs/referral-intake",
+        subject=uuid.uuid4(),
+        data=data,
+        dataschema="https://gmirs.example/schemas/counted/v1" if traced else None,
+        traceparent=f"00-{'a' * 32}-{'b' * 16}-01" if traced else None,
+        tracestate="vendor=opaque" if traced else None,
+    )
+    rendered = orjson.dumps(data).replace(b":", b": ").replace(b",", b", ")  # as JSONB prints it
+    producer_counts = DefaultRecordBatchBuilder.estimate_size_in_bytes(
+        event.key, rendered, to_headers(event)
+    )
+    assert producer_counts <= record_size(event) <= producer_counts + 250
