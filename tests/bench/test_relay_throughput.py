@@ -19,7 +19,7 @@ from gmirs_runtime.db import asyncpg_dsn, create_engine
 from gmirs_runtime.eventing.envelope import Event, to_headers
 from gmirs_runtime.eventing.kafka import KafkaOptions, create_producer
 from gmirs_runtime.eventing.relay import OutboxRelay
-from gmirs_runtime.eventing.tables import create_eventing_tables
+from gmirs_runtime.eventing.tables import add_outbox_parking, create_eventing_tables
 
 pytestmark = pytest.mark.bench
 EVENTS = int(os.environ.get("BENCH_RELAY_EVENTS", "50000"))
@@ -30,10 +30,14 @@ async def _schema(database_url: str) -> None:
     engine = create_engine(database_url, schema="bench", application_name="bench")
     async with engine.begin() as conn:
         await conn.execute(text("CREATE SCHEMA bench"))
-        await conn.run_sync(
-            lambda c: create_eventing_tables(Operations(MigrationContext.configure(c)), "bench")
-        )
+        await conn.run_sync(_create_tables)
     await engine.dispose()
+
+
+def _create_tables(sync_conn: object) -> None:
+    ops = Operations(MigrationContext.configure(sync_conn))  # type: ignore[arg-type]
+    create_eventing_tables(ops, "bench")
+    add_outbox_parking(ops, "bench")
 
 
 async def _fill_outbox(dsn: str, topic: str, n: int) -> None:

@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from gmirs_runtime.local.postgres import PRIVATE_LOGGING
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 COMPOSE = DEPLOY / "compose.yaml"
@@ -219,3 +221,12 @@ def test_schemas_in_compose_are_those_the_init_script_creates(resolved: dict[str
         role = f"gmirs_{prefix.rstrip('_').lower()}"
         assert f"CREATE SCHEMA {schema} AUTHORIZATION {role};" in sql
         assert f"{prefix.lower()}db_password" in sql
+
+
+def test_postgres_never_logs_statements_or_values(resolved: dict[str, Any]) -> None:
+    command = resolved["services"]["postgres"]["command"]
+    assert command[0] == "postgres"
+    flags = command[1:]
+    assert flags[0::2] == ["-c"] * (len(flags) // 2)
+    settings = dict(flag.split("=", 1) for flag in flags[1::2])
+    assert settings == dict(PRIVATE_LOGGING)

@@ -9,13 +9,18 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
+from sqlalchemy import text
 
+from gmirs_case.__main__ import COMMAND
 from gmirs_case.bootstrap import MIGRATIONS, build
 from gmirs_case.settings import CaseSettings
 from gmirs_contracts.examples import example_data
 from gmirs_contracts.validation import validate_event
+from gmirs_runtime import cli
 from gmirs_runtime.eventing.envelope import Event, from_record, to_headers
+from gmirs_runtime.paging import MAX_PAGE_OFFSET
 from gmirs_runtime.testing.kafka import eventually, wait_for_records
+from gmirs_runtime.testing.paging import assert_bounded
 from gmirs_runtime.testing.services import RunningService
 
 INTAKE = "intake.referral-events.v1"
@@ -172,3 +177,46 @@ async def test_a_client_over_its_request_limit_is_answered_429(start_service) ->
     assert refused.headers["content-type"] == "application/problem+json"
     assert other.status_code == 200
     assert health == [200, 200, 200]
+
+
+async def test_paging_beyond_its_bounds_is_a_problem_not_a_server_error(case_service) -> None:
+    async with case_service.as_client("hub-bolton", ["hub"], {"hub_id": "bolton"}) as http:
+        await assert_bounded(lambda params: http.get("/cases", params=params), "limit", "offset")
+        deepest = await http.get("/cases", params={"offset": MAX_PAGE_OFFSET})
+    assert deepest.status_code == 200
+    assert deepest.json()["items"] == []
+
+
+async def test_operators_list_retry_and_discard_parked_outbox_rows_from_the_cli(
+    case_service, capsys
+) -> None:
+    """A parked row (as the relay leaves one): listed with its reason, retried, then published."""
+    event_id, aggregate = uuid.uuid4(), uuid.uuid4()
+    async with case_service.infra.engine.begin() as conn:
+        row_id = await conn.scalar(
+            text(
+                "INSERT INTO outbox (event_id, aggregatetype, aggregateid, type, topic, source,"
+                " time, payload, parked_at, parked_reason) VALUES (:e, 'case', :a, 'gmirs.t.v1',"
+                " :topic, '/gmirs/case', now(), '{}', now(), 'MessageSizeTooLargeError: test')"
+                " RETURNING id"
+            ),
+            {"e": event_id, "a": aggregate, "topic": CASES},
+        )
+    settings = case_service.infra.settings
+
+    async def outbox_cli(*argv: str) -> int:
+        args = cli._parser(COMMAND).parse_args(["outbox", *argv])
+        return await cli._parked_outbox(COMMAND, settings, args)
+
+    assert await outbox_cli("list") == 0
+    [listed] = orjson.loads(capsys.readouterr().out)
+    assert (listed["id"], listed["reason"]) == (row_id, "MessageSizeTooLargeError: test")
+    assert await outbox_cli("retry", str(row_id), "--reason", "limit raised") == 0
+    assert await outbox_cli("discard", str(row_id), "--reason", "already retried") == 1
+    await eventually(lambda: _published(case_service, row_id), timeout=15)
+
+
+async def _published(service: RunningService, row_id: int) -> bool:
+    async with service.infra.engine.connect() as conn:
+        sql = "SELECT published_at IS NOT NULL FROM outbox WHERE id = :i"
+        return bool(await conn.scalar(text(sql), {"i": row_id}))

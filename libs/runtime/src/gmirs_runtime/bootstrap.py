@@ -11,20 +11,23 @@ from dataclasses import dataclass, field
 from importlib.metadata import version
 
 from aiokafka import AIOKafkaProducer
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request, Response
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from gmirs_runtime.auth import TokenValidator
 from gmirs_runtime.db import UnitOfWork, asyncpg_dsn, create_engine
-from gmirs_runtime.eventing.api import dead_letter_router
+from gmirs_runtime.eventing.api import dead_letter_router, parked_outbox_router
 from gmirs_runtime.eventing.consumer import EventConsumer, Handler
+from gmirs_runtime.eventing.errors import EventTooLargeError
 from gmirs_runtime.eventing.kafka import KafkaOptions, create_producer
 from gmirs_runtime.eventing.operations import DeadLetterOperations, Subscription
+from gmirs_runtime.eventing.parked import ParkedOutbox
 from gmirs_runtime.eventing.relay import OutboxRelay
 from gmirs_runtime.http import create_app
 from gmirs_runtime.limits import RateLimiter
+from gmirs_runtime.problems import problem_response, problem_type
 from gmirs_runtime.service import Service
 from gmirs_runtime.settings import ServiceSettings
 
@@ -56,7 +59,9 @@ class Infrastructure:
         return True
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions, source=self.source)
+        return UnitOfWork(
+            self.sessions, source=self.source, max_event_bytes=self.kafka.max_request_size
+        )
 
     def consumer(
         self, *, group: str, topics: Sequence[str], handlers: Mapping[str, Handler]
@@ -117,6 +122,7 @@ def build_infrastructure(
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
         fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+        max_request_size=settings.kafka_max_request_size,
     )
     engine = create_engine(
         settings.database_url.get_secret_value(),
@@ -150,20 +156,36 @@ def create_service_app(
     description: str,
     routers: Sequence[APIRouter],
 ) -> FastAPI:
-    """A service's API with the operators' dead-letter routes; `infra` None builds it for OpenAPI export."""
+    """A service's API with the operators' dead-letter and parked-outbox routes; `infra` None builds it for OpenAPI export."""
     app = create_app(
         title=title,
         version=version(distribution),
         description=description,
         settings=infra.settings if infra else None,
-        routers=[*routers, dead_letter_router()],
+        routers=[*routers, dead_letter_router(), parked_outbox_router()],
         token_validator=infra.token_validator if infra else None,
         readiness=infra.ready if infra else None,
     )
+    app.add_exception_handler(EventTooLargeError, _event_too_large)
     if infra:
         app.state.rate_limiter = RateLimiter(
             infra.settings.rate_limit_per_second, infra.settings.rate_limit_burst
         )
         app.state.unit_of_work = infra.unit_of_work
         app.state.dead_letters = infra.dead_letters()
+        app.state.parked_outbox = ParkedOutbox(infra.sessions)
     return app
+
+
+EVENT_TOO_LARGE = problem_type("event-too-large")
+
+
+async def _event_too_large(request: Request, exc: Exception) -> Response:
+    """413: the request would publish an event the broker cannot take; nothing was committed."""
+    limit = exc.limit if isinstance(exc, EventTooLargeError) else None
+    return problem_response(
+        413,
+        detail="The request is too large to be recorded and published; nothing was saved.",
+        type=EVENT_TOO_LARGE,
+        extra={"limit_bytes": limit},
+    )

@@ -2,7 +2,8 @@
 
 `gmirs-<service> run` starts the API, the outbox relay and the consumers in one process;
 `migrate` is the deploy step that applies the service's Alembic migrations; `dead-letters` gives
-operators list / show / replay without the HTTP API (each show and replay is audited).
+operators list / show / replay without the HTTP API (each show and replay is audited), and
+`outbox` lists the outbox rows the relay parked and retries or discards one (audited).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 import uvloop
 
+from gmirs_runtime.eventing.parked import ParkedOutbox, UnknownParkedRowError
 from gmirs_runtime.logs import configure_logging
 from gmirs_runtime.migrations import upgrade
 from gmirs_runtime.service import Service, WorkerCrashedError, serve
@@ -65,6 +67,8 @@ def main(command: ServiceCommand, argv: Sequence[str] | None = None) -> int:
         return uvloop.run(_run(command, settings))
     if args.action in command.extra:
         return asyncio.run(command.extra[args.action].run(settings, args))
+    if args.action == "outbox":
+        return asyncio.run(_parked_outbox(command, settings, args))
     return asyncio.run(_dead_letters(command, settings, args))
 
 
@@ -82,6 +86,13 @@ def _parser(command: ServiceCommand) -> argparse.ArgumentParser:
         one.add_argument("topic")
         one.add_argument("partition", type=int)
         one.add_argument("offset", type=int)
+        one.add_argument("--reason", required=True, help="recorded in the audit log")
+    parked = sub.add_parser("outbox", help="list, retry or discard outbox rows the relay parked")
+    parked_verbs = parked.add_subparsers(dest="verb", required=True)
+    parked_verbs.add_parser("list")
+    for verb in ("retry", "discard"):
+        one = parked_verbs.add_parser(verb)
+        one.add_argument("row_id", type=int)
         one.add_argument("--reason", required=True, help="recorded in the audit log")
     for name, extra in command.extra.items():
         extra.configure(sub.add_parser(name, help=extra.help))
@@ -142,5 +153,25 @@ async def _dead_letters(command: ServiceCommand, settings: ServiceSettings, args
             print(json.dumps({"replayed_to": target}))
     finally:
         await infra.producer.stop()
+        await infra.engine.dispose()
+    return 0
+
+
+async def _parked_outbox(command: ServiceCommand, settings: ServiceSettings, args: Any) -> int:
+    _, infra = await command.build(settings)
+    try:
+        parked = ParkedOutbox(infra.sessions)
+        if args.verb == "list":
+            print(json.dumps(await parked.list(), indent=2, default=str))
+            return 0
+        action = parked.retry if args.verb == "retry" else parked.discard
+        try:
+            await action(args.row_id, actor=f"cli:{getpass.getuser()}", reason=args.reason)
+        except UnknownParkedRowError:
+            print(f"no parked outbox row {args.row_id}", file=sys.stderr)
+            return 1
+        done = {"retry": "retried", "discard": "discarded"}[args.verb]
+        print(json.dumps({"id": args.row_id, "action": done}))
+    finally:
         await infra.engine.dispose()
     return 0

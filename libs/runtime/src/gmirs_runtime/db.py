@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from gmirs_runtime.eventing.envelope import Event
+from gmirs_runtime.eventing.errors import EventTooLargeError
+from gmirs_runtime.eventing.kafka import DEFAULT_MAX_REQUEST_SIZE, record_size
 from gmirs_runtime.eventing.tables import outbox
 from gmirs_runtime.telemetry import current_traceparent
 
@@ -119,9 +121,16 @@ class Payload(Protocol):
 class UnitOfWork:
     """One transaction. Use `async with uow:` then `await uow.commit()`; leaving uncommitted rolls back."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, source: str) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        source: str,
+        max_event_bytes: int = DEFAULT_MAX_REQUEST_SIZE,
+    ) -> None:
         self._sessions = sessions
         self._source = source
+        self._max_event_bytes = max_event_bytes
         self._events: list[tuple[str, str, Event]] = []
         self._session: AsyncSession | None = None
 
@@ -174,7 +183,8 @@ class UnitOfWork:
         """Queue an event to be written to the outbox in this transaction; the relay publishes it.
 
         It continues the current trace, or `trace_context` when the work is done on another's
-        behalf (a batch written for several requests).
+        behalf (a batch written for several requests). An event larger than the producer's
+        `max_request_size` raises EventTooLargeError: the relay could never publish it.
         """
         traceparent, tracestate = current_traceparent(trace_context)
         event = Event(
@@ -186,6 +196,9 @@ class UnitOfWork:
             traceparent=traceparent,
             tracestate=tracestate,
         )
+        size = record_size(event)
+        if size > self._max_event_bytes:
+            raise EventTooLargeError(event_type, size, self._max_event_bytes)
         self._events.append((topic, aggregate_type, event))
         return event
 

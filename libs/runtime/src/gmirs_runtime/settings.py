@@ -65,6 +65,10 @@ class ServiceSettings(BaseSettings):
     kafka_heartbeat_interval_ms: int = 500
     kafka_fetch_max_wait_ms: int = 50
     kafka_enable_idempotence: bool = False  # True on Apache Kafka; Tansu does not support it
+    # The producer's limit for one record, and the size every event is checked against when it is
+    # added to the outbox (an event over it is refused, never committed). Keep it at or below the
+    # broker's message.max.bytes.
+    kafka_max_request_size: int = Field(default=1_048_576, ge=1024, le=100 * 1024 * 1024)
 
     http_host: str = "127.0.0.1"
     http_port: int

@@ -13,9 +13,10 @@ from alembic.operations import Operations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from gmirs_runtime.audit import create_audit_table
 from gmirs_runtime.db import UnitOfWork, asyncpg_dsn, create_engine
 from gmirs_runtime.eventing.kafka import KafkaOptions, create_producer
-from gmirs_runtime.eventing.tables import create_eventing_tables
+from gmirs_runtime.eventing.tables import add_outbox_parking, create_eventing_tables
 
 SCHEMA = "svc"
 
@@ -45,6 +46,8 @@ class ServiceDb:
 def _migrate(sync_conn: object) -> None:
     ops = Operations(MigrationContext.configure(sync_conn))  # type: ignore[arg-type]
     create_eventing_tables(ops, SCHEMA)
+    add_outbox_parking(ops, SCHEMA)
+    create_audit_table(ops, SCHEMA)
 
 
 @pytest.fixture

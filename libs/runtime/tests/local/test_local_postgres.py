@@ -6,6 +6,7 @@ for everything else.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
@@ -141,3 +142,41 @@ async def test_port_in_use_is_reported(data_dir: Path) -> None:
         port = sock.getsockname()[1]
         with pytest.raises(PortInUseError, match=f"PostgreSQL cannot start: port 127.0.0.1:{port}"):
             await EmbeddedPostgres(data_dir, port).start()
+
+
+CRN, NAME = "X917364", "Philippa Quartermaine"
+
+
+async def _failing_statements(dsn: str) -> None:
+    """Statements that fail with a person's CRN and name in their text, parameters and data."""
+    conn = await asyncpg.connect(dsn, timeout=10)
+    try:
+        await conn.execute("CREATE TEMP TABLE people (crn text PRIMARY KEY, name text)")
+        await conn.execute("INSERT INTO people VALUES ($1, $2)", CRN, NAME)
+        failing = [
+            ("INSERT INTO people VALUES ($1, $2)", (CRN, NAME)),  # DETAIL: Key (crn)=(…)
+            ("SELECT $1::jsonb", (f'{{"crn": "{CRN}", "name": "{NAME}",}}',)),  # CONTEXT: data
+            ("SELECT $1::uuid", (NAME,)),  # the message itself quotes the value
+            (f"SELECT '{CRN}'::int, '{NAME}'::int", ()),  # the statement text
+        ]
+        for sql, args in failing:
+            with pytest.raises(asyncpg.PostgresError):
+                await conn.execute(sql, *args) if not args else await conn.fetchval(sql, *args)
+    finally:
+        await conn.close()
+
+
+async def test_the_server_log_never_holds_statements_or_values(server: EmbeddedPostgres) -> None:
+    checkpoints = server.log_path.read_text(errors="replace").count("checkpoint complete")
+    await _failing_statements(server.admin_dsn)
+    # A checkpoint is logged after the statements: once it is in the log, so would they be.
+    await fetchval(server.admin_dsn, "CHECKPOINT")
+    for _ in range(100):
+        log = server.log_path.read_text(errors="replace")
+        if log.count("checkpoint complete") > checkpoints:
+            break
+        await asyncio.sleep(0.05)
+    assert log.count("checkpoint complete") > checkpoints
+    for secret in (CRN, NAME, "people"):
+        assert secret not in log
+    assert await fetchval(server.admin_dsn, "SHOW log_min_error_statement") == "panic"

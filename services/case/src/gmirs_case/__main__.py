@@ -1,4 +1,4 @@
-"""`gmirs-case run | migrate | dead-letters | openapi`."""
+"""`gmirs-case run | migrate | dead-letters | outbox | openapi`."""
 
 from __future__ import annotations
 

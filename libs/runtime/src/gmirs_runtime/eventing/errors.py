@@ -23,6 +23,18 @@ class UnprocessableEvent(Exception):
     """
 
 
+class EventTooLargeError(UnprocessableEvent):
+    """An event larger than the producer may send: it could never be published, so it is never
+    committed (an HTTP request gets a 413 problem, a consumed event is dead-lettered)."""
+
+    def __init__(self, event_type: str, size: int, limit: int) -> None:
+        self.size = size
+        self.limit = limit
+        super().__init__(
+            f"event {event_type} would be {size} bytes on the broker; the limit is {limit}"
+        )
+
+
 def is_infrastructure_failure(exc: BaseException) -> bool:
     """True for failures of the database or network rather than of the event: wait, never dead-letter."""
     if isinstance(exc, OSError | asyncio.TimeoutError | asyncpg.InterfaceError):

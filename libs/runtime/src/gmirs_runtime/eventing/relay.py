@@ -5,6 +5,12 @@ watermark, which skips rows from transactions that commit late) and are marked p
 after the broker has acknowledged every record of the batch. A crash between the two publishes a
 batch again; consumers' inboxes absorb that. A session-level advisory lock elects the leader, so
 several replicas never reorder one aggregate's events; LISTEN/NOTIFY wakes it, polling backs it up.
+
+A row the producer refuses for good (a record over `max_request_size`) is parked with its reason
+instead of being retried forever: an error is logged, `gmirs.outbox.parked` counts it, and the
+operators see it (`GET /operator/outbox`, `gmirs-<service> outbox list`) and retry or discard it.
+Later rows of the same aggregate are held behind a parked row, so its order is never broken;
+other aggregates keep flowing.
 """
 
 from __future__ import annotations
@@ -17,8 +23,8 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
-from opentelemetry import trace
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError
+from opentelemetry import metrics, trace
 
 from gmirs_runtime.eventing.envelope import Event, to_headers
 from gmirs_runtime.eventing.tables import notify_channel
@@ -31,9 +37,20 @@ tracer = trace.get_tracer(__name__)
 _SELECT = """
 SELECT id, event_id, aggregateid, type, topic, source, time, dataschema, payload,
        traceparent, tracestate
-FROM outbox WHERE published_at IS NULL AND id > $1 ORDER BY id LIMIT $2
+FROM outbox o WHERE published_at IS NULL AND parked_at IS NULL AND id > $1
+AND NOT EXISTS (
+    SELECT FROM outbox p
+    WHERE p.parked_at IS NOT NULL AND p.aggregateid = o.aggregateid AND p.id < o.id
+)
+ORDER BY id LIMIT $2
 """
 _MARK = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])"
+_PARK = "UPDATE outbox SET parked_at = now(), parked_reason = $2 WHERE id = $1"
+
+UNPUBLISHABLE: tuple[type[Exception], ...] = (MessageSizeTooLargeError,)
+"""Producer errors that retrying the same record can never get past."""
+
+Stuck = tuple[Any, Exception]
 
 
 class OutboxRelay:
@@ -48,6 +65,7 @@ class OutboxRelay:
         batch_size: int = 2000,
         poll_interval: float = 1.0,
         retry_interval: float = 2.0,
+        meter_provider: metrics.MeterProvider | None = None,
     ) -> None:
         self._dsn = dsn
         self._schema = schema
@@ -57,6 +75,14 @@ class OutboxRelay:
         self._retry_interval = retry_interval
         self.is_leader = False
         self.published = 0
+        self.parked = 0
+        self._parked_counter = metrics.get_meter(
+            __name__, meter_provider=meter_provider
+        ).create_counter(
+            "gmirs.outbox.parked",
+            unit="{row}",
+            description="Outbox rows the producer refused for good, parked for an operator.",
+        )
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until `stop` is set, re-electing and reconnecting after failures."""
@@ -98,6 +124,8 @@ class OutboxRelay:
         A batch is marked only after all its records were acknowledged. Within one pass batches
         follow id order; a row that commits late is left for the next pass (rows of one aggregate
         are written under that aggregate's lock, so its events still leave in commit order).
+        A row the producer refuses for good is parked after the rows before it are marked, and
+        the pass starts again, now holding back the later rows of that aggregate.
         """
         total, acknowledged = 0, None
         rows = await reader.fetch(_SELECT, 0, self._batch_size)
@@ -106,21 +134,54 @@ class OutboxRelay:
                 reader.fetch(_SELECT, rows[-1]["id"], self._batch_size)
             )
             try:
-                pending = [await self._send(row) for row in rows]
+                pending, stuck = await self._send_until_stuck(rows)
                 if acknowledged:
                     await self._mark(conn, acknowledged)
                 await asyncio.gather(*pending)
             except BaseException:
-                following.cancel()
-                with contextlib.suppress(BaseException):
-                    await following
+                await _cancel(following)
                 raise
-            acknowledged = [row["id"] for row in rows]
-            total += len(rows)
-            rows = await following
+            acknowledged = [row["id"] for row in rows[: len(pending)]]
+            total += len(acknowledged)
+            if stuck is None:
+                rows = await following
+                continue
+            await _cancel(following)
+            await self._mark(conn, acknowledged)
+            acknowledged = None
+            await self._park(conn, *stuck)
+            rows = await reader.fetch(_SELECT, 0, self._batch_size)
         if acknowledged:
             await self._mark(conn, acknowledged)
         return total
+
+    async def _send_until_stuck(self, rows: list[Any]) -> tuple[list[Any], Stuck | None]:
+        """Queue the rows in order up to the first the producer refuses for good (if any)."""
+        pending = []
+        for row in rows:
+            try:
+                pending.append(await self._send(row))
+            except UNPUBLISHABLE as exc:
+                return pending, (row, exc)
+        return pending, None
+
+    async def _park(self, conn: asyncpg.Connection, row: Any, exc: Exception) -> None:
+        """Set the row aside with its reason and raise the alarm (no payload, no personal data)."""
+        reason = f"{type(exc).__name__}: {exc}"[:MAX_REASON]
+        await conn.execute(_PARK, row["id"], reason)
+        self.parked += 1
+        self._parked_counter.add(1, {"topic": row["topic"], "error_class": type(exc).__name__})
+        log.error(
+            "outbox row cannot be published: parked for an operator; later events of its "
+            "aggregate are held behind it",
+            extra={
+                "event_id": str(row["event_id"]),
+                "event_type": row["type"],
+                "topic": row["topic"],
+                "aggregate_id": str(row["aggregateid"]),
+                "error_class": type(exc).__name__,
+            },
+        )
 
     async def _mark(self, conn: asyncpg.Connection, ids: list[int]) -> None:
         await conn.execute(_MARK, ids)
@@ -151,6 +212,15 @@ class OutboxRelay:
             return await self._producer.send(
                 row["topic"], value=value, key=event.key, headers=to_headers(event)
             )
+
+
+MAX_REASON = 400
+
+
+async def _cancel(future: asyncio.Future[Any]) -> None:
+    future.cancel()
+    with contextlib.suppress(BaseException):
+        await future
 
 
 def _event(row: Any) -> Event:

@@ -47,6 +47,14 @@ def _outbox_columns() -> list[Any]:
     ]
 
 
+def _parking_columns() -> list[Any]:
+    """Added by `add_outbox_parking` (a later migration), so never part of the first one."""
+    return [
+        Column("parked_at", DateTime(timezone=True)),
+        Column("parked_reason", Text),
+    ]
+
+
 def _inbox_columns() -> list[Any]:
     return [
         Column("consumer_group", Text, nullable=False),
@@ -74,8 +82,10 @@ def _replay_columns() -> list[Any]:
 
 
 metadata = MetaData()
-outbox = Table("outbox", metadata, *_outbox_columns())
+outbox = Table("outbox", metadata, *_outbox_columns(), *_parking_columns())
 Index("ix_outbox_unpublished", outbox.c.id, postgresql_where=text("published_at IS NULL"))
+_PARKED = text("parked_at IS NOT NULL")
+Index("ix_outbox_parked", outbox.c.aggregateid, outbox.c.id, postgresql_where=_PARKED)
 inbox = Table("inbox", metadata, *_inbox_columns())
 dead_letter_replays = Table("dead_letter_replays", metadata, *_replay_columns())
 
@@ -119,3 +129,24 @@ def drop_eventing_tables(op: Any, schema: str) -> None:
     op.execute(f'DROP FUNCTION IF EXISTS "{schema}".notify_outbox()')
     for table in ("dead_letter_replays", "inbox", "outbox"):
         op.drop_table(table, schema=schema)
+
+
+def add_outbox_parking(op: Any, schema: str) -> None:
+    """Let the relay park a row it can never publish (with its reason) and hold the later rows
+    of that aggregate; the partial index keeps that check free while nothing is parked."""
+    for column in _parking_columns():
+        op.add_column("outbox", column, schema=schema)
+    op.create_index(
+        "ix_outbox_parked",
+        "outbox",
+        ["aggregateid", "id"],
+        schema=schema,
+        postgresql_where=_PARKED,
+    )
+
+
+def drop_outbox_parking(op: Any, schema: str) -> None:
+    """Reverse of add_outbox_parking."""
+    op.drop_index("ix_outbox_parked", "outbox", schema=schema)
+    for column in ("parked_reason", "parked_at"):
+        op.drop_column("outbox", column, schema=schema)

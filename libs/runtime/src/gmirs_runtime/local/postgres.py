@@ -30,6 +30,25 @@ DEFAULT_SETTINGS: Mapping[str, str] = {
     "timezone": "UTC",
     "log_timezone": "UTC",
 }
+PRIVATE_LOGGING: Mapping[str, str] = {
+    "log_min_messages": "log",
+    "log_min_error_statement": "panic",
+    "log_error_verbosity": "terse",
+    "log_statement": "none",
+    "log_min_duration_statement": "-1",
+    "log_min_duration_sample": "-1",
+    "log_transaction_sample_rate": "0",
+    "log_parameter_max_length": "0",
+    "log_parameter_max_length_on_error": "0",
+}
+"""The server log never holds statement text, parameter values or the data in an error.
+
+A failing statement's text and parameters (log_min_error_statement, log_parameter_max_length*)
+and an error's DETAIL and CONTEXT (log_error_verbosity) echo the row, e.g. a person's CRN and
+name; even an ERROR's own message can quote a value ("invalid input syntax ...: <value>"), so
+ERROR and WARNING lines are not logged at all (log_min_messages): the client that ran the
+statement gets the error and logs its class. Startup, checkpoints, LOG, FATAL and PANIC remain.
+deploy/compose.yaml passes the same settings (tests/deploy checks they match)."""
 _DATABASE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes
 _RETRYABLE_START = ("pre-existing shared memory block",)
@@ -40,14 +59,16 @@ class PostgresAlreadyRunningError(RuntimeError):
 
 
 class EmbeddedPostgres:
-    """One PostgreSQL server: data kept in `data_dir` between runs (initdb on first start), trust auth."""
+    """One PostgreSQL server: data kept in `data_dir` between runs (initdb on first start), trust auth.
+
+    `settings` add to or override DEFAULT_SETTINGS; PRIVATE_LOGGING always applies."""
 
     def __init__(
         self, data_dir: Path, port: int, *, settings: Mapping[str, str] | None = None
     ) -> None:
         self.data_dir = data_dir.absolute()
         self.port = port
-        self.settings = {**DEFAULT_SETTINGS, **(settings or {})}
+        self.settings = {**DEFAULT_SETTINGS, **(settings or {}), **PRIVATE_LOGGING}
         self.log_path = self.data_dir / "server.log"
         self._process: ManagedProcess | None = None
 

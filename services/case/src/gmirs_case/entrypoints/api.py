@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Query, Response, status
+from fastapi import Response, status
 
 from gmirs_case.adapters.repository import CaseRepository
 from gmirs_case.domain.model import (
@@ -43,6 +43,7 @@ from gmirs_case.handlers.appointments import (
 from gmirs_runtime import audit
 from gmirs_runtime.auth import authenticated_router
 from gmirs_runtime.deps import UnitOfWorkDep as UoW
+from gmirs_runtime.paging import PageOffset, page_limit
 from gmirs_runtime.problems import Problem, problem_responses
 
 router = authenticated_router(prefix="/cases", tags=["cases"])
@@ -56,8 +57,8 @@ def _not_found() -> Problem:
 async def list_cases(
     principal: CaseWorker,
     uow: UoW,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, page_limit(200)] = 50,
+    offset: PageOffset = 0,
 ) -> CasePage:
     """The caller's caseload, newest first."""
     cases, total = await CaseRepository(uow.session).list(
@@ -87,7 +88,7 @@ async def get_case(case_id: uuid.UUID, principal: CaseWorker, uow: UoW) -> CaseR
 @router.post(
     "/{case_id}/appointments",
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(404, 409, 422),
+    responses=problem_responses(404, 409, 413, 422),
 )
 async def create_appointment(
     case_id: uuid.UUID, body: AppointmentCreate, principal: CaseWorker, uow: UoW, response: Response
@@ -116,7 +117,7 @@ async def create_appointment(
 
 @router.put(
     "/{case_id}/appointments/{appointment_id}/attendance",
-    responses=problem_responses(404, 409, 422),
+    responses=problem_responses(404, 409, 413, 422),
 )
 async def put_attendance(
     case_id: uuid.UUID,

@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Query, Response, status
+from fastapi import Response, status
 
 from gmirs_notify.adapters.subscriptions import SubscriptionRepository
 from gmirs_notify.domain.subscription import SubscriptionInactiveError
@@ -26,6 +26,7 @@ from gmirs_notify.entrypoints.schemas import (
 from gmirs_notify.handlers import subscriptions as handlers
 from gmirs_notify.handlers.subscriptions import RegisterSubscription, SubscriptionNotFoundError
 from gmirs_runtime.auth import authenticated_router
+from gmirs_runtime.paging import PageOffset, page_limit
 from gmirs_runtime.problems import Problem, problem_responses, problem_type
 
 router = authenticated_router(prefix="/subscriptions", tags=["subscriptions"])
@@ -76,8 +77,8 @@ async def create_subscription(
 async def list_subscriptions(
     principal: SubscriptionManager,
     uow: UoW,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, page_limit(200)] = 50,
+    offset: PageOffset = 0,
 ) -> SubscriptionPage:
     """The caller's endpoints (every endpoint for operators), newest first."""
     found, total = await SubscriptionRepository(uow.session).page(

@@ -38,7 +38,7 @@ IdempotencyKey = Annotated[
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"model": ReferralAccepted}, **problem_responses(409, 422)},
+    responses={200: {"model": ReferralAccepted}, **problem_responses(409, 413, 422)},
 )
 async def create_referral(
     body: DirectReferralCreate,

@@ -13,7 +13,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import Depends, Query
+from fastapi import Depends
 from pydantic import BaseModel, Field
 
 from gmirs_referral_intake.adapters.quarantine import QuarantineSummary
@@ -26,11 +26,12 @@ from gmirs_referral_intake.handlers.quarantine_ops import (
 )
 from gmirs_runtime.auth import Principal, authenticated_router, require_roles
 from gmirs_runtime.eventing.api import OPERATOR_ROLE, Reason
+from gmirs_runtime.paging import page_limit
 from gmirs_runtime.problems import Problem, problem_responses
 
 router = authenticated_router(prefix="/operator", tags=["operations"])
 Operator = Annotated[Principal, Depends(require_roles(OPERATOR_ROLE))]
-Limit = Annotated[int, Query(ge=1, le=500)]
+Limit = Annotated[int, page_limit(500)]
 
 
 class QuarantinedItem(BaseModel):
