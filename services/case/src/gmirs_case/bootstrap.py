@@ -7,10 +7,14 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from gmirs_case.adapters.unit_of_work import CaseUnitOfWork
 from gmirs_case.entrypoints import api
 from gmirs_case.handlers.open_case import open_case
 from gmirs_contracts import intake
+from gmirs_contracts.intake import ReferralReceived
+from gmirs_contracts.registry import contract_for
 from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure, create_service_app
+from gmirs_runtime.eventing.subscriptions import Handles
 from gmirs_runtime.service import Service
 from gmirs_runtime.settings import ServiceSettings
 
@@ -19,7 +23,7 @@ CONSUMER_GROUP = "case"
 HUB_CLAIM = "hub_id"
 
 
-def create_case_app(infra: Infrastructure | None) -> FastAPI:
+def create_case_app(infra: Infrastructure[CaseUnitOfWork] | None) -> FastAPI:
     return create_service_app(
         infra,
         distribution="gmirs-case",
@@ -29,12 +33,14 @@ def create_case_app(infra: Infrastructure | None) -> FastAPI:
     )
 
 
-async def build(settings: ServiceSettings) -> tuple[Service, Infrastructure]:
-    infra = build_infrastructure(settings, tenant_claim=HUB_CLAIM, tenant_roles=("hub",))
+async def build(settings: ServiceSettings) -> tuple[Service, Infrastructure[CaseUnitOfWork]]:
+    infra = build_infrastructure(
+        settings, unit_of_work=CaseUnitOfWork, tenant_claim=HUB_CLAIM, tenant_roles=("hub",)
+    )
     infra.consumer(
         group=CONSUMER_GROUP,
         topics=[intake.TOPIC],
-        handlers={"gmirs.intake.referral-received.v1": open_case},
+        subscriptions=[Handles(contract_for(ReferralReceived), open_case)],
     )
     service = infra.service("case")
     service.app = create_case_app(infra)

@@ -12,7 +12,6 @@ from typing import Annotated
 
 from fastapi import Query, Response, status
 
-from gmirs_case.adapters.repository import CaseRepository
 from gmirs_case.domain.model import (
     AppointmentInFutureError,
     AppointmentKind,
@@ -24,7 +23,7 @@ from gmirs_case.domain.model import (
     DeliveryType,
     NoSessionReason,
 )
-from gmirs_case.entrypoints.deps import CaseWorker, hub_scope
+from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
 from gmirs_case.entrypoints.schemas import (
     AppointmentCreate,
     AppointmentRead,
@@ -42,7 +41,6 @@ from gmirs_case.handlers.appointments import (
 )
 from gmirs_runtime import audit
 from gmirs_runtime.auth import authenticated_router
-from gmirs_runtime.deps import UnitOfWorkDep as UoW
 from gmirs_runtime.problems import Problem, problem_responses
 
 router = authenticated_router(prefix="/cases", tags=["cases"])
@@ -60,9 +58,7 @@ async def list_cases(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> CasePage:
     """The caller's caseload, newest first."""
-    cases, total = await CaseRepository(uow.session).list(
-        hub_id=hub_scope(principal), limit=limit, offset=offset
-    )
+    cases, total = await uow.cases.list(hub_id=hub_scope(principal), limit=limit, offset=offset)
     items = [CaseSummary.model_validate(c, from_attributes=True) for c in cases]
     return CasePage(items=items, total=total, limit=limit, offset=offset)
 
@@ -70,7 +66,7 @@ async def list_cases(
 @router.get("/{case_id}", responses=problem_responses(404))
 async def get_case(case_id: uuid.UUID, principal: CaseWorker, uow: UoW) -> CaseRead:
     """One case with its appointments (the read is audited)."""
-    case = await CaseRepository(uow.session).get(case_id, hub_id=hub_scope(principal))
+    case = await uow.cases.get(case_id, hub_id=hub_scope(principal))
     if case is None:
         raise _not_found()
     await audit.record(
