@@ -59,7 +59,7 @@ async def list_cases(
 ) -> CasePage:
     """The caller's caseload, newest first."""
     cases, total = await uow.cases.list(hub_id=hub_scope(principal), limit=limit, offset=offset)
-    items = [CaseSummary.model_validate(c, from_attributes=True) for c in cases]
+    items = [CaseSummary.model_validate(c) for c in cases]
     return CasePage(items=items, total=total, limit=limit, offset=offset)
 
 
@@ -77,7 +77,7 @@ async def get_case(case_id: uuid.UUID, principal: CaseWorker, uow: UoW) -> CaseR
         resource_id=str(case_id),
     )
     await uow.commit()
-    return CaseRead.of(case)
+    return CaseRead.model_validate(case)
 
 
 @router.post(
@@ -107,7 +107,7 @@ async def create_appointment(
         raise Problem(409, detail=str(exc)) from None
     await uow.commit()
     response.headers["Location"] = f"/cases/{case_id}/appointments/{appointment.id}"
-    return AppointmentRead.of(appointment)
+    return AppointmentRead.model_validate(appointment)
 
 
 @router.put(
@@ -145,4 +145,4 @@ async def put_attendance(
     except CaseError as exc:
         raise Problem(422, detail=str(exc)) from None
     await uow.commit()
-    return AppointmentRead.of(appointment)
+    return AppointmentRead.model_validate(appointment)
