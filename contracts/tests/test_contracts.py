@@ -22,7 +22,9 @@ from gmirs_contracts.registry import (
     EVENTS,
     WEBHOOKS,
     EventContract,
+    UnknownEventType,
     WebhookContract,
+    contract_for,
     contracts_dir,
     event_contract,
 )
@@ -136,6 +138,14 @@ def test_schema_rejects_bad_patterns_and_empty_lists() -> None:
         assert where in message
 
 
+def test_each_event_model_names_its_one_contract() -> None:
+    for contract in EVENTS.values():
+        assert contract_for(contract.model) is contract
+    assert contract_for(ReferralReceived).ce_type == "gmirs.intake.referral-received.v1"
+    with pytest.raises(UnknownEventType, match="0 published event types carry ProbationAlert"):
+        contract_for(ProbationAlert)
+
+
 def test_unknown_event_type_is_a_clear_error() -> None:
     with pytest.raises(ContractViolation, match=r"no contract for event type 'gmirs\.x\.y\.v1'"):
         validate_event("gmirs.x.y.v1", {})
@@ -175,7 +185,7 @@ def test_webhook_example_is_valid_and_broken_bodies_are_rejected() -> None:
 
 
 def test_schema_files_carry_id_title_and_dialect() -> None:
-    contracts: list[EventContract | WebhookContract] = [*EVENTS.values(), *WEBHOOKS.values()]
+    contracts: list[EventContract[Any] | WebhookContract] = [*EVENTS.values(), *WEBHOOKS.values()]
     for contract in contracts:
         document = json.loads((CONTRACTS / contract.schema_path).read_text(encoding="utf-8"))
         assert document["$schema"] == "https://json-schema.org/draft/2020-12/schema"

@@ -11,9 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
+from typing import Any, Generic, TypeVar
 
 from gmirs_contracts import case, case_lifecycle, intake, intake_progress, notify, webhooks
 from gmirs_contracts.base import ContractModel
+
+M = TypeVar("M", bound=ContractModel)
 
 SCHEMA_BASE_URI = "https://contracts.gmirs.example/"
 """Base of every schema `$id` (an identifier, not a download location); also `ce_dataschema`."""
@@ -27,12 +30,16 @@ def contracts_dir() -> Path:
 
 
 @dataclass(frozen=True, slots=True)
-class EventContract:
-    """One CloudEvents type: the topic it travels on, its payload model and its schema file."""
+class EventContract(Generic[M]):
+    """One CloudEvents type: the topic it travels on, its payload model and its schema file.
+
+    Generic in the model, so a consumer subscribed to `contract_for(ReferralReceived)` is given
+    a `ReferralReceived` (see gmirs_runtime.eventing.subscriptions).
+    """
 
     ce_type: str
     topic: str
-    model: type[ContractModel]
+    model: type[M]
 
     @property
     def context(self) -> str:
@@ -72,11 +79,11 @@ class WebhookContract:
         return SCHEMA_BASE_URI + str(self.schema_path)
 
 
-def _index(*contracts: EventContract) -> Mapping[str, EventContract]:
+def _index(*contracts: EventContract[Any]) -> Mapping[str, EventContract[Any]]:
     return MappingProxyType({contract.ce_type: contract for contract in contracts})
 
 
-def _intake_progress() -> tuple[EventContract, ...]:
+def _intake_progress() -> tuple[EventContract[Any], ...]:
     """R&M progress events, on the referral topic beside the referral itself."""
     p = intake_progress
     return tuple(
@@ -94,7 +101,7 @@ def _intake_progress() -> tuple[EventContract, ...]:
     )
 
 
-def _case_lifecycle() -> tuple[EventContract, ...]:
+def _case_lifecycle() -> tuple[EventContract[Any], ...]:
     """One event per transition of a case's lifecycle, on the case topic."""
     lc = case_lifecycle
     return tuple(
@@ -118,7 +125,7 @@ def _case_lifecycle() -> tuple[EventContract, ...]:
     )
 
 
-EVENTS: Mapping[str, EventContract] = _index(
+EVENTS: Mapping[str, EventContract[Any]] = _index(
     EventContract("gmirs.intake.referral-received.v1", intake.TOPIC, intake.ReferralReceived),
     *_intake_progress(),
     EventContract("gmirs.case.case-opened.v1", case.TOPIC, case.CaseOpened),
@@ -143,13 +150,21 @@ class UnknownEventType(LookupError):
     """No contract is published for this CloudEvents type."""
 
 
-def event_contract(ce_type: str) -> EventContract:
+def event_contract(ce_type: str) -> EventContract[Any]:
     """The contract for `ce_type`, or UnknownEventType naming the known types."""
     try:
         return EVENTS[ce_type]
     except KeyError:
         known = ", ".join(sorted(EVENTS))
         raise UnknownEventType(f"no contract for event type {ce_type!r}; known: {known}") from None
+
+
+def contract_for(model: type[M]) -> EventContract[M]:
+    """The one published type whose payload is `model` (what a consumer subscribes to)."""
+    found = [contract for contract in EVENTS.values() if contract.model is model]
+    if len(found) != 1:
+        raise UnknownEventType(f"{len(found)} published event types carry {model.__name__}")
+    return found[0]
 
 
 def topics() -> frozenset[str]:

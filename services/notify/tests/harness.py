@@ -52,7 +52,7 @@ PLACEHOLDER_SECRET = "whsec_" + "A" * 44
 class Notify:
     """A notify under test and ways to call, feed and inspect it."""
 
-    infra: Infrastructure
+    infra: Infrastructure[Any]
     http: httpx.AsyncClient
     issuer: TestIssuer
     producer: AIOKafkaProducer | None = None
@@ -218,7 +218,7 @@ def attendance_event(
         }
     )
     return Event(
-        type=ATTENDANCE_RECORDED,
+        type=ATTENDANCE_RECORDED.ce_type,
         source="/gmirs/case",
         subject=payload.case_id,
         data=payload.to_data(),

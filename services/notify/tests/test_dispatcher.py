@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from gmirs_notify.adapters.events import ATTENDANCE_RECORDED
 from gmirs_notify.adapters.sender import WebhookSender
-from gmirs_notify.adapters.subscriptions import SubscriptionRepository
 from gmirs_notify.bootstrap import Wiring
 from gmirs_notify.domain.deadline import DeadlinePolicy
 from gmirs_notify.domain.subscription import Subscription, new_secret
@@ -20,6 +20,7 @@ from gmirs_notify.handlers.deliver import Deliverer
 from gmirs_notify.handlers.record_non_attendance import record_non_attendance
 from gmirs_notify.settings import NotifySettings
 from gmirs_runtime.db import asyncpg_dsn
+from gmirs_runtime.eventing.subscriptions import Handles
 from gmirs_runtime.testing.issuer import TestIssuer
 from gmirs_runtime.testing.kafka import eventually
 
@@ -32,6 +33,9 @@ from .harness import (
     attendance_event,
     running_notify,
 )
+
+RECORD_NON_ATTENDANCE = Handles(ATTENDANCE_RECORDED, record_non_attendance)
+"""The consumer's subscription, applied directly (parsing included) to test without the inbox."""
 
 
 async def test_the_guard_refuses_a_private_address_at_delivery_time(
@@ -74,7 +78,7 @@ async def _store_subscription(notify: Notify, url: str) -> Subscription:
         created_at=datetime.now(UTC),
     )
     async with notify.infra.unit_of_work() as uow:
-        await SubscriptionRepository(uow.session).add(subscription)
+        await uow.subscriptions.add(subscription)
         await uow.commit()
     return subscription
 
@@ -135,7 +139,7 @@ async def test_the_same_event_twice_makes_one_delivery_even_without_the_inbox(ap
     event = attendance_event()
     for _ in range(2):
         async with api.infra.unit_of_work() as uow:
-            await record_non_attendance(event, uow)
+            await RECORD_NON_ATTENDANCE.apply(event, uow)
             await uow.commit()
     rows = await api.rows("SELECT subscription_id, event_id, body FROM deliveries")
     assert len(rows) == 2  # one per subscription, not per arrival
@@ -152,7 +156,7 @@ async def test_two_dispatchers_share_the_work_and_send_each_report_once(
     events = [attendance_event() for _ in range(40)]
     async with api.infra.unit_of_work() as uow:
         for event in events:
-            await record_non_attendance(event, uow)
+            await RECORD_NON_ATTENDANCE.apply(event, uow)
         await uow.commit()
 
     stop = asyncio.Event()

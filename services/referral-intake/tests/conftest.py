@@ -45,7 +45,7 @@ FAST_RETRIES = {
 }
 
 
-async def build_with_rm(settings: ServiceSettings) -> tuple[Service, Infrastructure]:
+async def build_with_rm(settings: ServiceSettings) -> tuple[Service, Infrastructure[Any]]:
     service, infra = await build(settings)
     app = service.app
     assert app is not None

@@ -22,6 +22,11 @@ import pytest
 from sqlalchemy import text
 
 from gmirs_contracts.validation import validate_event
+from gmirs_referral_intake.adapters.pilot_columns import (
+    COLUMNS,
+    REQUIRED_COLUMNS,
+    header_problems,
+)
 from gmirs_referral_intake.adapters.pilot_csv import (
     PilotFileError,
     ReportLine,
@@ -30,14 +35,9 @@ from gmirs_referral_intake.adapters.pilot_csv import (
 )
 from gmirs_referral_intake.bootstrap import MIGRATIONS, build
 from gmirs_referral_intake.domain.routing import HubRouting
-from gmirs_referral_intake.entrypoints.pilot_columns import (
-    COLUMNS,
-    REQUIRED_COLUMNS,
-    header_problems,
-)
-from gmirs_referral_intake.entrypoints.pilot_row import PilotRow, parse_row
+from gmirs_referral_intake.entrypoints.pilot_row import parse_row
 from gmirs_referral_intake.handlers.accept_referral import AcceptReferral, accept_referral
-from gmirs_referral_intake.handlers.pilot_import import ImportReport, import_pilot
+from gmirs_referral_intake.handlers.pilot_import import ImportReport, PilotRow, import_pilot
 from gmirs_referral_intake.settings import IntakeSettings
 from gmirs_runtime.testing.kafka import eventually, read_topic
 from gmirs_runtime.testing.services import RunningService
@@ -92,6 +92,7 @@ async def run_import(service: RunningService, data: bytes, **options: Any) -> Im
     assert isinstance(settings, IntakeSettings)
     return await import_pilot(
         parse_pilot_bytes(data),
+        parse_row=parse_row,
         unit_of_work=service.infra.unit_of_work,
         routing=HubRouting(pdu_hubs=settings.pdu_hubs, contract_hubs=settings.contract_hubs),
         actor="test",

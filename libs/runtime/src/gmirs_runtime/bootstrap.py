@@ -6,9 +6,10 @@ import time, and tests build the same parts from their own settings.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import version
+from typing import Any, Generic, overload
 
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -19,12 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from gmirs_runtime.auth import TokenValidator
 from gmirs_runtime.db import UnitOfWork, asyncpg_dsn, create_engine
 from gmirs_runtime.eventing.api import dead_letter_router, parked_outbox_router
-from gmirs_runtime.eventing.consumer import EventConsumer, Handler
+from gmirs_runtime.eventing.consumer import EventConsumer
 from gmirs_runtime.eventing.errors import EventTooLargeError
 from gmirs_runtime.eventing.kafka import KafkaOptions, create_producer
 from gmirs_runtime.eventing.operations import DeadLetterOperations, Subscription
 from gmirs_runtime.eventing.parked import ParkedOutbox
 from gmirs_runtime.eventing.relay import OutboxRelay
+from gmirs_runtime.eventing.subscriptions import Handles, U
 from gmirs_runtime.http import create_app
 from gmirs_runtime.limits import RateLimiter
 from gmirs_runtime.problems import problem_response, problem_type
@@ -32,9 +34,17 @@ from gmirs_runtime.service import Service
 from gmirs_runtime.settings import ServiceSettings
 
 
+class ConsumerAfterBuildError(RuntimeError):
+    """A consumer registered after `service()` would never run; register consumers first."""
+
+
 @dataclass
-class Infrastructure:
-    """Database, broker and identity clients of one process."""
+class Infrastructure(Generic[U]):
+    """Database, broker and identity clients of one process.
+
+    `unit_of_work_type` is the service's unit of work (the runtime's, or a subclass that carries
+    the service's repositories); handlers, routes and workers all get one of that type.
+    """
 
     settings: ServiceSettings
     engine: AsyncEngine
@@ -42,7 +52,9 @@ class Infrastructure:
     kafka: KafkaOptions
     producer: AIOKafkaProducer
     token_validator: TokenValidator
-    consumers: list[EventConsumer] = field(default_factory=list)
+    unit_of_work_type: type[U]
+    consumers: list[EventConsumer[U]] = field(default_factory=list)
+    built: bool = False
 
     @property
     def source(self) -> str:
@@ -58,18 +70,27 @@ class Infrastructure:
             return False
         return True
 
-    def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(
+    def unit_of_work(self) -> U:
+        return self.unit_of_work_type(
             self.sessions, source=self.source, max_event_bytes=self.kafka.max_request_size
         )
 
     def consumer(
-        self, *, group: str, topics: Sequence[str], handlers: Mapping[str, Handler]
-    ) -> EventConsumer:
+        self,
+        *,
+        group: str,
+        topics: Sequence[str],
+        subscriptions: Sequence[Handles[Any, U]],
+    ) -> EventConsumer[U]:
+        """Register a consumer group member; ConsumerAfterBuildError once `service()` ran."""
+        if self.built:
+            raise ConsumerAfterBuildError(
+                f"consumer {group!r} registered after the service was built: it would never run"
+            )
         consumer = EventConsumer(
             group=group,
             topics=list(topics),
-            handlers=handlers,
+            subscriptions=list(subscriptions),
             unit_of_work=self.unit_of_work,
             kafka=self.kafka,
             producer=self.producer,
@@ -96,6 +117,7 @@ class Infrastructure:
 
     def service(self, app_name: str) -> Service:
         """A Service running the relay and every registered consumer, closing clients on stop."""
+        self.built = True
         service = Service(name=app_name)
         service.workers["relay"] = self.relay().run
         for consumer in self.consumers:
@@ -107,14 +129,39 @@ class Infrastructure:
         return service
 
 
+@overload
 def build_infrastructure(
     settings: ServiceSettings,
     *,
     tenant_claim: str | None = None,
     tenant_roles: Collection[str] = (),
     known_tenants: Collection[str] | None = None,
-) -> Infrastructure:
-    """Create (not connect) the clients; call inside the event loop that will run them."""
+) -> Infrastructure[UnitOfWork]: ...
+
+
+@overload
+def build_infrastructure(
+    settings: ServiceSettings,
+    *,
+    unit_of_work: type[U],
+    tenant_claim: str | None = None,
+    tenant_roles: Collection[str] = (),
+    known_tenants: Collection[str] | None = None,
+) -> Infrastructure[U]: ...
+
+
+def build_infrastructure(
+    settings: ServiceSettings,
+    *,
+    unit_of_work: type[Any] = UnitOfWork,
+    tenant_claim: str | None = None,
+    tenant_roles: Collection[str] = (),
+    known_tenants: Collection[str] | None = None,
+) -> Infrastructure[Any]:
+    """Create (not connect) the clients; call inside the event loop that will run them.
+
+    `unit_of_work` is the service's UnitOfWork subclass (its repositories), if it has one.
+    """
     kafka = KafkaOptions(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         client_id=settings.service_name,
@@ -145,11 +192,12 @@ def build_infrastructure(
             known_tenants=known_tenants,
             max_lifetime_seconds=settings.auth_max_token_lifetime_seconds,
         ),
+        unit_of_work_type=unit_of_work,
     )
 
 
 def create_service_app(
-    infra: Infrastructure | None,
+    infra: Infrastructure[Any] | None,
     *,
     distribution: str,
     title: str,

@@ -1,4 +1,4 @@
-"""The consumer: once-only effects, dead letters with reasons, replay after a fix, one trace."""
+"""The consumer: typed payloads, once-only effects, dead letters with reasons, replay, one trace."""
 
 from __future__ import annotations
 
@@ -6,17 +6,21 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from opentelemetry import trace
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import text
 
 from gmirs_runtime.db import UnitOfWork
-from gmirs_runtime.eventing.consumer import EventConsumer, Handler, RetryPolicy
+from gmirs_runtime.eventing.consumer import EventConsumer, RetryPolicy
 from gmirs_runtime.eventing.dead_letters import find_dead_letter, read_dead_letters, replay
 from gmirs_runtime.eventing.envelope import Event, to_headers
 from gmirs_runtime.eventing.errors import UnprocessableEvent
 from gmirs_runtime.eventing.kafka import KafkaOptions
+from gmirs_runtime.eventing.subscriptions import Handles
 from gmirs_runtime.eventing.topics import dead_letter_topic
 from gmirs_runtime.testing.kafka import eventually
 
@@ -24,7 +28,29 @@ COUNTED = "gmirs.test.counted.v1"
 FAST_RETRY = RetryPolicy(attempts=3, initial_backoff=0.01, max_backoff=0.02)
 
 
-async def count(event: Event, uow: UnitOfWork) -> None:
+class Counted(BaseModel):
+    """A toy payload model with the shape of a gmirs_contracts model (tolerant parsing)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    n: int = 0
+    poison: bool = False
+
+    @classmethod
+    def parse_tolerant(cls, data: Any) -> Counted:
+        return cls.model_validate(data)
+
+
+@dataclass(frozen=True)
+class ToyContract:
+    ce_type: str
+    model: type[Counted]
+
+
+COUNTED_CONTRACT = ToyContract(COUNTED, Counted)
+CountedHandler = Handles[Counted, UnitOfWork]
+
+
+async def count(payload: Counted, event: Event, uow: UnitOfWork) -> None:
     await uow.session.execute(
         text(
             "INSERT INTO counters (id, count) VALUES (:id, 1) "
@@ -32,7 +58,7 @@ async def count(event: Event, uow: UnitOfWork) -> None:
         ),
         {"id": event.subject},
     )
-    if event.data.get("poison"):
+    if payload.poison:
         raise UnprocessableEvent("field 'poison' is set")
 
 
@@ -58,12 +84,12 @@ async def running(
     producer: AIOKafkaProducer,
     topic: str,
     group: str,
-    handlers: dict[str, Handler] | None = None,
-) -> AsyncIterator[EventConsumer]:
+    subscriptions: list[CountedHandler] | None = None,
+) -> AsyncIterator[EventConsumer[UnitOfWork]]:
     consumer = EventConsumer(
         group=group,
         topics=[topic],
-        handlers=handlers or {COUNTED: count},
+        subscriptions=subscriptions or [Handles(COUNTED_CONTRACT, count)],
         unit_of_work=service_db.uow,
         kafka=kafka_options,
         producer=producer,
@@ -95,7 +121,7 @@ async def test_duplicates_and_replays_change_nothing(
     assert await service_db.counter(aggregate) == 2
 
 
-async def _done(consumer: EventConsumer, n: int) -> bool:
+async def _done(consumer: EventConsumer[UnitOfWork], n: int) -> bool:
     s = consumer.stats
     return s.applied + s.duplicates + s.ignored + s.dead_lettered >= n
 
@@ -137,8 +163,8 @@ async def test_poison_is_dead_lettered_with_reason_and_replay_applies_once(
     assert "missing CloudEvents headers" in summaries[1]["error_message"]
 
     # The fix: a handler that accepts the event. Replay reaches this group only, and once.
-    async def fixed(event: Event, uow: UnitOfWork) -> None:
-        await count(event_for(event.subject), uow)
+    async def fixed(payload: Counted, event: Event, uow: UnitOfWork) -> None:
+        await count(Counted(), event, uow)
 
     letter = next(dl for dl in letters if dl.summary()["event_id"] == str(poison.id))
     found = await find_dead_letter(
@@ -146,7 +172,7 @@ async def test_poison_is_dead_lettered_with_reason_and_replay_applies_once(
     )
     assert found == letter
     async with running(
-        service_db, kafka_options, producer, topic, group, {COUNTED: fixed}
+        service_db, kafka_options, producer, topic, group, [Handles(COUNTED_CONTRACT, fixed)]
     ) as consumer:
         await replay(producer, letter, group=group)
         await replay(producer, letter, group=group)
@@ -161,16 +187,21 @@ async def test_transient_failures_are_retried_not_dead_lettered(
 ) -> None:
     failures = {"left": 2}
 
-    async def flaky(event: Event, uow: UnitOfWork) -> None:
+    async def flaky(payload: Counted, event: Event, uow: UnitOfWork) -> None:
         if failures["left"]:
             failures["left"] -= 1
             raise RuntimeError("downstream hiccup")
-        await count(event, uow)
+        await count(payload, event, uow)
 
     aggregate = uuid.uuid4()
     await publish(producer, topic, event_for(aggregate))
     async with running(
-        service_db, kafka_options, producer, topic, unique_name("g"), {COUNTED: flaky}
+        service_db,
+        kafka_options,
+        producer,
+        topic,
+        unique_name("g"),
+        [Handles(COUNTED_CONTRACT, flaky)],
     ) as consumer:
         await eventually(lambda: _done(consumer, 1))
         assert consumer.stats.dead_lettered == 0
@@ -214,3 +245,26 @@ async def test_process_span_continues_the_producers_trace(
     assert spans[0].parent is not None
     assert spans[0].parent.span_id == ctx.span_id
     assert spans[0].kind == trace.SpanKind.CONSUMER
+
+
+async def test_a_payload_its_model_refuses_is_dead_lettered_and_the_handler_never_runs(
+    service_db, kafka_options, producer, topic, unique_name, kafka_broker
+) -> None:
+    seen: list[Counted] = []
+
+    async def record(payload: Counted, event: Event, uow: UnitOfWork) -> None:
+        seen.append(payload)
+
+    invalid, valid = event_for(uuid.uuid4(), n="many"), event_for(uuid.uuid4(), n=3, extra=1)
+    await publish(producer, topic, invalid, valid)
+    group = unique_name("group")
+    subscriptions = [Handles(COUNTED_CONTRACT, record)]
+    async with running(service_db, kafka_options, producer, topic, group, subscriptions) as c:
+        await eventually(lambda: _done(c, 2))
+        assert (c.stats.applied, c.stats.dead_lettered) == (1, 1)
+    assert seen == [Counted(n=3)]  # parsed by the model before the handler ran
+    letters = await read_dead_letters(kafka_broker.bootstrap, dead_letter_topic(topic, group))
+    [summary] = [letter.summary() for letter in letters]
+    assert summary["event_id"] == str(invalid.id)
+    assert summary["error_class"] == "UnprocessableEvent"
+    assert summary["error_message"] == "1 validation error(s): n: int_parsing"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Any
 
 import orjson
 import pytest
@@ -13,6 +14,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import text
 
 from gmirs_runtime.db import UnitOfWork
@@ -23,12 +25,29 @@ from gmirs_runtime.eventing.errors import EventTooLargeError
 from gmirs_runtime.eventing.kafka import KafkaOptions, create_producer, record_size
 from gmirs_runtime.eventing.parked import ParkedOutbox, UnknownParkedRowError
 from gmirs_runtime.eventing.relay import OutboxRelay
+from gmirs_runtime.eventing.subscriptions import Handles
 from gmirs_runtime.eventing.topics import dead_letter_topic
 from gmirs_runtime.testing.kafka import eventually, read_topic
 
 SMALL_LIMIT = 4096
 BIG = "x" * 8000
 COUNTED = "gmirs.test.counted.v1"
+
+
+class Anything(BaseModel):
+    """A toy payload model (a gmirs_contracts model's shape): any object will do."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    @classmethod
+    def parse_tolerant(cls, data: Any) -> Anything:
+        return cls.model_validate(data)
+
+
+@dataclass(frozen=True)
+class ToyContract:
+    ce_type: str
+    model: type[Anything]
 
 
 def _emit(uow: UnitOfWork, topic: str, aggregate: uuid.UUID, n: int, blob: str = "") -> Event:
@@ -65,7 +84,7 @@ async def test_an_event_too_large_to_publish_is_refused_when_added(service_db, t
 async def test_a_handler_whose_event_is_too_large_is_dead_lettered_with_reason(
     service_db, kafka_options, producer: AIOKafkaProducer, topic, unique_name, kafka_broker
 ) -> None:
-    async def grow(event: Event, uow: UnitOfWork) -> None:
+    async def grow(payload: Anything, event: Event, uow: UnitOfWork) -> None:
         _emit(uow, unique_name("out"), event.subject, 1, "y" * 1_100_000)
 
     incoming = Event(type=COUNTED, source="/gmirs/test", subject=uuid.uuid4(), data={})
@@ -74,7 +93,7 @@ async def test_a_handler_whose_event_is_too_large_is_dead_lettered_with_reason(
     consumer = EventConsumer(
         group=group,
         topics=[topic],
-        handlers={COUNTED: grow},
+        subscriptions=[Handles(ToyContract(COUNTED, Anything), grow)],
         unit_of_work=service_db.uow,
         kafka=kafka_options,
         producer=producer,

@@ -7,12 +7,16 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from gmirs_case.adapters.unit_of_work import CaseUnitOfWork
 from gmirs_case.entrypoints import api
 from gmirs_case.handlers.open_case import open_case
 from gmirs_case.settings import CaseSettings
 from gmirs_contracts import intake
 from gmirs_contracts.hubs import HUB_IDS
+from gmirs_contracts.intake import ReferralReceived
+from gmirs_contracts.registry import contract_for
 from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure, create_service_app
+from gmirs_runtime.eventing.subscriptions import Handles
 from gmirs_runtime.service import Service
 from gmirs_runtime.settings import ServiceSettings
 
@@ -21,7 +25,7 @@ CONSUMER_GROUP = "case"
 HUB_CLAIM = "hub_id"
 
 
-def create_case_app(infra: Infrastructure | None) -> FastAPI:
+def create_case_app(infra: Infrastructure[CaseUnitOfWork] | None) -> FastAPI:
     return create_service_app(
         infra,
         distribution="gmirs-case",
@@ -31,15 +35,19 @@ def create_case_app(infra: Infrastructure | None) -> FastAPI:
     )
 
 
-async def build(settings: ServiceSettings) -> tuple[Service, Infrastructure]:
+async def build(settings: ServiceSettings) -> tuple[Service, Infrastructure[CaseUnitOfWork]]:
     hubs = settings.hub_ids if isinstance(settings, CaseSettings) else HUB_IDS
     infra = build_infrastructure(
-        settings, tenant_claim=HUB_CLAIM, tenant_roles=("hub",), known_tenants=hubs
+        settings,
+        unit_of_work=CaseUnitOfWork,
+        tenant_claim=HUB_CLAIM,
+        tenant_roles=("hub",),
+        known_tenants=hubs,
     )
     infra.consumer(
         group=CONSUMER_GROUP,
         topics=[intake.TOPIC],
-        handlers={"gmirs.intake.referral-received.v1": open_case},
+        subscriptions=[Handles(contract_for(ReferralReceived), open_case)],
     )
     service = infra.service("case")
     service.app = create_case_app(infra)

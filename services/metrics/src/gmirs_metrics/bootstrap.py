@@ -8,9 +8,13 @@ from typing import Any
 from fastapi import FastAPI
 
 from gmirs_contracts import intake
+from gmirs_contracts.intake import ReferralReceived
+from gmirs_contracts.registry import contract_for
+from gmirs_metrics.adapters.unit_of_work import MetricsUnitOfWork
 from gmirs_metrics.entrypoints import api
 from gmirs_metrics.projections.referrals import count_referral
 from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure, create_service_app
+from gmirs_runtime.eventing.subscriptions import Handles
 from gmirs_runtime.service import Service
 from gmirs_runtime.settings import ServiceSettings
 
@@ -18,7 +22,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 CONSUMER_GROUP = "metrics"
 
 
-def create_metrics_app(infra: Infrastructure | None) -> FastAPI:
+def create_metrics_app(infra: Infrastructure[MetricsUnitOfWork] | None) -> FastAPI:
     return create_service_app(
         infra,
         distribution="gmirs-metrics",
@@ -28,12 +32,12 @@ def create_metrics_app(infra: Infrastructure | None) -> FastAPI:
     )
 
 
-async def build(settings: ServiceSettings) -> tuple[Service, Infrastructure]:
-    infra = build_infrastructure(settings)
+async def build(settings: ServiceSettings) -> tuple[Service, Infrastructure[MetricsUnitOfWork]]:
+    infra = build_infrastructure(settings, unit_of_work=MetricsUnitOfWork)
     infra.consumer(
         group=CONSUMER_GROUP,
         topics=[intake.TOPIC],
-        handlers={"gmirs.intake.referral-received.v1": count_referral},
+        subscriptions=[Handles(contract_for(ReferralReceived), count_referral)],
     )
     service = infra.service("metrics")
     service.app = create_metrics_app(infra)

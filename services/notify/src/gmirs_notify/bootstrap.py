@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from gmirs_contracts import case
 from gmirs_notify.adapters.events import ATTENDANCE_RECORDED
 from gmirs_notify.adapters.sender import WebhookSender
+from gmirs_notify.adapters.unit_of_work import NotifyUnitOfWork
 from gmirs_notify.domain.deadline import RetrySchedule
 from gmirs_notify.domain.targets import TargetPolicy
 from gmirs_notify.entrypoints import api, deliveries
@@ -21,6 +22,7 @@ from gmirs_notify.handlers.record_non_attendance import record_non_attendance
 from gmirs_notify.settings import NotifySettings
 from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure, create_service_app
 from gmirs_runtime.db import asyncpg_dsn
+from gmirs_runtime.eventing.subscriptions import Handles
 from gmirs_runtime.service import Service
 from gmirs_runtime.settings import ServiceSettings
 
@@ -40,7 +42,9 @@ class Wiring:
     consumer_group: str = CONSUMER_GROUP
 
 
-def create_notify_app(infra: Infrastructure | None, policy: TargetPolicy | None) -> FastAPI:
+def create_notify_app(
+    infra: Infrastructure[NotifyUnitOfWork] | None, policy: TargetPolicy | None
+) -> FastAPI:
     app = create_service_app(
         infra,
         distribution="gmirs-notify",
@@ -55,15 +59,15 @@ def create_notify_app(infra: Infrastructure | None, policy: TargetPolicy | None)
 
 async def build(
     settings: ServiceSettings, wiring: Wiring | None = None
-) -> tuple[Service, Infrastructure]:
+) -> tuple[Service, Infrastructure[NotifyUnitOfWork]]:
     if not isinstance(settings, NotifySettings):
         raise TypeError("notify needs NotifySettings")
     wiring = wiring or Wiring()
-    infra = build_infrastructure(settings)
+    infra = build_infrastructure(settings, unit_of_work=NotifyUnitOfWork)
     infra.consumer(
         group=wiring.consumer_group,
         topics=[wiring.case_topic],
-        handlers={ATTENDANCE_RECORDED: record_non_attendance},
+        subscriptions=[Handles(ATTENDANCE_RECORDED, record_non_attendance)],
     )
     policy = wiring.target_policy or settings.target_policy()
     sender = WebhookSender(policy=policy, timeout_seconds=settings.webhook_timeout_seconds)
@@ -75,7 +79,10 @@ async def build(
 
 
 def _dispatcher(
-    settings: NotifySettings, infra: Infrastructure, sender: WebhookSender, wiring: Wiring
+    settings: NotifySettings,
+    infra: Infrastructure[NotifyUnitOfWork],
+    sender: WebhookSender,
+    wiring: Wiring,
 ) -> Dispatcher:
     deadline = settings.deadline_policy(wiring.schedule)
     deliverer = Deliverer(sender=sender, unit_of_work=infra.unit_of_work, policy=deadline)

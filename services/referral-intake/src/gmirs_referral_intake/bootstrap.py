@@ -31,7 +31,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 RECONCILE_LOCK = "gmirs-intake:reconcile"
 
 
-def create_intake_app(infra: Infrastructure | None) -> FastAPI:
+def create_intake_app(infra: Infrastructure[UnitOfWork] | None) -> FastAPI:
     """Every route is mounted even without R&M settings, so the OpenAPI document is complete."""
     app = create_service_app(
         infra,
@@ -50,7 +50,7 @@ def create_intake_app(infra: Infrastructure | None) -> FastAPI:
 
 
 def direct_accepting(
-    infra: Infrastructure, routing: HubRouting, settings: IntakeSettings
+    infra: Infrastructure[UnitOfWork], routing: HubRouting, settings: IntakeSettings
 ) -> api.DirectAccepting:
     """Direct referrals arriving together are committed together (one transaction per batch)."""
 
@@ -67,7 +67,7 @@ def direct_accepting(
     )
 
 
-async def build(settings: ServiceSettings) -> tuple[Service, Infrastructure]:
+async def build(settings: ServiceSettings) -> tuple[Service, Infrastructure[UnitOfWork]]:
     if not isinstance(settings, IntakeSettings):
         raise TypeError("referral-intake needs IntakeSettings")
     infra = build_infrastructure(settings)
@@ -80,7 +80,7 @@ async def build(settings: ServiceSettings) -> tuple[Service, Infrastructure]:
 
 
 def _wire_refer_and_monitor(
-    settings: IntakeSettings, infra: Infrastructure, service: Service, app: FastAPI
+    settings: IntakeSettings, infra: Infrastructure[UnitOfWork], service: Service, app: FastAPI
 ) -> None:
     """R&M events in (SQS, SNS push, bare envelopes), retries, quarantine and reconciliation."""
     rm = RmApi.from_settings(settings)

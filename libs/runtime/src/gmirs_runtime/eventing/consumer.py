@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, TypeAlias
+from typing import Any, Generic, TypeAlias
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 from opentelemetry import trace
 
-from gmirs_runtime.db import UnitOfWork
 from gmirs_runtime.eventing import inbox
 from gmirs_runtime.eventing.dead_letters import dead_letter_headers
 from gmirs_runtime.eventing.envelope import Event, MalformedEvent, from_record
@@ -30,13 +29,13 @@ from gmirs_runtime.eventing.errors import (
     is_infrastructure_failure,
 )
 from gmirs_runtime.eventing.kafka import KafkaOptions, create_consumer
+from gmirs_runtime.eventing.subscriptions import Handles, U, by_type
 from gmirs_runtime.eventing.topics import dead_letter_topic, retry_topic, source_topic
 from gmirs_runtime.telemetry import context_from_traceparent
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
 
-Handler = Callable[[Event, UnitOfWork], Awaitable[None]]
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
 
@@ -78,26 +77,30 @@ class ConsumerStats:
 
 
 @dataclass
-class EventConsumer:
-    """One consumer group member applying `handlers` (by CloudEvents type) to `topics`."""
+class EventConsumer(Generic[U]):
+    """One consumer group member applying its subscriptions (by CloudEvents type) to `topics`."""
 
     group: str
     topics: Sequence[str]
-    handlers: Mapping[str, Handler]
-    unit_of_work: Callable[[], UnitOfWork]
+    subscriptions: Sequence[Handles[Any, U]]
+    unit_of_work: Callable[[], U]
     kafka: KafkaOptions
     producer: AIOKafkaProducer
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     stats: ConsumerStats = field(default_factory=ConsumerStats)
     assigned: asyncio.Event = field(default_factory=asyncio.Event)
+    _handlers: Mapping[str, Handles[Any, U]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._handlers = by_type(self.subscriptions)
 
     @property
-    def subscriptions(self) -> list[str]:
+    def subscribed_topics(self) -> list[str]:
         return [*self.topics, *(retry_topic(t, self.group) for t in self.topics)]
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set; the current batch is finished first."""
-        consumer = create_consumer(self.kafka, self.group, self.subscriptions)
+        consumer = create_consumer(self.kafka, self.group, self.subscribed_topics)
         await consumer.start()
         try:
             while not stop.is_set():
@@ -158,9 +161,9 @@ class EventConsumer:
                 self.stats.count([outcome])
                 return
 
-    async def _apply(self, uow: UnitOfWork, record: Record, event: Event) -> Outcome:
-        handler = self.handlers.get(event.type)
-        if handler is None:
+    async def _apply(self, uow: U, record: Record, event: Event) -> Outcome:
+        subscription = self._handlers.get(event.type)
+        if subscription is None:
             return Outcome.IGNORED
         parent = context_from_traceparent(event.traceparent, event.tracestate)
         with tracer.start_as_current_span(
@@ -188,7 +191,7 @@ class EventConsumer:
             )
             if not claimed:
                 return Outcome.DUPLICATE
-            await handler(event, uow)
+            await subscription.apply(event, uow)
             return Outcome.APPLIED
 
     async def _dead_letter(self, record: Record, exc: BaseException, *, attempts: int) -> None:

@@ -34,7 +34,7 @@ FAST_KAFKA = {
 @dataclass
 class RunningService:
     base_url: str
-    infra: Infrastructure
+    infra: Infrastructure[Any]
     issuer: TestIssuer
     audience: str
 
@@ -52,7 +52,7 @@ class RunningService:
 async def running_service(
     *,
     settings_class: type[ServiceSettings],
-    build: Callable[[ServiceSettings], Awaitable[tuple[Service, Infrastructure]]],
+    build: Callable[[ServiceSettings], Awaitable[tuple[Service, Infrastructure[Any]]]],
     migrations: Path,
     database_url: str,
     bootstrap_servers: str,
@@ -100,7 +100,7 @@ def start_service(database_url: str, kafka_broker: Any, token_issuer: TestIssuer
 
     def start(
         settings_class: type[ServiceSettings],
-        build: Callable[[ServiceSettings], Awaitable[tuple[Service, Infrastructure]]],
+        build: Callable[[ServiceSettings], Awaitable[tuple[Service, Infrastructure[Any]]]],
         migrations: Path,
         **overrides: Any,
     ) -> contextlib.AbstractAsyncContextManager[RunningService]:

@@ -14,16 +14,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from gmirs_case.adapters.records import columns_of, from_record, record_of
 from gmirs_case.adapters.tables import AppointmentRow, CaseRow
-from gmirs_case.domain.model import (
-    Appointment,
-    AppointmentKind,
-    Attendance,
-    Attended,
-    Case,
-    DeliveryType,
-    NoSessionReason,
-)
+from gmirs_case.domain.model import Appointment, Attendance, Case
 
 ALL_HUBS = None
 
@@ -92,72 +85,29 @@ class CaseRepository:
         )
 
 
+ATTENDANCE_COLUMNS = {"recorded_at": "attendance_recorded_at"}
+"""Attendance is stored flat on its appointment's row; only this column name differs."""
+
+
 def _case_values(case: Case) -> dict[str, Any]:
-    return {
-        "id": case.id,
-        "referral_id": case.referral_id,
-        "hub_id": case.hub_id,
-        "probation_delivery_unit": case.probation_delivery_unit,
-        "crn": case.crn,
-        "reference_number": case.reference_number,
-        "rm_referral_id": case.rm_referral_id,
-        "opened_at": case.opened_at,
-        "version": 1,
-    }
+    return {**record_of(case, leave_out={"appointments"}), "version": 1}
 
 
 def _appointment_values(case_id: uuid.UUID, a: Appointment) -> dict[str, Any]:
-    att = a.attendance
-    return {
-        "id": a.id,
-        "case_id": case_id,
-        "kind": a.kind.value,
-        "session_number": a.session_number,
-        "starts_at": a.starts_at,
-        "ends_at": a.ends_at,
-        "delivery_type": a.delivery_type.value,
-        "booked_at": a.booked_at,
-        "attended": att.attended.value if att else None,
-        "session_happened": att.session_happened if att else None,
-        "no_session_reason": att.no_session_reason.value if att and att.no_session_reason else None,
-        "notify_pp_of_concerns": att.notify_pp_of_concerns if att else None,
-        "attendance_recorded_at": att.recorded_at if att else None,
-    }
+    attendance = (
+        record_of(a.attendance, rename=ATTENDANCE_COLUMNS)
+        if a.attendance
+        else dict.fromkeys(columns_of(Attendance, rename=ATTENDANCE_COLUMNS))
+    )
+    return {**record_of(a, leave_out={"attendance"}), "case_id": case_id, **attendance}
 
 
 def _to_case(row: CaseRow, appointments: list[Appointment]) -> Case:
-    return Case(
-        id=row.id,
-        referral_id=row.referral_id,
-        hub_id=row.hub_id,
-        probation_delivery_unit=row.probation_delivery_unit,
-        crn=row.crn,
-        reference_number=row.reference_number,
-        rm_referral_id=row.rm_referral_id,
-        opened_at=row.opened_at,
-        appointments=appointments,
-    )
+    return from_record(Case, row, appointments=appointments)
 
 
 def _to_appointment(row: AppointmentRow) -> Appointment:
     attendance = None
     if row.attended is not None and row.attendance_recorded_at is not None:
-        attendance = Attendance(
-            attended=Attended(row.attended),
-            session_happened=bool(row.session_happened),
-            no_session_reason=NoSessionReason(row.no_session_reason)
-            if row.no_session_reason
-            else None,
-            notify_pp_of_concerns=bool(row.notify_pp_of_concerns),
-            recorded_at=row.attendance_recorded_at,
-        )
-    return Appointment(
-        id=row.id,
-        kind=AppointmentKind(row.kind),
-        session_number=row.session_number,
-        starts_at=row.starts_at,
-        ends_at=row.ends_at,
-        delivery_type=DeliveryType(row.delivery_type),
-        booked_at=row.booked_at,
-        attendance=attendance,
-    )
+        attendance = from_record(Attendance, row, rename=ATTENDANCE_COLUMNS)
+    return from_record(Appointment, row, attendance=attendance)

@@ -12,7 +12,6 @@ from typing import Annotated
 
 from fastapi import Response, status
 
-from gmirs_case.adapters.repository import CaseRepository
 from gmirs_case.domain.model import (
     AppointmentInFutureError,
     AppointmentKind,
@@ -24,7 +23,7 @@ from gmirs_case.domain.model import (
     DeliveryType,
     NoSessionReason,
 )
-from gmirs_case.entrypoints.deps import CaseWorker, hub_scope
+from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
 from gmirs_case.entrypoints.schemas import (
     AppointmentCreate,
     AppointmentRead,
@@ -42,7 +41,6 @@ from gmirs_case.handlers.appointments import (
 )
 from gmirs_runtime import audit
 from gmirs_runtime.auth import authenticated_router
-from gmirs_runtime.deps import UnitOfWorkDep as UoW
 from gmirs_runtime.paging import PageOffset, page_limit
 from gmirs_runtime.problems import Problem, problem_responses
 
@@ -61,17 +59,15 @@ async def list_cases(
     offset: PageOffset = 0,
 ) -> CasePage:
     """The caller's caseload, newest first."""
-    cases, total = await CaseRepository(uow.session).list(
-        hub_id=hub_scope(principal), limit=limit, offset=offset
-    )
-    items = [CaseSummary.model_validate(c, from_attributes=True) for c in cases]
+    cases, total = await uow.cases.list(hub_id=hub_scope(principal), limit=limit, offset=offset)
+    items = [CaseSummary.model_validate(c) for c in cases]
     return CasePage(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get("/{case_id}", responses=problem_responses(404))
 async def get_case(case_id: uuid.UUID, principal: CaseWorker, uow: UoW) -> CaseRead:
     """One case with its appointments (the read is audited)."""
-    case = await CaseRepository(uow.session).get(case_id, hub_id=hub_scope(principal))
+    case = await uow.cases.get(case_id, hub_id=hub_scope(principal))
     if case is None:
         raise _not_found()
     await audit.record(
@@ -82,7 +78,7 @@ async def get_case(case_id: uuid.UUID, principal: CaseWorker, uow: UoW) -> CaseR
         resource_id=str(case_id),
     )
     await uow.commit()
-    return CaseRead.of(case)
+    return CaseRead.model_validate(case)
 
 
 @router.post(
@@ -112,7 +108,7 @@ async def create_appointment(
         raise Problem(409, detail=str(exc)) from None
     await uow.commit()
     response.headers["Location"] = f"/cases/{case_id}/appointments/{appointment.id}"
-    return AppointmentRead.of(appointment)
+    return AppointmentRead.model_validate(appointment)
 
 
 @router.put(
@@ -150,4 +146,4 @@ async def put_attendance(
     except CaseError as exc:
         raise Problem(422, detail=str(exc)) from None
     await uow.commit()
-    return AppointmentRead.of(appointment)
+    return AppointmentRead.model_validate(appointment)

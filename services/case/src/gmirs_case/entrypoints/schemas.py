@@ -5,9 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
-
-from gmirs_case.domain.model import Appointment, Case
+from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 AppointmentKindName = Literal["initial-assessment", "session"]
 DeliveryTypeName = Literal[
@@ -42,16 +40,24 @@ class AttendanceCreate(_Strict):
     notify_pp_of_concerns: bool = False
 
 
-class AttendanceRead(BaseModel):
+class _Read(BaseModel):
+    """A response read straight from the domain objects' attributes (`model_validate(case)`)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class AttendanceRead(_Read):
     attended: AttendedName
     session_happened: bool
     no_session_reason: NoSessionReasonName | None
     notify_pp_of_concerns: bool
-    non_attendance: bool
+    non_attendance: bool = Field(
+        validation_alias=AliasChoices("non_attendance", "is_non_attendance")
+    )
     recorded_at: AwareDatetime
 
 
-class AppointmentRead(BaseModel):
+class AppointmentRead(_Read):
     id: uuid.UUID
     kind: AppointmentKindName
     session_number: int | None
@@ -62,32 +68,8 @@ class AppointmentRead(BaseModel):
     report_due_by: AwareDatetime
     attendance: AttendanceRead | None
 
-    @classmethod
-    def of(cls, a: Appointment) -> AppointmentRead:
-        att = a.attendance
-        return cls(
-            id=a.id,
-            kind=a.kind.value,
-            session_number=a.session_number,
-            starts_at=a.starts_at,
-            ends_at=a.ends_at,
-            delivery_type=a.delivery_type.value,
-            booked_at=a.booked_at,
-            report_due_by=a.report_due_by,
-            attendance=None
-            if att is None
-            else AttendanceRead(
-                attended=att.attended.value,
-                session_happened=att.session_happened,
-                no_session_reason=att.no_session_reason.value if att.no_session_reason else None,
-                notify_pp_of_concerns=att.notify_pp_of_concerns,
-                non_attendance=att.is_non_attendance,
-                recorded_at=att.recorded_at,
-            ),
-        )
 
-
-class CaseRead(BaseModel):
+class CaseRead(_Read):
     id: uuid.UUID
     referral_id: uuid.UUID
     hub_id: str
@@ -97,21 +79,8 @@ class CaseRead(BaseModel):
     opened_at: AwareDatetime
     appointments: list[AppointmentRead]
 
-    @classmethod
-    def of(cls, case: Case) -> CaseRead:
-        return cls(
-            id=case.id,
-            referral_id=case.referral_id,
-            hub_id=case.hub_id,
-            probation_delivery_unit=case.probation_delivery_unit,
-            crn=case.crn,
-            reference_number=case.reference_number,
-            opened_at=case.opened_at,
-            appointments=[AppointmentRead.of(a) for a in case.appointments],
-        )
 
-
-class CaseSummary(BaseModel):
+class CaseSummary(_Read):
     id: uuid.UUID
     referral_id: uuid.UUID
     hub_id: str

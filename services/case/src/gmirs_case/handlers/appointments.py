@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from gmirs_case.adapters import events
-from gmirs_case.adapters.repository import CaseRepository
+from gmirs_case.adapters.unit_of_work import CaseUnitOfWork
 from gmirs_case.domain.model import (
     Appointment,
     AppointmentKind,
@@ -15,7 +15,6 @@ from gmirs_case.domain.model import (
     Case,
     DeliveryType,
 )
-from gmirs_runtime.db import UnitOfWork
 
 
 class CaseNotFoundError(LookupError):
@@ -40,7 +39,7 @@ class RecordAttendance:
 
 
 async def book_appointment(
-    command: BookAppointment, *, uow: UnitOfWork, hub_id: str | None, now: datetime
+    command: BookAppointment, *, uow: CaseUnitOfWork, hub_id: str | None, now: datetime
 ) -> tuple[Case, Appointment]:
     case = await _locked_case(uow, command.case_id, hub_id)
     appointment = case.book(
@@ -52,7 +51,7 @@ async def book_appointment(
         delivery_type=command.delivery_type,
         now=now,
     )
-    await CaseRepository(uow.session).save_appointment(case, appointment)
+    await uow.cases.save_appointment(case, appointment)
     uow.publish(
         events.APPOINTMENT_BOOKED,
         events.appointment_booked(case, appointment),
@@ -63,11 +62,11 @@ async def book_appointment(
 
 
 async def record_attendance(
-    command: RecordAttendance, *, uow: UnitOfWork, hub_id: str | None
+    command: RecordAttendance, *, uow: CaseUnitOfWork, hub_id: str | None
 ) -> tuple[Case, Appointment]:
     case = await _locked_case(uow, command.case_id, hub_id)
     appointment = case.record_attendance(command.appointment_id, command.attendance)
-    await CaseRepository(uow.session).save_appointment(case, appointment)
+    await uow.cases.save_appointment(case, appointment)
     uow.publish(
         events.ATTENDANCE_RECORDED,
         events.attendance_recorded(case, appointment),
@@ -77,9 +76,9 @@ async def record_attendance(
     return case, appointment
 
 
-async def _locked_case(uow: UnitOfWork, case_id: uuid.UUID, hub_id: str | None) -> Case:
+async def _locked_case(uow: CaseUnitOfWork, case_id: uuid.UUID, hub_id: str | None) -> Case:
     """Lock the case row so commands on one case apply (and publish) one after another."""
-    case = await CaseRepository(uow.session).get(case_id, hub_id=hub_id, for_update=True)
+    case = await uow.cases.get(case_id, hub_id=hub_id, for_update=True)
     if case is None:
         raise CaseNotFoundError(str(case_id))
     return case

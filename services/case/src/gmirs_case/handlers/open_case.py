@@ -6,16 +6,13 @@ import uuid
 from datetime import UTC, datetime
 
 from gmirs_case.adapters import events
-from gmirs_case.adapters.repository import CaseRepository
+from gmirs_case.adapters.unit_of_work import CaseUnitOfWork
 from gmirs_case.domain.model import Case
 from gmirs_contracts.intake import ReferralReceived
-from gmirs_runtime.db import UnitOfWork
 from gmirs_runtime.eventing.envelope import Event
-from gmirs_runtime.eventing.errors import parse_data
 
 
-async def open_case(event: Event, uow: UnitOfWork) -> None:
-    referral = parse_data(ReferralReceived.parse_tolerant, event.data)
+async def open_case(referral: ReferralReceived, event: Event, uow: CaseUnitOfWork) -> None:
     if referral.hub_id is None or referral.probation_delivery_unit is None:
         return  # not yet routed: intake holds it for the lead provider (an unknown unit always is)
     case = Case(
@@ -28,7 +25,7 @@ async def open_case(event: Event, uow: UnitOfWork) -> None:
         rm_referral_id=referral.rm_referral_id,
         opened_at=datetime.now(UTC),
     )
-    if await CaseRepository(uow.session).add(case):
+    if await uow.cases.add(case):
         uow.publish(
             events.CASE_OPENED,
             events.case_opened(case),

@@ -6,13 +6,13 @@ from datetime import datetime
 
 from gmirs_contracts import notify as contract
 from gmirs_contracts.case import AttendanceRecorded
-from gmirs_contracts.registry import EVENTS
+from gmirs_contracts.registry import EVENTS, contract_for
 from gmirs_contracts.webhooks import AlertAppointment, ProbationAlert, ProbationAlertData
 from gmirs_notify.adapters.deliveries import ClaimedDelivery
 from gmirs_notify.domain.delivery import within_deadline
 from gmirs_notify.domain.subscription import NON_ATTENDANCE_RECORDED
 
-ATTENDANCE_RECORDED = "gmirs.case.attendance-recorded.v1"
+ATTENDANCE_RECORDED = contract_for(AttendanceRecorded)
 NON_ATTENDANCE_REPORTED = EVENTS["gmirs.notify.non-attendance-reported.v1"]
 AGGREGATE = "case"
 

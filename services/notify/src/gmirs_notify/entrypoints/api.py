@@ -12,7 +12,6 @@ from typing import Annotated
 
 from fastapi import Response, status
 
-from gmirs_notify.adapters.subscriptions import SubscriptionRepository
 from gmirs_notify.domain.subscription import SubscriptionInactiveError
 from gmirs_notify.domain.targets import TargetRefusedError
 from gmirs_notify.entrypoints.deps import Policy, SubscriptionManager, UoW, owner_scope
@@ -81,7 +80,7 @@ async def list_subscriptions(
     offset: PageOffset = 0,
 ) -> SubscriptionPage:
     """The caller's endpoints (every endpoint for operators), newest first."""
-    found, total = await SubscriptionRepository(uow.session).page(
+    found, total = await uow.subscriptions.page(
         owner=owner_scope(principal), limit=limit, offset=offset
     )
     items = [SubscriptionRead.of(s) for s in found]
@@ -92,9 +91,7 @@ async def list_subscriptions(
 async def get_subscription(
     subscription_id: uuid.UUID, principal: SubscriptionManager, uow: UoW
 ) -> SubscriptionRead:
-    subscription = await SubscriptionRepository(uow.session).get(
-        subscription_id, owner=owner_scope(principal)
-    )
+    subscription = await uow.subscriptions.get(subscription_id, owner=owner_scope(principal))
     if subscription is None:
         raise _not_found()
     return SubscriptionRead.of(subscription)

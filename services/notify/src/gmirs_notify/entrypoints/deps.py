@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from gmirs_notify.adapters.subscriptions import EVERY_OWNER
+from gmirs_notify.adapters.unit_of_work import NotifyUnitOfWork
 from gmirs_notify.domain.targets import TargetPolicy
 from gmirs_runtime.auth import Principal, require_roles
-from gmirs_runtime.db import UnitOfWork
+from gmirs_runtime.deps import unit_of_work
 
 OPERATOR = "operator"
 PROBATION_SYSTEM = "probation-system"
-
-
-async def unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
-    factory: Callable[[], UnitOfWork] = request.app.state.unit_of_work
-    async with factory() as uow:
-        yield uow
 
 
 def target_policy(request: Request) -> TargetPolicy:
@@ -27,7 +21,7 @@ def target_policy(request: Request) -> TargetPolicy:
     return policy
 
 
-UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
+UoW = Annotated[NotifyUnitOfWork, Depends(unit_of_work)]
 Policy = Annotated[TargetPolicy, Depends(target_policy)]
 SubscriptionManager = Annotated[Principal, Depends(require_roles(OPERATOR, PROBATION_SYSTEM))]
 Operator = Annotated[Principal, Depends(require_roles(OPERATOR))]

@@ -21,9 +21,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gmirs_notify.adapters.deliveries import ClaimedDelivery, DeliveryRepository
 from gmirs_notify.adapters.tables import deliveries_channel
+from gmirs_notify.adapters.unit_of_work import NotifyUnitOfWork
 from gmirs_notify.domain.deadline import DeadlinePolicy
 from gmirs_notify.handlers.deliver import Clock, Deliverer, report_at_risk, utc_now
-from gmirs_runtime.db import UnitOfWork
 from gmirs_runtime.waits import first_of
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ class Dispatcher:
         *,
         dsn: str,
         schema: str,
-        unit_of_work: Callable[[], UnitOfWork],
+        unit_of_work: Callable[[], NotifyUnitOfWork],
         deliverer: Deliverer,
         policy: DeadlinePolicy,
         lease: timedelta,
@@ -94,7 +94,7 @@ class Dispatcher:
         now = self._clock()
         free = self._max_in_flight - len(self._inflight)
         async with self._unit_of_work() as uow:
-            repository = DeliveryRepository(uow.session)
+            repository = uow.deliveries
             claimed = (
                 await repository.claim_due(now=now, limit=free, lease=self._lease) if free else []
             )

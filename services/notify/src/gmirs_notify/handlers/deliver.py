@@ -16,12 +16,12 @@ from typing import Protocol
 from opentelemetry import context as otel_context
 
 from gmirs_notify.adapters import events
-from gmirs_notify.adapters.deliveries import ClaimedDelivery, DeliveryRepository
-from gmirs_notify.adapters.subscriptions import EVERY_OWNER, SubscriptionRepository
+from gmirs_notify.adapters.deliveries import ClaimedDelivery
+from gmirs_notify.adapters.subscriptions import EVERY_OWNER
+from gmirs_notify.adapters.unit_of_work import NotifyUnitOfWork
 from gmirs_notify.domain.deadline import DeadlinePolicy
 from gmirs_notify.domain.delivery import AttemptOutcome, DeliveryStatus, Verdict, judge
 from gmirs_notify.handlers.subscriptions import GONE_REASON, deactivate
-from gmirs_runtime.db import UnitOfWork
 from gmirs_runtime.telemetry import context_from_traceparent
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class Deliverer:
         self,
         *,
         sender: Sender,
-        unit_of_work: Callable[[], UnitOfWork],
+        unit_of_work: Callable[[], NotifyUnitOfWork],
         policy: DeadlinePolicy,
         clock: Clock = utc_now,
     ) -> None:
@@ -82,8 +82,7 @@ class Deliverer:
     ) -> Verdict | None:
         now = self._clock()
         async with self._unit_of_work() as uow:
-            repository = DeliveryRepository(uow.session)
-            if not await repository.record_attempt(claimed, outcome, verdict, now=now):
+            if not await uow.deliveries.record_attempt(claimed, outcome, verdict, now=now):
                 log.warning("delivery lease lost", extra={"attempt": claimed.attempts})
                 return None
             if verdict.deactivate_subscription:
@@ -101,10 +100,10 @@ class Deliverer:
         return verdict
 
     async def _endpoint_gone(
-        self, uow: UnitOfWork, claimed: ClaimedDelivery, now: datetime
+        self, uow: NotifyUnitOfWork, claimed: ClaimedDelivery, now: datetime
     ) -> None:
         """410: the subscriber asked us to stop; deactivate the endpoint (and its other reports)."""
-        subscription = await SubscriptionRepository(uow.session).get(
+        subscription = await uow.subscriptions.get(
             claimed.subscription_id, owner=EVERY_OWNER, for_update=True
         )
         if subscription is not None:

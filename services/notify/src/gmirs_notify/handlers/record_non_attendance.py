@@ -12,22 +12,21 @@ from datetime import UTC, datetime
 
 from gmirs_contracts.case import AttendanceRecorded
 from gmirs_notify.adapters import events
-from gmirs_notify.adapters.deliveries import DeliveryRepository, NewDelivery
-from gmirs_notify.adapters.subscriptions import SubscriptionRepository
+from gmirs_notify.adapters.deliveries import NewDelivery
+from gmirs_notify.adapters.unit_of_work import NotifyUnitOfWork
 from gmirs_notify.domain.subscription import NON_ATTENDANCE_RECORDED
-from gmirs_runtime.db import UnitOfWork
 from gmirs_runtime.eventing.envelope import Event
-from gmirs_runtime.eventing.errors import parse_data
 from gmirs_runtime.telemetry import current_traceparent
 
 log = logging.getLogger(__name__)
 
 
-async def record_non_attendance(event: Event, uow: UnitOfWork) -> None:
-    attendance = parse_data(AttendanceRecorded.parse_tolerant, event.data)
+async def record_non_attendance(
+    attendance: AttendanceRecorded, event: Event, uow: NotifyUnitOfWork
+) -> None:
     if not attendance.non_attendance:
         return
-    subscribers = await SubscriptionRepository(uow.session).active_for(NON_ATTENDANCE_RECORDED)
+    subscribers = await uow.subscriptions.active_for(NON_ATTENDANCE_RECORDED)
     if not subscribers:
         # Nobody can be told: an operator must know, since the 24-hour clock is running.
         log.warning("non-attendance has no subscribed endpoint", extra={"event_id": str(event.id)})
@@ -50,4 +49,4 @@ async def record_non_attendance(event: Event, uow: UnitOfWork) -> None:
         )
         for subscription in subscribers
     ]
-    await DeliveryRepository(uow.session).add_new(new)
+    await uow.deliveries.add_new(new)

@@ -10,13 +10,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from gmirs_notify.adapters.deliveries import DeliveryRepository
 from gmirs_notify.adapters.guard import vet_url
-from gmirs_notify.adapters.subscriptions import SubscriptionRepository
+from gmirs_notify.adapters.unit_of_work import NotifyUnitOfWork
 from gmirs_notify.domain.subscription import Subscription, new_secret
 from gmirs_notify.domain.targets import TargetPolicy
 from gmirs_runtime import audit
-from gmirs_runtime.db import UnitOfWork
 
 RESOURCE = "subscription"
 GONE_REASON = "endpoint-gone"
@@ -36,7 +34,7 @@ class RegisterSubscription:
 
 
 async def register_subscription(
-    command: RegisterSubscription, *, uow: UnitOfWork, policy: TargetPolicy, now: datetime
+    command: RegisterSubscription, *, uow: NotifyUnitOfWork, policy: TargetPolicy, now: datetime
 ) -> Subscription:
     """Vet the URL (TargetRefusedError if refused), then store the endpoint with a new secret."""
     await vet_url(command.url, policy)
@@ -49,13 +47,18 @@ async def register_subscription(
         secret=new_secret(),
         created_at=now,
     )
-    await SubscriptionRepository(uow.session).add(subscription)
+    await uow.subscriptions.add(subscription)
     await _audit(uow, command.owner_client_id, "created", subscription.id)
     return subscription
 
 
 async def remove_subscription(
-    subscription_id: uuid.UUID, *, uow: UnitOfWork, owner: str | None, actor: str, now: datetime
+    subscription_id: uuid.UUID,
+    *,
+    uow: NotifyUnitOfWork,
+    owner: str | None,
+    actor: str,
+    now: datetime,
 ) -> Subscription:
     """Deactivate the endpoint (idempotent); its pending deliveries are failed."""
     subscription = await _locked(uow, subscription_id, owner)
@@ -65,46 +68,52 @@ async def remove_subscription(
 
 
 async def rotate_secret(
-    subscription_id: uuid.UUID, *, uow: UnitOfWork, owner: str | None, actor: str, now: datetime
+    subscription_id: uuid.UUID,
+    *,
+    uow: NotifyUnitOfWork,
+    owner: str | None,
+    actor: str,
+    now: datetime,
 ) -> Subscription:
     """Issue a new secret; the previous one keeps signing until retired or its grace ends."""
     subscription = await _locked(uow, subscription_id, owner)
     subscription.rotate_secret(now)
-    await SubscriptionRepository(uow.session).save(subscription)
+    await uow.subscriptions.save(subscription)
     await _audit(uow, actor, "secret-rotated", subscription.id)
     return subscription
 
 
 async def retire_previous_secret(
-    subscription_id: uuid.UUID, *, uow: UnitOfWork, owner: str | None, actor: str
+    subscription_id: uuid.UUID, *, uow: NotifyUnitOfWork, owner: str | None, actor: str
 ) -> Subscription:
     subscription = await _locked(uow, subscription_id, owner)
     subscription.retire_previous_secret()
-    await SubscriptionRepository(uow.session).save(subscription)
+    await uow.subscriptions.save(subscription)
     await _audit(uow, actor, "previous-secret-retired", subscription.id)
     return subscription
 
 
 async def deactivate(
-    uow: UnitOfWork, subscription: Subscription, *, now: datetime, reason: str
+    uow: NotifyUnitOfWork, subscription: Subscription, *, now: datetime, reason: str
 ) -> bool:
     """Stop delivering to an endpoint and fail what was waiting for it; False if already inactive."""
     if not subscription.deactivate(now, reason):
         return False
-    await SubscriptionRepository(uow.session).save(subscription)
-    await DeliveryRepository(uow.session).cancel_pending(subscription.id, reason=reason)
+    await uow.subscriptions.save(subscription)
+    await uow.deliveries.cancel_pending(subscription.id, reason=reason)
     return True
 
 
-async def _locked(uow: UnitOfWork, subscription_id: uuid.UUID, owner: str | None) -> Subscription:
-    repository = SubscriptionRepository(uow.session)
-    subscription = await repository.get(subscription_id, owner=owner, for_update=True)
+async def _locked(
+    uow: NotifyUnitOfWork, subscription_id: uuid.UUID, owner: str | None
+) -> Subscription:
+    subscription = await uow.subscriptions.get(subscription_id, owner=owner, for_update=True)
     if subscription is None:
         raise SubscriptionNotFoundError(str(subscription_id))
     return subscription
 
 
-async def _audit(uow: UnitOfWork, actor: str, verb: str, subscription_id: uuid.UUID) -> None:
+async def _audit(uow: NotifyUnitOfWork, actor: str, verb: str, subscription_id: uuid.UUID) -> None:
     await audit.record(
         uow.session,
         actor=actor,

@@ -27,6 +27,7 @@ from gmirs_referral_intake.adapters.pilot_csv import (
     write_report,
 )
 from gmirs_referral_intake.domain.routing import HubRouting
+from gmirs_referral_intake.entrypoints.pilot_row import parse_row
 from gmirs_referral_intake.handlers.pilot_import import ImportReport, RowStatus, import_pilot
 from gmirs_referral_intake.settings import IntakeSettings
 from gmirs_runtime.cli import ExtraCommand
@@ -82,6 +83,7 @@ async def _import(settings: IntakeSettings, pilot: PilotFile, limit: int | None)
     try:
         return await import_pilot(
             pilot,
+            parse_row=parse_row,
             unit_of_work=lambda: UnitOfWork(sessions, source=source),
             routing=HubRouting(pdu_hubs=settings.pdu_hubs, contract_hubs=settings.contract_hubs),
             actor=f"cli:{getpass.getuser()}",

@@ -9,25 +9,24 @@ report goes to people who may not see the person's data.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from gmirs_contracts.common import REFERENCE_NUMBER_PATTERN
-from gmirs_referral_intake.domain.pdu import normalise_pdu
-from gmirs_referral_intake.entrypoints.pilot_columns import (
+from gmirs_referral_intake.adapters.pilot_columns import (
     CATEGORY_CELLS,
     CATEGORY_SLOTS,
     COLUMNS,
     LIST_SEPARATOR,
-    REFERRAL_REF_PATTERN,
     RmExportColumns,
+    row_ref,
 )
+from gmirs_referral_intake.domain.pdu import normalise_pdu
 from gmirs_referral_intake.entrypoints.schemas import DirectReferralCreate
+from gmirs_referral_intake.handlers.pilot_import import PilotRow, RowRejected
 
 _Model = TypeVar("_Model", RmExportColumns, DirectReferralCreate)
 _R_AND_M_REFERENCE = re.compile(REFERENCE_NUMBER_PATTERN)
@@ -84,23 +83,6 @@ _FORMATS = {
     "referring_practitioner_email": "an email address",
     "referral_ref": "letters, digits and _ . / - only",
 }
-
-
-@dataclass(frozen=True)
-class PilotRow:
-    """A valid row: the referral to accept and the R&M progress to keep beside it."""
-
-    referral_ref: str
-    reference_number: str | None
-    rm_referral_id: uuid.UUID | None
-    referral: dict[str, Any]  # ReferralReceived fields, as accept_referral takes them
-    rm_progress: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class RowRejected:
-    referral_ref: str | None  # only when the reference itself is valid
-    reasons: tuple[str, ...]
 
 
 def parse_row(cells: Mapping[str, str]) -> PilotRow | RowRejected:
@@ -203,12 +185,6 @@ def _column(loc: tuple[str | int, ...]) -> str:
         if loc[:end] in _PATHS:
             return _PATHS[loc[:end]]
     return ".".join(str(part) for part in loc)
-
-
-def row_ref(cells: Mapping[str, str]) -> str | None:
-    """A row's referral_ref when it is well formed (reports never echo a malformed cell)."""
-    value = (cells.get("referral_ref") or "").strip()
-    return value if re.match(REFERRAL_REF_PATTERN, value) else None
 
 
 _REASONS = {

@@ -12,16 +12,16 @@ from __future__ import annotations
 import enum
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from gmirs_referral_intake.adapters.pilot_columns import header_problems, row_ref
 from gmirs_referral_intake.adapters.pilot_csv import CsvRow, PilotFile, PilotFileError, ReportLine
 from gmirs_referral_intake.adapters.pilot_rows import record_row, recorded_rows
 from gmirs_referral_intake.adapters.repository import ReferralRepository
 from gmirs_referral_intake.adapters.rm_store import find_referral, lock_rm_referral
 from gmirs_referral_intake.domain.routing import HubRouting
-from gmirs_referral_intake.entrypoints.pilot_columns import header_problems
-from gmirs_referral_intake.entrypoints.pilot_row import PilotRow, RowRejected, parse_row, row_ref
 from gmirs_referral_intake.handlers.accept_referral import (
     AcceptReferral,
     ConflictingReferralError,
@@ -56,12 +56,33 @@ class ImportReport:
         return all(line.status != RowStatus.PENDING for line in self.lines)
 
 
+@dataclass(frozen=True)
+class PilotRow:
+    """A valid row: the referral to accept and the R&M progress to keep beside it."""
+
+    referral_ref: str
+    reference_number: str | None
+    rm_referral_id: uuid.UUID | None
+    referral: dict[str, Any]  # ReferralReceived fields, as accept_referral takes them
+    rm_progress: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RowRejected:
+    referral_ref: str | None  # only when the reference itself is valid
+    reasons: tuple[str, ...]
+
+
 OnRow = Callable[[ReportLine], Awaitable[None]]
+ParseRow = Callable[[Mapping[str, str]], PilotRow | RowRejected]
+"""Checks a row by the direct-referral rules (entrypoints.pilot_row.parse_row: the entrypoint's
+input schema, which this layer does not import)."""
 
 
 async def import_pilot(
     pilot: PilotFile,
     *,
+    parse_row: ParseRow,
     unit_of_work: Callable[[], UnitOfWork],
     routing: HubRouting,
     actor: str,
@@ -90,7 +111,7 @@ async def import_pilot(
         elif budget is not None and budget <= 0:
             lines.append(_line(row, None, RowStatus.PENDING, None))
         else:
-            line = await _import_row(pilot.sha256, row, unit_of_work, routing)
+            line = await _import_row(pilot.sha256, row, parse_row, unit_of_work, routing)
             lines.append(line)
             budget = None if budget is None else budget - 1
             if on_row is not None:
@@ -99,7 +120,11 @@ async def import_pilot(
 
 
 async def _import_row(
-    file_sha256: str, row: CsvRow, unit_of_work: Callable[[], UnitOfWork], routing: HubRouting
+    file_sha256: str,
+    row: CsvRow,
+    parse_row: ParseRow,
+    unit_of_work: Callable[[], UnitOfWork],
+    routing: HubRouting,
 ) -> ReportLine:
     """One row in one transaction, recorded with its outcome (or left to the run that got it)."""
     if row.cells is None:

@@ -7,7 +7,9 @@ every column; this module is the one list the importer checks a file's header ag
 
 from __future__ import annotations
 
+import re
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -148,3 +150,9 @@ def header_problems(header: list[str]) -> list[str]:
     if repeated:
         problems.append("repeated columns: " + ", ".join(repeated))
     return problems
+
+
+def row_ref(cells: Mapping[str, str]) -> str | None:
+    """A row's referral_ref when it is well formed (reports never echo a malformed cell)."""
+    value = (cells.get("referral_ref") or "").strip()
+    return value if re.match(REFERRAL_REF_PATTERN, value) else None

@@ -1,0 +1,78 @@
+"""The one field mapping of the case record: a domain dataclass read field by field.
+
+Rows and published events are derived from the domain dataclasses' own fields (enums as their
+values), so a field added to `Case` or `Appointment` reaches its column and its events without
+being written out again; only names that differ are listed (`rename`). The API's schemas read
+the same objects with `from_attributes`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Collection, Mapping
+from dataclasses import fields
+from typing import TYPE_CHECKING, Any, TypeVar, get_args, get_type_hints
+
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def record_of(
+    obj: Any, *, leave_out: Collection[str] = (), rename: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """`obj`'s dataclass fields as a flat dict (enums as their values), some renamed."""
+    rename = rename or {}
+    return {
+        rename.get(f.name, f.name): _plain(getattr(obj, f.name))
+        for f in fields(obj)
+        if f.name not in leave_out
+    }
+
+
+def columns_of(cls: type[Any], *, rename: Mapping[str, str] | None = None) -> list[str]:
+    """The keys `record_of` gives for an instance of `cls`."""
+    rename = rename or {}
+    return [rename.get(f.name, f.name) for f in fields(cls)]
+
+
+def from_record(
+    cls: type[T],
+    row: Any,
+    *,
+    leave_out: Collection[str] = (),
+    rename: Mapping[str, str] | None = None,
+    **given: Any,
+) -> T:
+    """Rebuild a `cls` dataclass from `row`'s attributes (the inverse of `record_of`)."""
+    rename = rename or {}
+    hints = get_type_hints(cls)
+    values = {
+        f.name: _typed(hints[f.name], getattr(row, rename.get(f.name, f.name)))
+        for f in fields(cls)
+        if f.name not in leave_out and f.name not in given
+    }
+    return cls(**values, **given)
+
+
+def contract(model: type[Model], values: Mapping[str, Any]) -> Model:
+    """The published `model` filled from `values`: exactly the fields the contract declares."""
+    return model(**{name: values[name] for name in model.model_fields})
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _typed(hint: Any, value: Any) -> Any:
+    """A stored value back in its field's type (an enum member for an enum field)."""
+    if value is None:
+        return None
+    for candidate in (hint, *get_args(hint)):
+        if isinstance(candidate, type) and issubclass(candidate, enum.Enum):
+            return candidate(value)
+    return value
