@@ -1,0 +1,200 @@
+"""Request mechanics every route shares: a body size limit and input PostgreSQL cannot store.
+
+`RequestGuardMiddleware` (the body) and the app-wide dependency `refuse_nul_outside_body` check
+every request, so no route or schema repeats these checks:
+- a body larger than the limit is a 413, refused on its Content-Length before routing and, for a
+  chunked body, as soon as the bytes read pass the limit (never buffering more than the limit);
+- a NUL (U+0000) in a path or query parameter, a header, or a JSON string or key is a 422 naming
+  where it is (PostgreSQL text cannot hold it, and no honest client sends one);
+- a JSON object with the same key twice is a 422 naming the key path (which value would win
+  differs between parsers, so the body means different things to different readers);
+- a JSON body that cannot be read (not UTF-8, malformed) is a documented 422, not FastAPI's
+  undocumented 400.
+Problems name the place, never the value, which may be personal data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gmirs_runtime.problems import Problem
+
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+_NUL = "\x00"
+_ESCAPED_NUL = b"\\u0000"
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class RequestGuardMiddleware:
+    """Reads a request body at most `max_body_bytes` long and checks a JSON one, before routing.
+
+    The body read is handed on unchanged, so routes see exactly what the client sent.
+    """
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        try:
+            body = await self._read(scope, receive)
+            if body and _is_json(_header(scope, b"content-type")):
+                parse_json(body)
+        except Problem as problem:
+            await problem.response()(scope, receive, send)
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+    async def _read(self, scope: Scope, receive: Receive) -> bytes:
+        limit = self.max_body_bytes
+        declared = _header(scope, b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise too_large(limit)
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break  # the client went away; the route sees an empty body and fails as usual
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise too_large(limit)
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        return b"".join(chunks)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+def too_large(limit: int) -> Problem:
+    return Problem(413, detail=f"The request body is larger than {limit} bytes.")
+
+
+async def refuse_nul_outside_body(request: Request) -> None:
+    """A NUL in a path parameter, the query or a header is a 422 naming it (async: no thread)."""
+    for name, value in request.path_params.items():
+        if isinstance(value, str) and _NUL in value:
+            raise nul_problem(f"path.{name}")
+    query = request.scope.get("query_string", b"")
+    if b"%00" in query or b"\x00" in query:
+        for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+            if _NUL in name or _NUL in value:
+                raise nul_problem(f"query.{name.replace(_NUL, '')}")
+    for raw_name, raw_value in request.scope["headers"]:
+        if b"\x00" in raw_value:
+            raise nul_problem(f"header.{raw_name.decode('latin-1')}")
+
+
+def _is_json(content_type: str | None) -> bool:
+    """The bodies FastAPI reads as JSON: no content type, `application/json` or `+json`."""
+    if not content_type:
+        return True
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+class _DuplicateKeys(dict[str, Any]):
+    """An object whose source named a key more than once (found on a second, slow pass)."""
+
+
+def parse_json(body: bytes) -> Any:
+    """Parse a JSON body, refusing duplicate keys and NUL characters with a 422 naming the path."""
+    try:
+        text = body.decode("utf-8")
+        parsed = json.loads(text, object_pairs_hook=_object)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise Problem(
+            422,
+            "Unprocessable Content",
+            "The request body is not valid UTF-8 JSON.",
+            errors=[{"field": "body", "message": "Not valid UTF-8 JSON."}],
+        ) from None
+    if _ESCAPED_NUL in body or _has_duplicates(parsed):
+        for problem in _input_problems(parsed, ("body",)):
+            raise problem
+    return parsed
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        marked = _DuplicateKeys(result)
+        marked.duplicates = [  # type: ignore[attr-defined]
+            key for index, (key, _) in enumerate(pairs) if key in dict(pairs[:index])
+        ]
+        return marked
+    return result
+
+
+def _has_duplicates(value: Any) -> bool:
+    if isinstance(value, _DuplicateKeys):
+        return True
+    if isinstance(value, dict):
+        return any(_has_duplicates(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_has_duplicates(item) for item in value)
+    return False
+
+
+def _input_problems(value: Any, path: tuple[str, ...]) -> Iterator[Problem]:
+    if isinstance(value, str):
+        if _NUL in value:
+            yield nul_problem(_dotted(path))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _input_problems(item, (*path, str(index)))
+    elif isinstance(value, dict):
+        for key in getattr(value, "duplicates", ()):
+            yield _field_problem(_dotted((*path, key)), "Duplicate key in a JSON object.")
+        for key, item in value.items():
+            if _NUL in key:
+                yield nul_problem(_dotted((*path, "<key>")))
+            yield from _input_problems(item, (*path, key))
+
+
+def _dotted(path: tuple[str, ...]) -> str:
+    return ".".join(part.replace(_NUL, "") for part in path)
+
+
+def nul_problem(field: str) -> Problem:
+    return _field_problem(field, "NUL characters (U+0000) are not allowed.")
+
+
+def _field_problem(field: str, message: str) -> Problem:
+    return Problem(
+        422,
+        "Unprocessable Content",
+        "The request is not valid.",
+        errors=[{"field": field, "message": message}],
+    )
