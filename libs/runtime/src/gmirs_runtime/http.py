@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.telemetry import TelemetryConfig
@@ -25,11 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gmirs_runtime.auth import TokenValidator
 from gmirs_runtime.problems import install_problem_handlers, problem_response, problem_responses
-from gmirs_runtime.request_guard import (
-    DEFAULT_MAX_BODY_BYTES,
-    RequestGuardMiddleware,
-    refuse_nul_outside_body,
-)
+from gmirs_runtime.request_guard import DEFAULT_MAX_BODY_BYTES, RequestGuardMiddleware
 from gmirs_runtime.settings import ServiceSettings
 
 # FastAPI's built-in request spans record `url.path` and `url.query`, and its OTel logs carry
@@ -74,7 +70,6 @@ def create_app(
         docs_url="/docs",
         redoc_url=None,
         telemetry=NATIVE_TELEMETRY,
-        dependencies=[Depends(refuse_nul_outside_body)],
     )
     app.state.settings = settings
     app.state.token_validator = token_validator

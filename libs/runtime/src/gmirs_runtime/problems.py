@@ -146,7 +146,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 
 def add_problem_schemas(schema: dict[str, Any]) -> None:
-    """Add the problem components and make every 422 response a `ValidationProblemDetail`."""
+    """Add the problem components; every operation may answer a 422 `ValidationProblemDetail`,
+    and every one with a body a 413 (see request_guard)."""
     _, definitions = models_json_schema(
         [(model, "serialization") for model in (ProblemDetail, ValidationProblemDetail)],
         ref_template=_REF + "{model}",
@@ -159,11 +160,16 @@ def add_problem_schemas(schema: dict[str, Any]) -> None:
         "description": "Validation Error",
         "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": _REF + "ValidationProblemDetail"}}},
     }
+    too_large = problem_responses(413)[413]
     for path_item in schema.get("paths", {}).values():
         for operation in path_item.values():
-            responses = operation.get("responses", {}) if isinstance(operation, dict) else {}
-            if "422" in responses:
-                responses["422"] = validation_response
+            if not isinstance(operation, dict):
+                continue
+            responses = operation.setdefault("responses", {})
+            # Any request can be refused as invalid: a NUL in a header or parameter (request_guard).
+            responses["422"] = validation_response
+            if "requestBody" in operation:
+                responses["413"] = too_large
 
 
 class UnhandledErrorMiddleware:

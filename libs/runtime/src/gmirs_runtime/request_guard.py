@@ -1,7 +1,6 @@
 """Request mechanics every route shares: a body size limit and input PostgreSQL cannot store.
 
-`RequestGuardMiddleware` (the body) and the app-wide dependency `refuse_nul_outside_body` check
-every request, so no route or schema repeats these checks:
+Every request of every service passes these checks once, so no route or schema repeats them:
 - a body larger than the limit is a 413, refused on its Content-Length before routing and, for a
   chunked body, as soon as the bytes read pass the limit (never buffering more than the limit);
 - a NUL (U+0000) in a path or query parameter, a header, or a JSON string or key is a 422 naming
@@ -10,6 +9,8 @@ every request, so no route or schema repeats these checks:
   differs between parsers, so the body means different things to different readers);
 - a JSON body that cannot be read (not UTF-8, malformed) is a documented 422, not FastAPI's
   undocumented 400.
+All of it runs in `RequestGuardMiddleware`, before routing and authentication: a valid request
+pays a few byte scans and one JSON parse with a key-counting hook.
 Problems name the place, never the value, which may be personal data.
 """
 
@@ -20,7 +21,6 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gmirs_runtime.problems import Problem
@@ -42,10 +42,14 @@ class RequestGuardMiddleware:
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         try:
+            refuse_nul_outside_body(scope)
+            if scope["method"] not in _BODY_METHODS:
+                await self.app(scope, receive, send)
+                return
             body = await self._read(scope, receive)
             if body and _is_json(_header(scope, b"content-type")):
                 parse_json(body)
@@ -99,19 +103,39 @@ def too_large(limit: int) -> Problem:
     return Problem(413, detail=f"The request body is larger than {limit} bytes.")
 
 
-async def refuse_nul_outside_body(request: Request) -> None:
-    """A NUL in a path parameter, the query or a header is a 422 naming it (async: no thread)."""
-    for name, value in request.path_params.items():
-        if isinstance(value, str) and _NUL in value:
-            raise nul_problem(f"path.{name}")
-    query = request.scope.get("query_string", b"")
+def refuse_nul_outside_body(scope: Scope) -> None:
+    """A NUL in the path, the query or a header is a 422 naming it (cheap byte scans first)."""
+    if _NUL in scope["path"]:
+        raise nul_problem(_path_parameter_with_nul(scope))
+    query: bytes = scope.get("query_string", b"")
     if b"%00" in query or b"\x00" in query:
         for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
             if _NUL in name or _NUL in value:
                 raise nul_problem(f"query.{name.replace(_NUL, '')}")
-    for raw_name, raw_value in request.scope["headers"]:
+    for raw_name, raw_value in scope["headers"]:
         if b"\x00" in raw_value:
             raise nul_problem(f"header.{raw_name.decode('latin-1')}")
+
+
+def _path_parameter_with_nul(scope: Scope) -> str:
+    """`path.<name>` of the parameter holding the NUL (by the documented path templates)."""
+    segments = scope["path"].split("/")
+    openapi = getattr(scope.get("app"), "openapi", None)
+    templates = openapi().get("paths", {}) if callable(openapi) else {}
+    for template in templates:
+        parts = template.split("/")
+        if len(parts) == len(segments) and all(
+            part == segment or _is_parameter(part)
+            for part, segment in zip(parts, segments, strict=True)
+        ):
+            for part, segment in zip(parts, segments, strict=True):
+                if _is_parameter(part) and _NUL in segment:
+                    return f"path.{part[1:-1]}"
+    return "path"
+
+
+def _is_parameter(part: str) -> bool:
+    return part.startswith("{") and part.endswith("}")
 
 
 def _is_json(content_type: str | None) -> bool:
@@ -125,46 +149,33 @@ def _is_json(content_type: str | None) -> bool:
 
 
 class _DuplicateKeys(dict[str, Any]):
-    """An object whose source named a key more than once (found on a second, slow pass)."""
+    """An object whose source named a key more than once (named on the slow, failing path)."""
+
+    duplicates: list[str]
 
 
 def parse_json(body: bytes) -> Any:
     """Parse a JSON body, refusing duplicate keys and NUL characters with a 422 naming the path."""
+    duplicated = False
+
+    def to_dict(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal duplicated
+        result = dict(pairs)
+        if len(result) == len(pairs):
+            return result
+        duplicated = True
+        marked = _DuplicateKeys(result)
+        marked.duplicates = [key for i, (key, _) in enumerate(pairs) if key in dict(pairs[:i])]
+        return marked
+
     try:
-        text = body.decode("utf-8")
-        parsed = json.loads(text, object_pairs_hook=_object)
+        parsed = json.loads(body.decode("utf-8"), object_pairs_hook=to_dict)
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise Problem(
-            422,
-            "Unprocessable Content",
-            "The request body is not valid UTF-8 JSON.",
-            errors=[{"field": "body", "message": "Not valid UTF-8 JSON."}],
-        ) from None
-    if _ESCAPED_NUL in body or _has_duplicates(parsed):
+        raise _field_problem("body", "Not valid UTF-8 JSON.") from None
+    if duplicated or _ESCAPED_NUL in body:
         for problem in _input_problems(parsed, ("body",)):
             raise problem
     return parsed
-
-
-def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        marked = _DuplicateKeys(result)
-        marked.duplicates = [  # type: ignore[attr-defined]
-            key for index, (key, _) in enumerate(pairs) if key in dict(pairs[:index])
-        ]
-        return marked
-    return result
-
-
-def _has_duplicates(value: Any) -> bool:
-    if isinstance(value, _DuplicateKeys):
-        return True
-    if isinstance(value, dict):
-        return any(_has_duplicates(item) for item in value.values())
-    if isinstance(value, list):
-        return any(_has_duplicates(item) for item in value)
-    return False
 
 
 def _input_problems(value: Any, path: tuple[str, ...]) -> Iterator[Problem]:
@@ -175,7 +186,7 @@ def _input_problems(value: Any, path: tuple[str, ...]) -> Iterator[Problem]:
         for index, item in enumerate(value):
             yield from _input_problems(item, (*path, str(index)))
     elif isinstance(value, dict):
-        for key in getattr(value, "duplicates", ()):
+        for key in value.duplicates if isinstance(value, _DuplicateKeys) else ():
             yield _field_problem(_dotted((*path, key)), "Duplicate key in a JSON object.")
         for key, item in value.items():
             if _NUL in key:
