@@ -14,6 +14,21 @@ from gmirs_runtime.testing.hostile import (
     assert_nul_refused,
 )
 
+APPOINTMENT = {
+    "kind": "session",
+    "session_number": 1,
+    "starts_at": "2026-12-01T10:00:00Z",
+    "ends_at": "2026-12-01T11:00:00Z",
+    "delivery_type": "phone-call",
+}
+# Lax pydantic took all of these: a number as a time (Unix seconds), a digit string as a number.
+STRICT_REFUSALS = [
+    ("starts_at", 0),
+    ("starts_at", "1970-01-01T10:00:00Z"),
+    ("ends_at", "2300-01-01T10:00:00Z"),
+    ("session_number", "2"),
+    ("session_number", 2.0),
+]
 VIEW = "/operator/dead-letters/intake.referral-events.v1.case.dlt/0/0/view"
 
 
@@ -29,6 +44,10 @@ async def test_hostile_input_is_refused_with_problems(start_service) -> None:
                 http, "POST", appointments, '{"kind": "session", "kind": "x"}', "body.kind"
             )
             await assert_allow(http, "DELETE", f"/cases/{uuid.uuid4()}", ["GET"])
+            for field, value in STRICT_REFUSALS:
+                refused = await http.post(appointments, json={**APPOINTMENT, field: value})
+                assert refused.status_code == 422, (field, value)
+                assert [e["field"] for e in refused.json()["errors"]] == [f"body.{field}"]
         async with case.as_client("ops-anna", ["operator"]) as ops:
             await assert_dead_letters_listed(ops)
             await assert_nul_refused(ops, "POST", VIEW, "body.reason", json={"reason": "a\x00b"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import uuid
 from typing import Any
 
@@ -21,6 +22,28 @@ BODY: dict[str, Any] = {
     "service_categories": [{"name": "Emotional Wellbeing", "complexity": "high"}],
     "referring_practitioner": {"name": "Pat", "email": "pat@probation.example"},
 }
+
+# Names refuse control and bidi-override characters, free text allows newlines; dates are
+# strings within plausible ranges (lax pydantic read a number as a Unix time).
+REFUSED: list[tuple[tuple[str, ...], Any]] = [
+    (("person", "given_name"), "Sam\u202egnirts"),
+    (("person", "family_name"), "Sample\n"),
+    (("person", "date_of_birth"), 0),
+    (("person", "date_of_birth"), "1850-01-01"),
+    (("person", "disabilities"), ["x"] * 21),
+    (("needs", "additional_needs"), "bell\x07"),
+    (("sent_at",), 1764583200),
+    (("completion_deadline",), "2300-01-01"),
+]
+
+
+def _with(path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    body = copy.deepcopy(BODY)
+    target = body
+    for key in path[:-1]:
+        target = target.setdefault(key, {})
+    target[path[-1]] = value
+    return body
 
 
 async def test_hostile_input_is_refused_with_problems(start_service) -> None:
@@ -46,7 +69,13 @@ async def test_hostile_input_is_refused_with_problems(start_service) -> None:
                 "body.probation_delivery_unit",
             )
             await assert_allow(http, "DELETE", "/referrals", ["POST"])
-            accepted = await http.post("/referrals", json=BODY)
+            for path, value in REFUSED:
+                refused = await http.post("/referrals", json=_with(path, value))
+                assert refused.status_code == 422, (path, value)
+                assert [e["field"] for e in refused.json()["errors"]] == [".".join(("body", *path))]
+            accepted = await http.post(
+                "/referrals", json=_with(("needs", "additional_needs"), "Line one\nLine two")
+            )
             assert accepted.status_code == 201, accepted.text
         async with intake.as_client("ops-anna", ["operator"]) as ops:
             await assert_dead_letters_listed(ops)
