@@ -147,7 +147,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 def add_problem_schemas(schema: dict[str, Any]) -> None:
     """Add the problem components; every operation may answer a 422 `ValidationProblemDetail`,
-    and every one with a body a 413 (see request_guard)."""
+    and every one with a body a 400 (unreadable) and a 413 (too large; see request_guard)."""
     _, definitions = models_json_schema(
         [(model, "serialization") for model in (ProblemDetail, ValidationProblemDetail)],
         ref_template=_REF + "{model}",
@@ -161,6 +161,7 @@ def add_problem_schemas(schema: dict[str, Any]) -> None:
         "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": _REF + "ValidationProblemDetail"}}},
     }
     too_large = problem_responses(413)[413]
+    bad_body = problem_responses(400)[400]
     for path_item in schema.get("paths", {}).values():
         for operation in path_item.values():
             if not isinstance(operation, dict):
@@ -169,6 +170,7 @@ def add_problem_schemas(schema: dict[str, Any]) -> None:
             # Any request can be refused as invalid: a NUL in a header or parameter (request_guard).
             responses["422"] = validation_response
             if "requestBody" in operation:
+                responses.setdefault("400", bad_body)  # FastAPI: a body that is not UTF-8
                 responses["413"] = too_large
 
 

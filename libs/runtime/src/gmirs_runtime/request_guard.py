@@ -7,8 +7,8 @@ Every request of every service passes these checks once, so no route or schema r
   where it is (PostgreSQL text cannot hold it, and no honest client sends one);
 - a JSON object with the same key twice is a 422 naming the key path (which value would win
   differs between parsers, so the body means different things to different readers);
-- a JSON body that cannot be read (not UTF-8, malformed) is a documented 422, not FastAPI's
-  undocumented 400.
+- a body that is not UTF-8 JSON is left to the route: FastAPI answers 422 (malformed) or 400
+  (not UTF-8), both documented on every operation with a body; raw-reading routes keep it.
 All of it runs in `RequestGuardMiddleware`, before routing and authentication: a valid request
 pays a few byte scans and one JSON parse with a key-counting hook.
 Problems name the place, never the value, which may be personal data.
@@ -155,7 +155,8 @@ class _DuplicateKeys(dict[str, Any]):
 
 
 def parse_json(body: bytes) -> Any:
-    """Parse a JSON body, refusing duplicate keys and NUL characters with a 422 naming the path."""
+    """Parse a JSON body, refusing duplicate keys and NUL characters with a 422 naming the path
+    (None if it is not UTF-8 JSON at all)."""
     duplicated = False
 
     def to_dict(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -171,7 +172,9 @@ def parse_json(body: bytes) -> Any:
     try:
         parsed = json.loads(body.decode("utf-8"), object_pairs_hook=to_dict)
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise _field_problem("body", "Not valid UTF-8 JSON.") from None
+        # Not ours to answer: FastAPI refuses it (a documented 400 or 422), and a route that
+        # reads its body raw (intake's R&M events) quarantines it, so nothing is lost.
+        return None
     if duplicated or _ESCAPED_NUL in body:
         for problem in _input_problems(parsed, ("body",)):
             raise problem
