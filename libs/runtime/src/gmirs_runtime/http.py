@@ -1,6 +1,6 @@
 """The one way a service builds its FastAPI app, so every API behaves the same.
 
-Every app gets problem-detail errors, a server span (continuing the caller's trace) and a duration
+Every app gets problem-detail errors, a request body limit and input guard (see request_guard), a server span (continuing the caller's trace) and a duration
 measurement per request, public liveness/readiness probes, and operation ids equal to the route
 function names. Spans and metrics carry the method, the route template and the status: never the
 raw path, query or body, which may contain personal data (hence our own middleware instead of
@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gmirs_runtime.auth import TokenValidator
 from gmirs_runtime.problems import install_problem_handlers, problem_response, problem_responses
+from gmirs_runtime.request_guard import DEFAULT_MAX_BODY_BYTES, RequestGuardMiddleware
 from gmirs_runtime.settings import ServiceSettings
 
 # FastAPI's built-in request spans record `url.path` and `url.query`, and its OTel logs carry
@@ -72,7 +73,9 @@ def create_app(
     )
     app.state.settings = settings
     app.state.token_validator = token_validator
+    max_body_bytes = settings.http_max_body_bytes if settings else DEFAULT_MAX_BODY_BYTES
     install_problem_handlers(app)
+    app.add_middleware(RequestGuardMiddleware, max_body_bytes=max_body_bytes)
     app.add_middleware(
         TelemetryMiddleware, tracer_provider=tracer_provider, meter_provider=meter_provider
     )

@@ -8,6 +8,7 @@ the exception class; the span is marked failed so the trace shows where it happe
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -21,6 +22,7 @@ from opentelemetry.trace import StatusCode
 from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gmirs_runtime.eventing.errors import is_infrastructure_failure
@@ -28,6 +30,7 @@ from gmirs_runtime.eventing.errors import is_infrastructure_failure
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 RETRY_AFTER_SECONDS = "5"
 _REF = "#/components/schemas/"
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +78,9 @@ class Problem(Exception):
         self.detail = detail
         self.type = type
         self.headers = dict(headers or {})
+        if status == 422 and "errors" not in extra:
+            # OpenAPI promises every 422 is a ValidationProblemDetail: say what was refused.
+            extra["errors"] = [{"field": "body", "message": detail or self.title}]
         self.extra = extra
         super().__init__(f"{status} {self.title}")
 
@@ -140,7 +146,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 
 def add_problem_schemas(schema: dict[str, Any]) -> None:
-    """Add the problem components and make every 422 response a `ValidationProblemDetail`."""
+    """Add the problem components; every operation may answer a 422 `ValidationProblemDetail`,
+    and every one with a body a 400 (unreadable) and a 413 (too large; see request_guard)."""
     _, definitions = models_json_schema(
         [(model, "serialization") for model in (ProblemDetail, ValidationProblemDetail)],
         ref_template=_REF + "{model}",
@@ -153,11 +160,18 @@ def add_problem_schemas(schema: dict[str, Any]) -> None:
         "description": "Validation Error",
         "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": _REF + "ValidationProblemDetail"}}},
     }
+    too_large = problem_responses(413)[413]
+    bad_body = problem_responses(400)[400]
     for path_item in schema.get("paths", {}).values():
         for operation in path_item.values():
-            responses = operation.get("responses", {}) if isinstance(operation, dict) else {}
-            if "422" in responses:
-                responses["422"] = validation_response
+            if not isinstance(operation, dict):
+                continue
+            responses = operation.setdefault("responses", {})
+            # Any request can be refused as invalid: a NUL in a header or parameter (request_guard).
+            responses["422"] = validation_response
+            if "requestBody" in operation:
+                responses.setdefault("400", bad_body)  # FastAPI: a body that is not UTF-8
+                responses["413"] = too_large
 
 
 class UnhandledErrorMiddleware:
@@ -184,6 +198,14 @@ class UnhandledErrorMiddleware:
 
         try:
             await self.app(scope, receive, send_tracking)
+        except asyncio.CancelledError as exc:
+            if _being_cancelled():
+                raise  # a real cancellation (shutdown, client gone) must propagate
+            # A library's own task was cancelled under us (aiokafka does this): a failure.
+            _record_unhandled(exc)
+            if started:
+                raise
+            await _unhandled_response(exc)(scope, receive, send)
         except Exception as exc:
             _record_unhandled(exc)
             if started:
@@ -191,9 +213,14 @@ class UnhandledErrorMiddleware:
             await _unhandled_response(exc)(scope, receive, send)
 
 
-def _unhandled_response(exc: Exception) -> JSONResponse:
+def _being_cancelled() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+def _unhandled_response(exc: BaseException) -> JSONResponse:
     """503 when the database or the network failed (worth retrying shortly), else 500."""
-    if is_infrastructure_failure(exc):
+    if isinstance(exc, asyncio.CancelledError) or is_infrastructure_failure(exc):
         return problem_response(
             503,
             detail="A system this API depends on is unavailable; try again shortly.",
@@ -228,7 +255,26 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     detail: str | None = exc.detail if isinstance(exc.detail, str) else None
     if detail == _phrase(exc.status_code):
         detail = None  # Starlette's default detail just repeats the title
-    return problem_response(exc.status_code, detail=detail, headers=exc.headers)
+    headers = exc.headers
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+    return problem_response(exc.status_code, detail=detail, headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route allows on this path (Starlette's 405 names one route's only)."""
+    methods = []
+    for method in _METHODS:
+        probe: Scope = {
+            "type": "http",
+            "method": method,
+            "path": request.scope.get("path", ""),
+            "root_path": request.scope.get("root_path", ""),
+            "headers": [],
+        }
+        if any(route.matches(probe)[0] == Match.FULL for route in request.app.router.routes):
+            methods.append(method)
+    return methods
 
 
 async def _problem(request: Request, exc: Exception) -> JSONResponse:
@@ -236,7 +282,7 @@ async def _problem(request: Request, exc: Exception) -> JSONResponse:
     return exc.response()
 
 
-def _record_unhandled(exc: Exception) -> None:
+def _record_unhandled(exc: BaseException) -> None:
     span = trace.get_current_span()
     span.set_attribute("error.type", type(exc).__name__)
     span.set_status(StatusCode.ERROR)

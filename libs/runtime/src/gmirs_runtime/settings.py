@@ -72,6 +72,8 @@ class ServiceSettings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int
+    # Larger request bodies are refused with a 413 (a referral is a few KiB).
+    http_max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
 
     auth_issuer: str
     auth_audience: str

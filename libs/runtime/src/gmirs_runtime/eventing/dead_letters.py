@@ -8,7 +8,8 @@ only that group reads; the inbox makes a replay of something already applied a n
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -80,27 +81,34 @@ def _int(value: str | None) -> int | None:
     return int(value) if value and value.lstrip("-").isdigit() else None
 
 
-def _reader(bootstrap: str) -> AIOKafkaConsumer:
-    return AIOKafkaConsumer(
+@asynccontextmanager
+async def _reader(bootstrap: str) -> AsyncIterator[AIOKafkaConsumer]:
+    """A started group-less consumer, stopped on exit."""
+    reader = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
         enable_auto_commit=False,
         group_id=None,
         fetch_max_wait_ms=50,
         auto_offset_reset="earliest",
     )
+    await reader.start()
+    try:
+        # Let aiokafka's own background task take its first step: stopped before that (a topic
+        # with no partitions returns at once), the task is cancelled before it can catch the
+        # cancellation, and stop() raises CancelledError (a 500 text/plain on the operator API).
+        await asyncio.sleep(0)
+        yield reader
+    finally:
+        await reader.stop()
 
 
 async def read_dead_letters(
     bootstrap: str, dlt_topic: str, *, timeout: float = 10.0
 ) -> list[DeadLetter]:
     """Every record currently in `dlt_topic`, oldest first per partition (no group, no commits)."""
-    reader = _reader(bootstrap)
-    await reader.start()
-    try:
+    async with _reader(bootstrap) as reader:
+        # Metadata fetched at start: a topic nobody has dead-lettered to yet has no partitions.
         partitions = reader.partitions_for_topic(dlt_topic) or set()
-        if not partitions:
-            await reader.force_metadata_update()
-            partitions = reader.partitions_for_topic(dlt_topic) or set()
         tps = [TopicPartition(dlt_topic, p) for p in sorted(partitions)]
         if not tps:
             return []
@@ -108,8 +116,6 @@ async def read_dead_letters(
         await reader.seek_to_beginning(*tps)
         ends = await reader.end_offsets(tps)
         return await _read_until(reader, ends, timeout)
-    finally:
-        await reader.stop()
 
 
 async def _read_until(
@@ -142,14 +148,10 @@ async def find_dead_letter(
     bootstrap: str, dlt_topic: str, partition: int, offset: int, *, timeout: float = 5.0
 ) -> DeadLetter | None:
     """The dead letter at one position, or None if there is none."""
-    reader = _reader(bootstrap)
-    await reader.start()
-    try:
+    async with _reader(bootstrap) as reader:
         tp = TopicPartition(dlt_topic, partition)
         if partition not in (reader.partitions_for_topic(dlt_topic) or set()):
-            await reader.force_metadata_update()
-            if partition not in (reader.partitions_for_topic(dlt_topic) or set()):
-                return None
+            return None
         reader.assign([tp])
         end = (await reader.end_offsets([tp]))[tp]
         if offset < 0 or offset >= end:
@@ -160,8 +162,6 @@ async def find_dead_letter(
                 for record in (await reader.getmany(tp, timeout_ms=200)).get(tp, []):
                     if record.offset == offset:
                         return _dead_letter(record)
-    finally:
-        await reader.stop()
 
 
 async def replay(producer: AIOKafkaProducer, letter: DeadLetter, *, group: str) -> str:

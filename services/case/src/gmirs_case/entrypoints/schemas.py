@@ -5,7 +5,18 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AliasChoices,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    model_validator,
+)
+
+from gmirs_contracts.common import Moment
 
 AppointmentKindName = Literal["initial-assessment", "session"]
 DeliveryTypeName = Literal[
@@ -21,9 +32,9 @@ class _Strict(BaseModel):
 
 class AppointmentCreate(_Strict):
     kind: AppointmentKindName
-    session_number: Annotated[int, Field(ge=1, le=100)] | None = None
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    session_number: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
+    starts_at: Moment
+    ends_at: Moment
     delivery_type: DeliveryTypeName
 
     @model_validator(mode="after")
@@ -35,9 +46,9 @@ class AppointmentCreate(_Strict):
 
 class AttendanceCreate(_Strict):
     attended: AttendedName
-    session_happened: bool
+    session_happened: StrictBool
     no_session_reason: NoSessionReasonName | None = None
-    notify_pp_of_concerns: bool = False
+    notify_pp_of_concerns: StrictBool = False
 
 
 class _Read(BaseModel):

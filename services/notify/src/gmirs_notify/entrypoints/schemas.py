@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from gmirs_contracts.common import Line
 from gmirs_notify.adapters.views import DeliveryView
 from gmirs_notify.domain.delivery import webhook_id, within_deadline
 from gmirs_notify.domain.subscription import Subscription
@@ -18,8 +19,8 @@ DeliveryStatusName = Literal["pending", "acknowledged", "failed"]
 class SubscriptionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: Annotated[str, Field(min_length=1, max_length=2048, description="https URL to POST to")]
-    description: Annotated[str, Field(max_length=500)] | None = None
+    url: Annotated[Line, Field(min_length=1, max_length=2048, description="https URL to POST to")]
+    description: Annotated[Line, Field(max_length=500)] | None = None
     event_types: Annotated[list[EventTypeName], Field(min_length=1, max_length=10)] = [
         "non-attendance.recorded"
     ]

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from gmirs_contracts.common import Crn, Email, NonEmpty, ProbationDeliveryUnit, ReferenceNumber
+from gmirs_contracts.common import (
+    Crn,
+    DateOfBirth,
+    Day,
+    Email,
+    FreeText,
+    Line,
+    Moment,
+    ProbationDeliveryUnit,
+    ReferenceNumber,
+)
 
-Text = Annotated[str, Field(max_length=4000)]
+Text = Annotated[FreeText, Field(max_length=4000)]
 
 
 class _Strict(BaseModel):
@@ -19,26 +28,28 @@ class _Strict(BaseModel):
 
 class PersonIn(_Strict):
     crn: Crn
-    given_name: Annotated[NonEmpty, Field(max_length=200)]
-    family_name: Annotated[NonEmpty, Field(max_length=200)]
-    date_of_birth: date | None = None
-    gender: Annotated[str, Field(max_length=100)] | None = None
-    ethnicity: Annotated[str, Field(max_length=200)] | None = None
-    preferred_language: Annotated[str, Field(max_length=100)] | None = None
-    disabilities: list[Annotated[str, Field(max_length=200)]] = []
+    given_name: Annotated[Line, Field(min_length=1, max_length=200)]
+    family_name: Annotated[Line, Field(min_length=1, max_length=200)]
+    date_of_birth: DateOfBirth | None = None
+    gender: Annotated[Line, Field(max_length=100)] | None = None
+    ethnicity: Annotated[Line, Field(max_length=200)] | None = None
+    preferred_language: Annotated[Line, Field(max_length=100)] | None = None
+    disabilities: Annotated[list[Annotated[Line, Field(max_length=200)]], Field(max_length=20)] = []
 
 
 class ServiceCategoryIn(_Strict):
-    name: Annotated[NonEmpty, Field(max_length=200)]
+    name: Annotated[Line, Field(min_length=1, max_length=200)]
     complexity: Literal["low", "medium", "high"]
-    desired_outcomes: list[Annotated[str, Field(max_length=1000)]] = []
+    desired_outcomes: Annotated[
+        list[Annotated[FreeText, Field(max_length=1000)]], Field(max_length=20)
+    ] = []
 
 
 class NeedsIn(_Strict):
     additional_needs: Text | None = None
     accessibility_needs: Text | None = None
     needs_interpreter: bool = False
-    interpreter_language: Annotated[str, Field(max_length=100)] | None = None
+    interpreter_language: Annotated[Line, Field(max_length=100)] | None = None
     has_additional_responsibilities: bool | None = None
     when_unavailable: Text | None = None
 
@@ -49,10 +60,10 @@ class RiskIn(_Strict):
 
 
 class PractitionerIn(_Strict):
-    name: Annotated[NonEmpty, Field(max_length=200)]
+    name: Annotated[Line, Field(min_length=1, max_length=200)]
     email: Email
-    phone: Annotated[str, Field(max_length=50)] | None = None
-    probation_delivery_unit: Annotated[str, Field(max_length=100)] | None = None
+    phone: Annotated[Line, Field(max_length=50)] | None = None
+    probation_delivery_unit: Annotated[Line, Field(max_length=100)] | None = None
 
 
 class DirectReferralCreate(_Strict):
@@ -60,15 +71,15 @@ class DirectReferralCreate(_Strict):
 
     probation_delivery_unit: ProbationDeliveryUnit
     reference_number: ReferenceNumber | None = None
-    contract_reference: Annotated[str, Field(max_length=100)] | None = None
+    contract_reference: Annotated[Line, Field(max_length=100)] | None = None
     person: PersonIn
     service_categories: Annotated[list[ServiceCategoryIn], Field(min_length=1, max_length=12)]
     # Factories, not instances: pydantic deep-copies a model default on every request that omits it.
     needs: NeedsIn = Field(default_factory=NeedsIn)
     risk: RiskIn = Field(default_factory=RiskIn)
     referring_practitioner: PractitionerIn
-    sent_at: AwareDatetime | None = None
-    completion_deadline: date | None = None
+    sent_at: Moment | None = None
+    completion_deadline: Day | None = None
     reason_for_referral: Text | None = None
 
 
