@@ -36,9 +36,7 @@ from gmirs_runtime.testing.services import RunningService, running_service
 from tests.e2e.referrals import direct_referral
 from tests.fakes.process import run_fake
 from tests.fakes.rm_simulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
-from tests.probes.matrix import Probed, Seeded
-
-HUB_A, HUB_B = "bolton", "bury"
+from tests.probes.matrix import HUB_A, HUB_B, Probed, Seeded
 
 
 @pytest_asyncio.fixture(scope="package", loop_scope="session")

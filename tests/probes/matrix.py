@@ -9,6 +9,7 @@ has no row here (or a row names an operation that no longer exists).
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final
@@ -28,6 +29,7 @@ HUB, LEAD, COMMISSIONER, OPERATOR, PROBATION = (
     "probation-system",
 )
 ROLES: Final = (HUB, LEAD, COMMISSIONER, OPERATOR, PROBATION)
+HUB_A, HUB_B = "bolton", "bury"  # each has a case with an appointment
 PUBLIC: Final = frozenset({"(public)"})
 Operation = tuple[str, str]  # ("GET", "/cases/{case_id}")
 
@@ -126,6 +128,20 @@ class Probed:
         return self.issuer.mint(
             "probe-elsewhere", list(ROLES), self.services[other].audience, {"hub_id": "bolton"}
         )
+
+    def path(self, template: str) -> str:
+        """The path with hub A's seeded case and appointment, made-up ids for everything else
+        (allowed callers then get 404, and nothing changes)."""
+        values = {
+            "case_id": self.seeded.cases[HUB_A],
+            "appointment_id": self.seeded.appointments[HUB_A],
+            "topic": "probe-topic",
+            "partition": "0",
+            "offset": "0",
+        }
+        for name in ("referral_id", "message_id", "subscription_id"):
+            values[name] = str(uuid.uuid4())
+        return template.format(**values)
 
     def client(self, service: str, token: str | None) -> httpx.AsyncClient:
         return self.services[service].client(token)

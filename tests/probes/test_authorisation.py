@@ -5,16 +5,16 @@ reaching hub A's case by id gets 404 on every route that takes a case id, and no
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from tests.probes.conftest import HUB_A, HUB_B
 from tests.probes.matrix import (
     ALLOWED,
     HUB,
+    HUB_A,
+    HUB_B,
     PUBLIC,
     ROLES,
     SERVICE_NAMES,
@@ -31,21 +31,6 @@ def test_every_documented_operation_has_a_row_in_the_table(service: str) -> None
     documented, tabled = documented_operations(service), set(ALLOWED[service])
     assert documented - tabled == set(), f"{service}: operations missing from ALLOWED"
     assert tabled - documented == set(), f"{service}: ALLOWED names operations that do not exist"
-
-
-def _path(probed: Probed, path: str) -> str:
-    """The path with real seeded ids where they exist (hub A's), made-up ones elsewhere."""
-    seeded = probed.seeded
-    values = {
-        "case_id": seeded.cases[HUB_A],
-        "appointment_id": seeded.appointments[HUB_A],
-        "topic": "probe-topic",
-        "partition": "0",
-        "offset": "0",
-    }
-    for name in ("referral_id", "message_id", "subscription_id"):
-        values[name] = str(uuid.uuid4())  # a made-up id: allowed callers get 404, never a change
-    return path.format(**values)
 
 
 def _expectation(allowed: frozenset[str], caller: str) -> str:
@@ -77,7 +62,7 @@ async def test_every_role_gets_exactly_what_the_table_allows(probed: Probed, ser
         async with probed.client(service, _token(probed, service, caller)) as http:
             for (method, path), allowed in ALLOWED[service].items():
                 body: dict[str, Any] | None = {} if method in ("POST", "PUT") else None
-                response = await http.request(method, _path(probed, path), json=body)
+                response = await http.request(method, probed.path(path), json=body)
                 expected = _expectation(allowed, caller)
                 if not _meets(expected, response.status_code):
                     wrong.append(
