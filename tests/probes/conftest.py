@@ -12,6 +12,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest_asyncio
@@ -30,6 +31,7 @@ from gmirs_referral_intake.bootstrap import build as build_intake
 from gmirs_referral_intake.settings import IntakeSettings
 from gmirs_runtime.local.ports import free_port
 from gmirs_runtime.local.postgres import EmbeddedPostgres
+from gmirs_runtime.settings import ServiceSettings
 from gmirs_runtime.testing.issuer import TestIssuer
 from gmirs_runtime.testing.kafka import eventually
 from gmirs_runtime.testing.services import RunningService, running_service
@@ -56,50 +58,46 @@ async def probed(
         with run_fake("tests.fakes.rm_simulator", port=rm_port):
             async with contextlib.AsyncExitStack() as stack:
                 services = {
-                    "referral-intake": await stack.enter_async_context(
+                    name: await stack.enter_async_context(
                         running_service(
-                            settings_class=IntakeSettings,
-                            build=build_intake,
-                            migrations=INTAKE_MIGRATIONS,
-                            rm_api_url=rm_url,
-                            hmpps_auth_url=f"{rm_url}/auth",
-                            rm_client_id=DEFAULT_CLIENT_ID,
-                            rm_client_secret=DEFAULT_CLIENT_SECRET,
-                            sns_certificate_hosts=["127.0.0.1"],
-                            reconcile_enabled=False,
+                            settings_class=settings_class,
+                            build=build,
+                            migrations=migrations,
                             **common,
+                            **overrides,
                         )
-                    ),
-                    "case": await stack.enter_async_context(
-                        running_service(
-                            settings_class=CaseSettings,
-                            build=build_case,
-                            migrations=CASE_MIGRATIONS,
-                            **common,
-                        )
-                    ),
-                    "metrics": await stack.enter_async_context(
-                        running_service(
-                            settings_class=MetricsSettings,
-                            build=build_metrics,
-                            migrations=METRICS_MIGRATIONS,
-                            **common,
-                        )
-                    ),
-                    "notify": await stack.enter_async_context(
-                        running_service(
-                            settings_class=NotifySettings,
-                            build=build_notify,
-                            migrations=NOTIFY_MIGRATIONS,
-                            allow_private_webhook_targets=True,
-                            **common,
-                        )
-                    ),
+                    )
+                    for name, (settings_class, build, migrations, overrides) in _services(
+                        rm_url
+                    ).items()
                 }
                 seeded = await _seed(services)
                 yield Probed(services, token_issuer, seeded)
     finally:
         await postgres_server.drop_database(database)
+
+
+def _services(rm_url: str) -> dict[str, tuple[type[ServiceSettings], Any, Path, dict[str, Any]]]:
+    """Each service's settings class, build, migrations and settings of its own."""
+    rm = {
+        "rm_api_url": rm_url,
+        "hmpps_auth_url": f"{rm_url}/auth",
+        "rm_client_id": DEFAULT_CLIENT_ID,
+        "rm_client_secret": DEFAULT_CLIENT_SECRET,
+        "sns_certificate_hosts": ["127.0.0.1"],
+        "reconcile_enabled": False,
+    }
+    return {
+        "referral-intake": (IntakeSettings, build_intake, INTAKE_MIGRATIONS, rm),
+        "case": (CaseSettings, build_case, CASE_MIGRATIONS, {}),
+        "metrics": (MetricsSettings, build_metrics, METRICS_MIGRATIONS, {}),
+        "notify": (
+            NotifySettings,
+            build_notify,
+            NOTIFY_MIGRATIONS,
+            {"allow_private_webhook_targets": True},
+        ),
+    }
 
 
 async def _seed(services: dict[str, RunningService]) -> Seeded:
