@@ -32,6 +32,19 @@ FAST_GROUPS = {
 }
 
 
+LOG_CHECK = "test_logs_hold_no_personal_data.py::test_no_personal_data_or_secrets_in_any_log"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the log check right after the last other end-to-end test: it reads their logs."""
+    check = next((item for item in items if item.nodeid.endswith(LOG_CHECK)), None)
+    if check is None:
+        return
+    items.remove(check)
+    e2e = [i for i, item in enumerate(items) if item.nodeid.startswith("tests/e2e/")]
+    items.insert(e2e[-1] + 1 if e2e else len(items), check)
+
+
 @pytest.fixture(scope="session")
 def collector() -> Iterator[RunningFake]:
     with run_fake("tests.fakes.otlp_collector") as fake:

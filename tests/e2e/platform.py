@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,6 +111,20 @@ async def caught_up(platform: Platform, group: str, topic: str) -> bool:
 async def database_count(platform: Platform, sql: str) -> int:
     """An integer read straight from the platform's database (a count or a sum)."""
     return int(await database_scalar(platform, sql) or 0)
+
+
+async def database_rows(platform: Platform, sql: str) -> list[tuple[Any, ...]]:
+    """Every row of a query on the platform's database (JSON columns decoded)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(platform.stack.database_url)
+    try:
+        await conn.set_type_codec(
+            "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+        return [tuple(row) for row in await conn.fetch(sql)]
+    finally:
+        await conn.close()
 
 
 async def database_scalar(platform: Platform, sql: str) -> Any:

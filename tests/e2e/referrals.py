@@ -6,9 +6,14 @@ import random
 import string
 from typing import Any
 
+# Every CRN, name and e-mail address put in a referral here: no log may ever show one of them.
+SENT_PERSONAL_DATA: set[str] = set()
+
 
 def crn() -> str:
-    return random.choice(string.ascii_uppercase) + f"{random.randrange(10**6):06d}"
+    value = random.choice(string.ascii_uppercase) + f"{random.randrange(10**6):06d}"
+    SENT_PERSONAL_DATA.add(value)
+    return value
 
 
 def direct_referral(pdu: str = "Bolton", **overrides: Any) -> dict[str, Any]:
@@ -32,4 +37,11 @@ def direct_referral(pdu: str = "Bolton", **overrides: Any) -> dict[str, Any]:
         "reason_for_referral": "Low mood after release",
     }
     body.update(overrides)
+    for part in (body.get("person"), body.get("referring_practitioner")):
+        if isinstance(part, dict):
+            SENT_PERSONAL_DATA.update(
+                value
+                for key in ("given_name", "family_name", "name", "email")
+                if isinstance(value := part.get(key), str)
+            )
     return body

@@ -74,3 +74,17 @@ async def test_attendance_for_a_future_appointment_is_refused_and_changes_nothin
     assert unknown.status_code == 422
     case = await platform.call("hub-wigan", "GET", "case", f"/cases/{case_id}")
     assert case.json()["appointments"][0]["attendance"] is None
+
+
+async def test_a_nul_character_in_a_referral_is_refused_and_nothing_is_written(
+    platform: Platform,
+) -> None:
+    """PostgreSQL cannot store NUL in text or JSONB: it must be refused before it gets there
+    (where PostgreSQL would also log the data around it: the log check catches that)."""
+    before = await database_count(platform, "SELECT count(*) FROM intake.referrals")
+    body = direct_referral()
+    body["person"]["given_name"] += "\u0000"
+    response = await platform.call("lead-provider", "POST", "intake", "/referrals", json=body)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert await database_count(platform, "SELECT count(*) FROM intake.referrals") == before

@@ -1,0 +1,154 @@
+"""Who may call what: ONE table over every operation of the exported OpenAPI documents.
+
+`ALLOWED[service][("METHOD", "/path")]` names the roles that may call the operation, or PUBLIC
+for the probes and SNS pushes (no token; SNS deliveries carry a signature instead). The
+authorisation matrix and the fuzzer both read it, and a test fails if an operation of a document
+has no row here (or a row names an operation that no longer exists).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Final
+
+import httpx
+
+from gmirs_runtime.testing.issuer import TestIssuer
+from gmirs_runtime.testing.services import RunningService
+from gmirs_stack.config import SERVICES
+from gmirs_stack.openapi import target
+
+HUB, LEAD, COMMISSIONER, OPERATOR, PROBATION = (
+    "hub",
+    "lead-provider",
+    "commissioner",
+    "operator",
+    "probation-system",
+)
+ROLES: Final = (HUB, LEAD, COMMISSIONER, OPERATOR, PROBATION)
+HUB_A, HUB_B = "bolton", "bury"  # each has a case with an appointment
+PUBLIC: Final = frozenset({"(public)"})
+Operation = tuple[str, str]  # ("GET", "/cases/{case_id}")
+
+_PROBES: dict[Operation, frozenset[str]] = {("GET", "/health"): PUBLIC, ("GET", "/ready"): PUBLIC}
+_DEAD_LETTERS: dict[Operation, frozenset[str]] = {
+    ("GET", "/operator/dead-letters"): frozenset({OPERATOR}),
+    ("POST", "/operator/dead-letters/{topic}/{partition}/{offset}/replay"): frozenset({OPERATOR}),
+    ("POST", "/operator/dead-letters/{topic}/{partition}/{offset}/view"): frozenset({OPERATOR}),
+}
+_EVERY_SERVICE = {**_PROBES, **_DEAD_LETTERS}
+
+ALLOWED: Final[dict[str, dict[Operation, frozenset[str]]]] = {
+    "referral-intake": {
+        **_EVERY_SERVICE,
+        ("POST", "/referrals"): frozenset({LEAD}),
+        ("GET", "/referrals/{referral_id}"): frozenset({LEAD}),
+        ("POST", "/rm/events"): frozenset({OPERATOR, LEAD}),
+        ("POST", "/rm/sns"): PUBLIC,
+        ("GET", "/operator/pending"): frozenset({OPERATOR}),
+        ("GET", "/operator/quarantine"): frozenset({OPERATOR}),
+        ("POST", "/operator/quarantine/{message_id}/discard"): frozenset({OPERATOR}),
+        ("POST", "/operator/quarantine/{message_id}/replay"): frozenset({OPERATOR}),
+        ("POST", "/operator/quarantine/{message_id}/view"): frozenset({OPERATOR}),
+    },
+    "case": {
+        **_EVERY_SERVICE,
+        ("GET", "/cases"): frozenset({HUB, LEAD}),
+        ("GET", "/cases/{case_id}"): frozenset({HUB, LEAD}),
+        ("POST", "/cases/{case_id}/appointments"): frozenset({HUB, LEAD}),
+        ("PUT", "/cases/{case_id}/appointments/{appointment_id}/attendance"): frozenset(
+            {HUB, LEAD}
+        ),
+    },
+    "metrics": {
+        **_EVERY_SERVICE,
+        ("GET", "/kpis/referrals-by-borough"): frozenset({COMMISSIONER, LEAD, OPERATOR}),
+    },
+    "notify": {
+        **_EVERY_SERVICE,
+        ("GET", "/deliveries"): frozenset({OPERATOR}),
+        ("GET", "/subscriptions"): frozenset({OPERATOR, PROBATION}),
+        ("POST", "/subscriptions"): frozenset({OPERATOR, PROBATION}),
+        ("GET", "/subscriptions/{subscription_id}"): frozenset({OPERATOR, PROBATION}),
+        ("DELETE", "/subscriptions/{subscription_id}"): frozenset({OPERATOR, PROBATION}),
+        ("POST", "/subscriptions/{subscription_id}/rotate-secret"): frozenset(
+            {OPERATOR, PROBATION}
+        ),
+        ("POST", "/subscriptions/{subscription_id}/retire-previous-secret"): frozenset(
+            {OPERATOR, PROBATION}
+        ),
+    },
+}
+
+
+def document(service: str) -> dict[str, Any]:
+    """The committed (exported) OpenAPI document of `service`."""
+    loaded: dict[str, Any] = json.loads(target(service).read_text())
+    return loaded
+
+
+def documented_operations(service: str) -> set[Operation]:
+    return {
+        (method.upper(), path)
+        for path, operations in document(service)["paths"].items()
+        for method in operations
+    }
+
+
+SERVICE_NAMES: Final = tuple(spec.name for spec in SERVICES)
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """Resources created through the APIs before probing: per hub, a case and an appointment."""
+
+    cases: dict[str, str]
+    appointments: dict[str, str]
+    subscription: str
+
+
+@dataclass(frozen=True)
+class Probed:
+    services: dict[str, RunningService]
+    issuer: TestIssuer
+    seeded: Seeded
+
+    def token(self, service: str, role: str, hub: str = "bolton") -> str:
+        """A real token for one role on `service` (hubs carry their hub claim)."""
+        claims = {"hub_id": hub} if role == HUB else None
+        client = f"hub-{hub}" if role == HUB else f"probe-{role}"
+        return self.issuer.mint(client, [role], self.services[service].audience, claims)
+
+    def wrong_audience_token(self, service: str) -> str:
+        """An operator's token (every role) minted for another API than `service`."""
+        other = next(s for s in SERVICE_NAMES if s != service)
+        return self.issuer.mint(
+            "probe-elsewhere", list(ROLES), self.services[other].audience, {"hub_id": "bolton"}
+        )
+
+    def path(self, template: str) -> str:
+        """The path with hub A's seeded case and appointment, made-up ids for everything else
+        (allowed callers then get 404, and nothing changes)."""
+        values = {
+            "case_id": self.seeded.cases[HUB_A],
+            "appointment_id": self.seeded.appointments[HUB_A],
+            "topic": "probe-topic",
+            "partition": "0",
+            "offset": "0",
+        }
+        for name in ("referral_id", "message_id", "subscription_id"):
+            values[name] = str(uuid.uuid4())
+        return template.format(**values)
+
+    def client(self, service: str, token: str | None) -> httpx.AsyncClient:
+        return self.services[service].client(token)
+
+
+def every_operation() -> Iterator[tuple[str, str, str]]:
+    """(service, method, path) of every row of the table."""
+    for service, rows in ALLOWED.items():
+        for method, path in rows:
+            yield service, method, path
