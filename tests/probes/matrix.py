@@ -39,7 +39,12 @@ _DEAD_LETTERS: dict[Operation, frozenset[str]] = {
     ("POST", "/operator/dead-letters/{topic}/{partition}/{offset}/replay"): frozenset({OPERATOR}),
     ("POST", "/operator/dead-letters/{topic}/{partition}/{offset}/view"): frozenset({OPERATOR}),
 }
-_EVERY_SERVICE = {**_PROBES, **_DEAD_LETTERS}
+_PARKED_OUTBOX: dict[Operation, frozenset[str]] = {
+    ("GET", "/operator/outbox"): frozenset({OPERATOR}),
+    ("POST", "/operator/outbox/{row_id}/retry"): frozenset({OPERATOR}),
+    ("POST", "/operator/outbox/{row_id}/discard"): frozenset({OPERATOR}),
+}
+_EVERY_SERVICE = {**_PROBES, **_DEAD_LETTERS, **_PARKED_OUTBOX}
 
 ALLOWED: Final[dict[str, dict[Operation, frozenset[str]]]] = {
     "referral-intake": {
@@ -138,6 +143,7 @@ class Probed:
             "topic": "probe-topic",
             "partition": "0",
             "offset": "0",
+            "row_id": "9007199254740993",  # no such parked outbox row
         }
         for name in ("referral_id", "message_id", "subscription_id"):
             values[name] = str(uuid.uuid4())
