@@ -74,6 +74,8 @@ ALLOWED: Final[dict[str, dict[Operation, frozenset[str]]]] = {
         ("POST", "/cases/{case_id}/consents"): frozenset({HUB, LEAD}),
         ("GET", "/cases/{case_id}/consents"): frozenset({HUB, LEAD}),
         ("POST", "/cases/{case_id}/consents/{consent_id}/withdrawal"): frozenset({HUB, LEAD}),
+        ("POST", "/cases/{case_id}/onward-referrals"): frozenset({HUB, LEAD}),
+        ("GET", "/cases/{case_id}/onward-referrals"): frozenset({HUB, LEAD}),
     },
     "metrics": {
         **_EVERY_SERVICE,

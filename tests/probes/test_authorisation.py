@@ -108,6 +108,11 @@ def _valid_case_writes(appointment_id: str) -> dict[tuple[str, str], Any]:
         ("POST", "/cases/{case_id}/consents/{consent_id}/withdrawal"): {
             "withdrawn_at": past.isoformat(),
         },
+        ("POST", "/cases/{case_id}/onward-referrals"): {
+            "agency": "Seed Partner",
+            "need": "drugs-and-alcohol",
+            "referred_at": past.isoformat(),
+        },
     }
 
 

@@ -313,3 +313,44 @@ async def test_consent_given_withdrawn_and_listed_by_every_role(
         kafka_broker.bootstrap, "gmirs.case.consent-withdrawn.v1", own, 1
     )
     assert (withdrawn["consent_id"], withdrawn["partner"]) == (ids[0], "Partner 0")
+
+
+async def test_an_onward_referral_is_refused_with_the_consent_reason_until_consent_covers_it(
+    served: Served,
+) -> None:
+    own, other = served.cases[OTHER], served.cases[OWN]  # a case of its own: no consents yet
+    path = f"/cases/{own}/onward-referrals"
+    body = {"agency": "Rochdale Money Advice", "need": MONEY, "referred_at": ago(hours=1)}
+    consent = {
+        "partner": "rochdale money advice",
+        "scopes": ["all"],
+        "given_at": ago(days=1),
+        "recorded_by": "Jo Worker",
+    }
+    async with served.hub(OTHER) as http:
+        refused = await http.post(path, json=body)
+        assert_problem(refused, 409, "no consent to share with this partner has been recorded")
+        assert refused.json()["type"].endswith("/consent-required")
+        given = await http.post(f"/cases/{own}/consents", json=consent)
+        for _ in range(REPEATS):
+            made = await http.post(path, json=body)
+            assert made.status_code == 201, made.text
+        assert made.json()["consent_id"] == given.json()["id"]
+        withdrawal = f"/cases/{own}/consents/{given.json()['id']}/withdrawal"
+        assert (
+            await http.post(withdrawal, json={"withdrawn_at": ago(minutes=30)})
+        ).status_code == 200
+        after = await http.post(path, json={**body, "referred_at": ago(minutes=10)})
+        assert_problem(after, 409, "has been withdrawn")
+        earlier = await http.post(path, json={**body, "referred_at": ago(hours=2)})
+        assert earlier.status_code == 201  # recorded late, but it was made while consent stood
+        assert_problem(await http.post(path, json={**body, "need": "luck"}), 422)
+        assert_problem(await http.post(f"/cases/{other}/onward-referrals", json=body), 404)
+        assert len((await http.get(path)).json()["items"]) == REPEATS + 1
+    assert await served.rows("onward_referrals", own) == REPEATS + 1
+    async with served.role("lead-provider") as lead:
+        assert len((await lead.get(path)).json()["items"]) == REPEATS + 1
+    for role in ("commissioner", "operator"):
+        async with served.role(role) as http:
+            assert_problem(await http.post(path, json=body), 403)
+            assert_problem(await http.get(path), 403)

@@ -9,6 +9,7 @@ from typing import get_args
 import pytest
 
 from gmirs_case.domain.consent import (
+    Consent,
     ConsentAlreadyWithdrawnError,
     ConsentError,
     ShareScope,
@@ -23,6 +24,7 @@ from gmirs_case.domain.contacts import (
     attempt_contact,
 )
 from gmirs_case.domain.distance import Scores, distance_travelled
+from gmirs_case.domain.onward_referrals import ReferralOutcome, SharingRefusedError, refer_onward
 from gmirs_case.domain.outcomes import (
     AreaScore,
     AssessmentConflictError,
@@ -296,3 +298,29 @@ def test_a_withdrawal_happens_once_and_after_the_consent() -> None:
             recorded_by="w",
             now=NOW,
         )
+
+
+def test_an_onward_referral_needs_consent_to_contact_details_and_needs() -> None:
+    def refer(consents: list[Consent]) -> uuid.UUID:
+        made = refer_onward(
+            consents,
+            agency="Job  Centre",
+            need=OutcomeArea.EDUCATION_SKILLS_AND_EMPLOYMENT,
+            referred_at=NOW,
+            outcome=ReferralOutcome.PENDING,
+            now=NOW,
+        )
+        assert made.agency == "Job Centre"
+        return made.consent_id
+
+    needs_only = give_consent(
+        partner="job centre", scopes=[ShareScope.NEEDS], given_at=NOW, recorded_by="w", now=NOW
+    )
+    with pytest.raises(SharingRefusedError, match="no consent to share contact-details"):
+        refer([needs_only])
+    with pytest.raises(SharingRefusedError, match="has been recorded"):
+        refer([])
+    both = give_consent(
+        partner="Job Centre", scopes=[ShareScope.ALL], given_at=NOW, recorded_by="w", now=NOW
+    )
+    assert refer([needs_only, both]) == both.id

@@ -10,6 +10,7 @@ from typing import Self
 
 from gmirs_case.adapters.consent import ConsentRepository
 from gmirs_case.adapters.contacts import ContactRepository
+from gmirs_case.adapters.onward_referrals import OnwardReferralRepository
 from gmirs_case.adapters.outcomes import OutcomeAssessmentRepository
 from gmirs_case.adapters.repository import CaseRepository
 from gmirs_runtime.db import UnitOfWork
@@ -20,6 +21,7 @@ class CaseUnitOfWork(UnitOfWork):
     contacts: ContactRepository
     outcome_assessments: OutcomeAssessmentRepository
     consents: ConsentRepository
+    onward_referrals: OnwardReferralRepository
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
@@ -27,4 +29,5 @@ class CaseUnitOfWork(UnitOfWork):
         self.contacts = ContactRepository(self.session)
         self.outcome_assessments = OutcomeAssessmentRepository(self.session)
         self.consents = ConsentRepository(self.session)
+        self.onward_referrals = OnwardReferralRepository(self.session)
         return self

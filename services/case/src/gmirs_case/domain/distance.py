@@ -35,9 +35,9 @@ class Scores:
 
 
 @dataclass(frozen=True, slots=True)
-class AreaProgress:
-    area: OutcomeArea
-    complexity: Complexity | None
+class Overall:
+    """Scores at baseline, latest and exit (over the baseline's areas: their means)."""
+
     baseline: Scores
     latest: Scores
     exit: Scores | None
@@ -48,14 +48,9 @@ class AreaProgress:
 
 
 @dataclass(frozen=True, slots=True)
-class Overall:
-    baseline: Scores
-    latest: Scores
-    exit: Scores | None
-
-    @property
-    def change(self) -> Scores:
-        return self.latest.minus(self.baseline)
+class AreaProgress(Overall):
+    area: OutcomeArea
+    complexity: Complexity | None
 
 
 @dataclass(frozen=True, slots=True)

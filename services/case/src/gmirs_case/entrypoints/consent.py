@@ -10,7 +10,7 @@ from fastapi import status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from gmirs_case.domain.consent import ConsentAlreadyWithdrawnError, ConsentError, ShareScope
-from gmirs_case.entrypoints.case_problems import audited, no_such_case
+from gmirs_case.entrypoints.case_problems import audited, no_such_case, visible_case
 from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
 from gmirs_case.handlers.appointments import CaseNotFoundError
 from gmirs_case.handlers.consent import (
@@ -128,8 +128,7 @@ async def withdraw_consent(
 @router.get("/{case_id}/consents", responses=problem_responses(404))
 async def list_consents(case_id: uuid.UUID, principal: CaseWorker, uow: UoW) -> ConsentList:
     """Every consent of the case, current and withdrawn, in the order given (audited)."""
-    if await uow.cases.get(case_id, hub_id=hub_scope(principal)) is None:
-        raise no_such_case()
+    await visible_case(uow, principal, case_id)
     consents = await uow.consents.list(case_id)
     await audited(uow, principal, "case.consents-viewed", case_id)
     await uow.commit()

@@ -14,7 +14,7 @@ from gmirs_case.domain.contacts import (
     ContactMethod,
     ContactOutcome,
 )
-from gmirs_case.entrypoints.case_problems import audited, no_such_case
+from gmirs_case.entrypoints.case_problems import audited, no_such_case, visible_case
 from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
 from gmirs_case.handlers.appointments import CaseNotFoundError
 from gmirs_case.handlers.contacts import record_contact
@@ -89,8 +89,7 @@ async def list_contacts(
     offset: PageOffset = 0,
 ) -> ContactPage:
     """The case's contact attempts, most recent first (the read is audited)."""
-    if await uow.cases.get(case_id, hub_id=hub_scope(principal)) is None:
-        raise no_such_case()
+    await visible_case(uow, principal, case_id)
     attempts, total = await uow.contacts.list(case_id, limit=limit, offset=offset)
     await audited(uow, principal, "case.contacts-viewed", case_id)
     await uow.commit()

@@ -16,7 +16,7 @@ from gmirs_case.domain.outcomes import (
     InvalidAssessmentError,
     OutcomeArea,
 )
-from gmirs_case.entrypoints.case_problems import audited, no_such_case
+from gmirs_case.entrypoints.case_problems import audited, no_such_case, visible_case
 from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
 from gmirs_case.entrypoints.outcomes_schemas import (
     AssessmentCreate,
@@ -24,7 +24,7 @@ from gmirs_case.entrypoints.outcomes_schemas import (
     DistanceTravelledRead,
 )
 from gmirs_case.handlers.appointments import CaseNotFoundError
-from gmirs_case.handlers.outcomes import RecordAssessment, assessments_of, record_assessment
+from gmirs_case.handlers.outcomes import RecordAssessment, record_assessment
 from gmirs_runtime.auth import authenticated_router
 from gmirs_runtime.problems import Problem, problem_responses
 
@@ -75,9 +75,8 @@ async def get_distance_travelled(
     case_id: uuid.UUID, principal: CaseWorker, uow: UoW
 ) -> DistanceTravelledRead:
     """Per outcome area and overall: baseline, latest and exit scores and the change."""
-    assessments = await assessments_of(case_id, uow=uow, hub_id=hub_scope(principal))
-    if assessments is None:
-        raise no_such_case()
+    case = await visible_case(uow, principal, case_id)
+    assessments = await uow.outcome_assessments.list(case.id)
     await audited(uow, principal, "case.distance-travelled-viewed", case_id)
     await uow.commit()
     return DistanceTravelledRead.model_validate(distance_travelled(assessments))

@@ -46,11 +46,3 @@ async def record_assessment(
     event = records.contract(contract.OutcomeAssessmentRecorded, of_case(case) | values)
     uow.publish(ASSESSMENT_RECORDED, event, aggregate_type=AGGREGATE, aggregate_id=case.id)
     return assessment
-
-
-async def assessments_of(
-    case_id: uuid.UUID, *, uow: CaseUnitOfWork, hub_id: str | None
-) -> list[OutcomeAssessment] | None:
-    """The case's assessments, or None when the caller cannot see the case."""
-    case = await uow.cases.get(case_id, hub_id=hub_id)
-    return None if case is None else await uow.outcome_assessments.list(case.id)

@@ -1,4 +1,4 @@
-"""Contact attempts, outcome assessments (distance travelled) and consents to share.
+"""Contact attempts, outcome assessments (distance travelled), consents and onward referrals.
 
 Revision ID: 0005
 Revises: 0002
@@ -69,9 +69,21 @@ def upgrade() -> None:
         _ts("withdrawal_recorded_at", nullable=True),
         schema=schema,
     )
+    op.create_table(
+        "onward_referrals",
+        sa.Column("id", sa.Uuid, primary_key=True),
+        _case_id(schema),
+        sa.Column("agency", sa.Text, nullable=False),
+        sa.Column("need", sa.Text, nullable=False),
+        _ts("referred_at"),
+        sa.Column("outcome", sa.Text, nullable=False),
+        sa.Column("consent_id", sa.Uuid, sa.ForeignKey(f"{schema}.consents.id"), nullable=False),
+        _ts("recorded_at"),
+        schema=schema,
+    )
 
 
 def downgrade() -> None:
     schema = current_schema()
-    for table in ("consents", "outcome_assessments", "contact_attempts"):
+    for table in ("onward_referrals", "consents", "outcome_assessments", "contact_attempts"):
         op.drop_table(table, schema=schema)
