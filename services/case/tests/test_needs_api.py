@@ -20,6 +20,11 @@ from gmirs_contracts.examples import example_data
 from gmirs_contracts.validation import validate_event
 from gmirs_runtime.eventing.envelope import Event, to_headers
 from gmirs_runtime.local.postgres import EmbeddedPostgres
+from gmirs_runtime.testing.hostile import (
+    assert_body_limit,
+    assert_duplicate_key_refused,
+    assert_nul_refused,
+)
 from gmirs_runtime.testing.issuer import TestIssuer
 from gmirs_runtime.testing.kafka import eventually, wait_for_records
 from gmirs_runtime.testing.services import RunningService, running_service
@@ -354,3 +359,34 @@ async def test_an_onward_referral_is_refused_with_the_consent_reason_until_conse
         async with served.role(role) as http:
             assert_problem(await http.post(path, json=body), 403)
             assert_problem(await http.get(path), 403)
+
+
+async def test_hostile_input_on_the_new_writes_is_refused_and_every_access_is_audited(
+    served: Served,
+) -> None:
+    own = served.cases[OWN]
+    consents, assessments = f"/cases/{own}/consents", f"/cases/{own}/assessments"
+    async with served.hub() as http:
+        before = await served.rows("consents", own)
+        await assert_body_limit(http, "POST", consents)
+        await assert_nul_refused(
+            http, "POST", consents, "body.partner", json={"partner": "Oldham\x00Advice"}
+        )
+        await assert_duplicate_key_refused(
+            http, "POST", assessments, '{"stage": "baseline", "stage": "exit"}', "body.stage"
+        )
+        trojan = {"partner": "Advice\u202e", "scopes": ["all"], "given_at": ago(hours=1)}
+        assert_problem(await http.post(consents, json={**trojan, "recorded_by": "w"}), 422)
+    assert await served.rows("consents", own) == before
+    async with served.service.infra.engine.connect() as conn:
+        sql = "SELECT DISTINCT action FROM audit_log WHERE resource_id = :c AND actor = :a"
+        audited = set((await conn.scalars(text(sql), {"c": own, "a": f"hub-{OWN}"})).all())
+    assert audited >= {
+        "case.contact-recorded",
+        "case.contacts-viewed",
+        "case.assessment-recorded",
+        "case.distance-travelled-viewed",
+        "case.consent-recorded",
+        "case.consent-withdrawn",
+        "case.consents-viewed",
+    }
