@@ -105,16 +105,18 @@ async def _seed(services: dict[str, RunningService]) -> Seeded:
     intake, case = services["referral-intake"], services["case"]
     cases: dict[str, str] = {}
     appointments: dict[str, str] = {}
+    consents: dict[str, str] = {}
     async with intake.as_client("lead-provider", ["lead-provider"]) as http:
         for hub in (HUB_A, HUB_B):
             sent = await http.post("/referrals", json=direct_referral(hub.capitalize()))
             assert sent.status_code in (200, 201), sent.text
             cases[hub] = await _case_of(case, hub, sent.json()["referral_id"])
             appointments[hub] = await _book(case, hub, cases[hub])
+            consents[hub] = await _consent(case, hub, cases[hub])
     async with services["notify"].as_client("probation-a", ["probation-system"]) as http:
         created = await http.post("/subscriptions", json={"url": "http://127.0.0.1:9/hook"})
         assert created.status_code == 201, created.text
-    return Seeded(cases, appointments, created.json()["id"])
+    return Seeded(cases, appointments, created.json()["id"], consents)
 
 
 async def _case_of(case: RunningService, hub: str, referral_id: str) -> str:
@@ -145,3 +147,18 @@ async def _book(case: RunningService, hub: str, case_id: str) -> str:
     assert booked.status_code == 201, booked.text
     appointment: str = booked.json()["id"]
     return appointment
+
+
+async def _consent(case: RunningService, hub: str, case_id: str) -> str:
+    given = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    body = {
+        "partner": "Seed Partner",
+        "scopes": ["needs"],
+        "given_at": given,
+        "recorded_by": "seed",
+    }
+    async with case.as_client(f"hub-{hub}", ["hub"], {"hub_id": hub}) as http:
+        made = await http.post(f"/cases/{case_id}/consents", json=body)
+    assert made.status_code == 201, made.text
+    consent: str = made.json()["id"]
+    return consent

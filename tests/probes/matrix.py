@@ -67,6 +67,15 @@ ALLOWED: Final[dict[str, dict[Operation, frozenset[str]]]] = {
         ("PUT", "/cases/{case_id}/appointments/{appointment_id}/attendance"): frozenset(
             {HUB, LEAD}
         ),
+        ("POST", "/cases/{case_id}/contacts"): frozenset({HUB, LEAD}),
+        ("GET", "/cases/{case_id}/contacts"): frozenset({HUB, LEAD}),
+        ("POST", "/cases/{case_id}/assessments"): frozenset({HUB, LEAD}),
+        ("GET", "/cases/{case_id}/distance-travelled"): frozenset({HUB, LEAD}),
+        ("POST", "/cases/{case_id}/consents"): frozenset({HUB, LEAD}),
+        ("GET", "/cases/{case_id}/consents"): frozenset({HUB, LEAD}),
+        ("POST", "/cases/{case_id}/consents/{consent_id}/withdrawal"): frozenset({HUB, LEAD}),
+        ("POST", "/cases/{case_id}/onward-referrals"): frozenset({HUB, LEAD}),
+        ("GET", "/cases/{case_id}/onward-referrals"): frozenset({HUB, LEAD}),
     },
     "metrics": {
         **_EVERY_SERVICE,
@@ -108,11 +117,13 @@ SERVICE_NAMES: Final = tuple(spec.name for spec in SERVICES)
 
 @dataclass(frozen=True)
 class Seeded:
-    """Resources created through the APIs before probing: per hub, a case and an appointment."""
+    """Resources created through the APIs before probing: per hub, a case with an appointment
+    and a consent."""
 
     cases: dict[str, str]
     appointments: dict[str, str]
     subscription: str
+    consents: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -140,6 +151,7 @@ class Probed:
         values = {
             "case_id": self.seeded.cases[HUB_A],
             "appointment_id": self.seeded.appointments[HUB_A],
+            "consent_id": self.seeded.consents[HUB_A],
             "topic": "probe-topic",
             "partition": "0",
             "offset": "0",

@@ -75,6 +75,7 @@ async def test_every_role_gets_exactly_what_the_table_allows(probed: Probed, ser
 def _valid_case_writes(appointment_id: str) -> dict[tuple[str, str], Any]:
     """A body that hub A itself could send, per case-id write: so a 404 is tenancy, not input."""
     start = datetime.now(UTC) + timedelta(days=2)
+    past = datetime.now(UTC) - timedelta(hours=1)
     return {
         ("POST", "/cases/{case_id}/appointments"): {
             "kind": "initial-assessment",
@@ -85,6 +86,32 @@ def _valid_case_writes(appointment_id: str) -> dict[tuple[str, str], Any]:
         ("PUT", "/cases/{case_id}/appointments/{appointment_id}/attendance"): {
             "attended": "yes",
             "session_happened": True,
+        },
+        ("POST", "/cases/{case_id}/contacts"): {
+            "method": "phone",
+            "outcome": "no-answer",
+            "occurred_at": past.isoformat(),
+        },
+        ("POST", "/cases/{case_id}/assessments"): {
+            "stage": "baseline",
+            "occurred_at": past.isoformat(),
+            "areas": [
+                {"area": "physical-health", "complexity": "low", "self_score": 5, "staff_score": 5}
+            ],
+        },
+        ("POST", "/cases/{case_id}/consents"): {
+            "partner": "Probe Partner",
+            "scopes": ["all"],
+            "given_at": past.isoformat(),
+            "recorded_by": "probe",
+        },
+        ("POST", "/cases/{case_id}/consents/{consent_id}/withdrawal"): {
+            "withdrawn_at": past.isoformat(),
+        },
+        ("POST", "/cases/{case_id}/onward-referrals"): {
+            "agency": "Seed Partner",
+            "need": "drugs-and-alcohol",
+            "referred_at": past.isoformat(),
         },
     }
 
@@ -100,6 +127,7 @@ def _case_id_operations() -> list[tuple[str, str]]:
 
 async def test_a_hub_cannot_reach_another_hubs_case_by_id(probed: Probed) -> None:
     case_a, appointment_a = probed.seeded.cases[HUB_A], probed.seeded.appointments[HUB_A]
+    consent_a = probed.seeded.consents[HUB_A]
     bodies = _valid_case_writes(appointment_a)
     owner = probed.client("case", probed.token("case", HUB, HUB_A))
     intruder = probed.client("case", probed.token("case", HUB, HUB_B))
@@ -108,7 +136,7 @@ async def test_a_hub_cannot_reach_another_hubs_case_by_id(probed: Probed) -> Non
         answers = {}
         for method, path in _case_id_operations():
             assert method == "GET" or (method, path) in bodies, f"no valid body for {path}"
-            url = path.format(case_id=case_a, appointment_id=appointment_a)
+            url = path.format(case_id=case_a, appointment_id=appointment_a, consent_id=consent_a)
             response = await intruder.request(method, url, json=bodies.get((method, path)))
             answers[f"{method} {path}"] = response.status_code
         after = (await owner.get(f"/cases/{case_a}")).json()

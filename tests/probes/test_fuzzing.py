@@ -85,6 +85,7 @@ def _real_ids(probed: Probed) -> dict[str, str]:
         "case_id": seeded.cases[HUB_A],
         "appointment_id": seeded.appointments[HUB_A],
         "subscription_id": seeded.subscription,
+        "consent_id": seeded.consents[HUB_A],
     }
 
 

@@ -104,3 +104,29 @@ DeliveryType = Literal["phone-call", "video-call", "in-person-probation-office",
 Attended = Literal["yes", "late", "no"]
 NoSessionReason = Literal["pop-acceptable", "pop-unacceptable", "logistics"]
 """Why a session did not happen although the person attended (R&M's categories)."""
+
+OutcomeArea = Literal[
+    "emotional-and-mental-health",
+    "physical-health",
+    "shelter-and-accommodation",
+    "family-friends-and-children",
+    "education-skills-and-employment",
+    "drugs-and-alcohol",
+    "finance-and-benefits",
+    "outlook-and-attitudes",
+    "social-interactions-and-networks",
+    "meaningful-use-of-time",
+    "motivation-to-desist-from-offending",
+    "self-care-and-living-skills",
+]
+"""The specification's twelve outcome areas (section 1.9), in its order."""
+Complexity = Literal["low", "medium", "high"]
+ContactMethod = Literal[
+    "phone", "text", "letter", "email", "in-person", "via-probation-practitioner"
+]
+ContactOutcome = Literal[
+    "successful", "no-answer", "message-left", "wrong-number", "refused", "other"
+]
+AssessmentStage = Literal["baseline", "review", "exit"]
+ShareScope = Literal["contact-details", "needs", "progress", "all"]
+"""What a consent lets the provider share with a named partner (`all` covers the others)."""

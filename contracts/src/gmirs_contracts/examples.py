@@ -14,6 +14,7 @@ from uuid import UUID
 from gmirs_contracts import case, intake, intake_progress, notify, webhooks
 from gmirs_contracts.base import ContractModel
 from gmirs_contracts.case_lifecycle_examples import LIFECYCLE_EXAMPLES
+from gmirs_contracts.case_needs_examples import NEEDS_EXAMPLES
 from gmirs_contracts.example_ids import (
     ACTION_PLAN_ID,
     APPOINTMENT_ID,
@@ -299,6 +300,7 @@ EVENT_EXAMPLES: dict[str, Callable[[], ContractModel]] = {
     "gmirs.case.appointment-booked.v1": appointment_booked,
     "gmirs.case.attendance-recorded.v1": attendance_recorded,
     **LIFECYCLE_EXAMPLES,
+    **NEEDS_EXAMPLES,
     "gmirs.notify.non-attendance-reported.v1": non_attendance_reported,
 }
 

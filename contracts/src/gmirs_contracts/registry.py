@@ -13,7 +13,15 @@ from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
-from gmirs_contracts import case, case_lifecycle, intake, intake_progress, notify, webhooks
+from gmirs_contracts import (
+    case,
+    case_lifecycle,
+    case_needs,
+    intake,
+    intake_progress,
+    notify,
+    webhooks,
+)
 from gmirs_contracts.base import ContractModel
 
 M = TypeVar("M", bound=ContractModel)
@@ -125,6 +133,20 @@ def _case_lifecycle() -> tuple[EventContract[Any], ...]:
     )
 
 
+def _case_needs() -> tuple[EventContract[Any], ...]:
+    """Contact attempts, outcome assessments (distance travelled) and consent, on the case topic."""
+    n = case_needs
+    return tuple(
+        EventContract(f"gmirs.case.{event}.v1", case.TOPIC, model)
+        for event, model in (
+            ("contact-attempted", n.ContactAttempted),
+            ("outcome-assessment-recorded", n.OutcomeAssessmentRecorded),
+            ("consent-given", n.ConsentGiven),
+            ("consent-withdrawn", n.ConsentWithdrawn),
+        )
+    )
+
+
 EVENTS: Mapping[str, EventContract[Any]] = _index(
     EventContract("gmirs.intake.referral-received.v1", intake.TOPIC, intake.ReferralReceived),
     *_intake_progress(),
@@ -132,6 +154,7 @@ EVENTS: Mapping[str, EventContract[Any]] = _index(
     EventContract("gmirs.case.appointment-booked.v1", case.TOPIC, case.AppointmentBooked),
     EventContract("gmirs.case.attendance-recorded.v1", case.TOPIC, case.AttendanceRecorded),
     *_case_lifecycle(),
+    *_case_needs(),
     EventContract(
         "gmirs.notify.non-attendance-reported.v1", notify.TOPIC, notify.NonAttendanceReported
     ),

@@ -13,6 +13,11 @@ def _ts(nullable: bool = False) -> Column:  # type: ignore[type-arg]
     return Column(DateTime(timezone=True), nullable=nullable)
 
 
+def case_reference() -> Column:  # type: ignore[type-arg]
+    """A case id column that goes with its case (erasing a case erases what hangs off it)."""
+    return Column(Uuid, ForeignKey("cases.id", ondelete="CASCADE"), index=True, nullable=False)
+
+
 class CaseRow(SQLModel, table=True):
     __tablename__ = "cases"
 

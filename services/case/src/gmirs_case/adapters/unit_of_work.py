@@ -8,14 +8,26 @@ from __future__ import annotations
 
 from typing import Self
 
+from gmirs_case.adapters.consent import ConsentRepository
+from gmirs_case.adapters.contacts import ContactRepository
+from gmirs_case.adapters.onward_referrals import OnwardReferralRepository
+from gmirs_case.adapters.outcomes import OutcomeAssessmentRepository
 from gmirs_case.adapters.repository import CaseRepository
 from gmirs_runtime.db import UnitOfWork
 
 
 class CaseUnitOfWork(UnitOfWork):
     cases: CaseRepository
+    contacts: ContactRepository
+    outcome_assessments: OutcomeAssessmentRepository
+    consents: ConsentRepository
+    onward_referrals: OnwardReferralRepository
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
         self.cases = CaseRepository(self.session)
+        self.contacts = ContactRepository(self.session)
+        self.outcome_assessments = OutcomeAssessmentRepository(self.session)
+        self.consents = ConsentRepository(self.session)
+        self.onward_referrals = OnwardReferralRepository(self.session)
         return self

@@ -41,7 +41,7 @@ class RecordAttendance:
 async def book_appointment(
     command: BookAppointment, *, uow: CaseUnitOfWork, hub_id: str | None, now: datetime
 ) -> tuple[Case, Appointment]:
-    case = await _locked_case(uow, command.case_id, hub_id)
+    case = await locked_case(uow, command.case_id, hub_id)
     appointment = case.book(
         appointment_id=uuid.uuid4(),
         kind=command.kind,
@@ -64,7 +64,7 @@ async def book_appointment(
 async def record_attendance(
     command: RecordAttendance, *, uow: CaseUnitOfWork, hub_id: str | None
 ) -> tuple[Case, Appointment]:
-    case = await _locked_case(uow, command.case_id, hub_id)
+    case = await locked_case(uow, command.case_id, hub_id)
     appointment = case.record_attendance(command.appointment_id, command.attendance)
     await uow.cases.save_appointment(case, appointment)
     uow.publish(
@@ -76,7 +76,7 @@ async def record_attendance(
     return case, appointment
 
 
-async def _locked_case(uow: CaseUnitOfWork, case_id: uuid.UUID, hub_id: str | None) -> Case:
+async def locked_case(uow: CaseUnitOfWork, case_id: uuid.UUID, hub_id: str | None) -> Case:
     """Lock the case row so commands on one case apply (and publish) one after another."""
     case = await uow.cases.get(case_id, hub_id=hub_id, for_update=True)
     if case is None:

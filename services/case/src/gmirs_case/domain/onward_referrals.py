@@ -1,0 +1,69 @@
+"""Onward referrals: the person referred to another agency for one of their needs.
+
+A referral sends the agency the person's contact details and the need, so it is sharing beyond
+the statutory reports to the probation practitioner: refused unless a consent covers that agency
+for both at the referral's time (`may_share` gives the reason, which the refusal shows).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from gmirs_case.domain.consent import Consent, ShareScope, may_share
+from gmirs_case.domain.model import CaseError
+from gmirs_case.domain.outcomes import OutcomeArea
+
+SHARED = (ShareScope.CONTACT_DETAILS, ShareScope.NEEDS)
+"""What an onward referral tells the agency."""
+
+
+class ReferralOutcome(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    NO_RESPONSE = "no-response"
+
+
+class SharingRefusedError(CaseError):
+    """No consent covers what the referral would share (the message is `may_share`'s reason)."""
+
+
+class OnwardReferralInFutureError(CaseError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class OnwardReferral:
+    id: uuid.UUID
+    agency: str
+    need: OutcomeArea
+    referred_at: datetime
+    outcome: ReferralOutcome
+    consent_id: uuid.UUID
+    recorded_at: datetime
+
+
+def refer_onward(
+    consents: Sequence[Consent],
+    *,
+    agency: str,
+    need: OutcomeArea,
+    referred_at: datetime,
+    outcome: ReferralOutcome,
+    now: datetime,
+) -> OnwardReferral:
+    """The referral, if a consent lets the agency have what it would receive."""
+    if referred_at > now:
+        raise OnwardReferralInFutureError("referred_at is in the future")
+    decisions = [may_share(consents, agency, scope, referred_at) for scope in SHARED]
+    refused = next((d for d in decisions if not d.allowed), None)
+    if refused is not None:
+        raise SharingRefusedError(refused.reason)
+    consent_id = decisions[0].consent_id
+    assert consent_id is not None  # an allowed decision names its consent
+    agency = " ".join(agency.split())
+    return OnwardReferral(uuid.uuid4(), agency, need, referred_at, outcome, consent_id, now)
