@@ -13,7 +13,15 @@ from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
-from gmirs_contracts import case, case_lifecycle, intake, intake_progress, notify, webhooks
+from gmirs_contracts import (
+    case,
+    case_lifecycle,
+    case_people,
+    intake,
+    intake_progress,
+    notify,
+    webhooks,
+)
 from gmirs_contracts.base import ContractModel
 
 M = TypeVar("M", bound=ContractModel)
@@ -132,6 +140,7 @@ EVENTS: Mapping[str, EventContract[Any]] = _index(
     EventContract("gmirs.case.appointment-booked.v1", case.TOPIC, case.AppointmentBooked),
     EventContract("gmirs.case.attendance-recorded.v1", case.TOPIC, case.AttendanceRecorded),
     *_case_lifecycle(),
+    EventContract("gmirs.case.worker-assigned.v1", case.TOPIC, case_people.WorkerAssigned),
     EventContract(
         "gmirs.notify.non-attendance-reported.v1", notify.TOPIC, notify.NonAttendanceReported
     ),
