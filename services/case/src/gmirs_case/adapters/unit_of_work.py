@@ -8,14 +8,20 @@ from __future__ import annotations
 
 from typing import Self
 
+from gmirs_case.adapters.casework import CaseworkRepository
+from gmirs_case.adapters.people import PeopleRepository
 from gmirs_case.adapters.repository import CaseRepository
 from gmirs_runtime.db import UnitOfWork
 
 
 class CaseUnitOfWork(UnitOfWork):
     cases: CaseRepository
+    people: PeopleRepository
+    casework: CaseworkRepository
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
         self.cases = CaseRepository(self.session)
+        self.people = PeopleRepository(self.session)
+        self.casework = CaseworkRepository(self.session)
         return self
