@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gmirs_contracts.common import SINGLE_LINE_PATTERN
+from gmirs_runtime import audit
+from gmirs_runtime.auth import Principal
 
 SENSITIVE_NOTES = "sensitive-notes"
 """The role a hub caller needs (beside `hub`) to read its hub's sensitive notes."""
@@ -44,3 +48,17 @@ def purpose(
 
 Now = Annotated[datetime, Depends(now)]
 Purpose = Annotated[str, Depends(purpose)]
+
+
+async def audit_case_access(
+    session: AsyncSession, principal: Principal, action: str, case_id: uuid.UUID, why: str
+) -> None:
+    """The audit row for one access to a case's personal data (who, what, why; never the data)."""
+    await audit.record(
+        session,
+        actor=principal.client_id,
+        action=action,
+        resource_type="case",
+        resource_id=str(case_id),
+        reason=why,
+    )

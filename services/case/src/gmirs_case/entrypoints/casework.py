@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import Query, Response, status
 
 from gmirs_case.domain.casework import Note, Task, TaskAlreadyDoneError, TaskKind, today
-from gmirs_case.entrypoints.access import SENSITIVE_NOTES, Now, Purpose
+from gmirs_case.entrypoints.access import SENSITIVE_NOTES, Now, Purpose, audit_case_access
 from gmirs_case.entrypoints.deps import LEAD_PROVIDER, CaseWorker, UoW, hub_scope
 from gmirs_case.entrypoints.people_schemas import (
     NoteCreate,
@@ -33,7 +33,6 @@ from gmirs_case.handlers.casework import (
     write_note,
 )
 from gmirs_contracts.case_people import WorkerUsername
-from gmirs_runtime import audit
 from gmirs_runtime.auth import Principal, authenticated_router
 from gmirs_runtime.paging import PageOffset, page_limit
 from gmirs_runtime.problems import Problem, problem_responses
@@ -56,17 +55,6 @@ def _note(note: Note, *, sees_sensitive: bool) -> NoteRead:
         sensitive=note.sensitive,
         withheld=not shown,
         text=note.text if shown else None,
-    )
-
-
-async def _audit(uow: UoW, principal: Principal, action: str, case_id: uuid.UUID, why: str) -> None:
-    await audit.record(
-        uow.session,
-        actor=principal.client_id,
-        action=action,
-        resource_type="case",
-        resource_id=str(case_id),
-        reason=why,
     )
 
 
@@ -98,7 +86,7 @@ async def post_note(
         )
     except CaseNotFoundError:
         raise Problem(404, detail=_NOT_FOUND) from None
-    await _audit(uow, principal, "case-note.written", case_id, why)
+    await audit_case_access(uow.session, principal, "case-note.written", case_id, why)
     await uow.commit()
     response.headers["Location"] = f"/cases/{case_id}/notes"
     return _note(note, sees_sensitive=True)
@@ -119,7 +107,7 @@ async def get_notes(
     except CaseNotFoundError:
         raise Problem(404, detail=_NOT_FOUND) from None
     notes, total = await uow.casework.notes(case_id, limit=limit, offset=offset)
-    await _audit(uow, principal, "case-notes.viewed", case_id, why)
+    await audit_case_access(uow.session, principal, "case-notes.viewed", case_id, why)
     await uow.commit()
     sees = _sees_sensitive(principal)
     items = [_note(n, sees_sensitive=sees) for n in notes]

@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import Header, Response
 
 from gmirs_case.domain.people import CasePerson, StaleVersionError
-from gmirs_case.entrypoints.access import Now, Purpose
+from gmirs_case.entrypoints.access import Now, Purpose, audit_case_access
 from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
 from gmirs_case.entrypoints.people_schemas import (
     ContactPatch,
@@ -25,7 +25,6 @@ from gmirs_case.entrypoints.people_schemas import (
 )
 from gmirs_case.handlers.appointments import CaseNotFoundError
 from gmirs_case.handlers.people import StaleContactError, assign_worker, correct_contact
-from gmirs_runtime import audit
 from gmirs_runtime.auth import Principal, authenticated_router
 from gmirs_runtime.problems import Problem, problem_responses
 
@@ -69,14 +68,7 @@ async def get_person(
 ) -> PersonRead:
     """The person on the case (audited with the caller's purpose); the ETag is the contact's version."""
     person = await _person(uow, case_id, principal)
-    await audit.record(
-        uow.session,
-        actor=principal.client_id,
-        action="person.viewed",
-        resource_type="case",
-        resource_id=str(case_id),
-        reason=why,
-    )
+    await audit_case_access(uow.session, principal, "person.viewed", case_id, why)
     await uow.commit()
     return _read(person, response)
 
@@ -111,14 +103,7 @@ async def patch_contact(
         )
     except (StaleVersionError, StaleContactError):
         raise Problem(412, detail="The contact details changed since you read them.") from None
-    await audit.record(
-        uow.session,
-        actor=principal.client_id,
-        action="person.contact-corrected",
-        resource_type="case",
-        resource_id=str(case_id),
-        reason=why,
-    )
+    await audit_case_access(uow.session, principal, "person.contact-corrected", case_id, why)
     await uow.commit()
     return _read(person, response)
 
@@ -134,14 +119,7 @@ async def put_worker(
         )
     except CaseNotFoundError:
         raise _not_found() from None
-    await audit.record(
-        uow.session,
-        actor=principal.client_id,
-        action="case.worker-assigned",
-        resource_type="case",
-        resource_id=str(case_id),
-        reason=why,
-    )
+    await audit_case_access(uow.session, principal, "case.worker-assigned", case_id, why)
     await uow.commit()
     return WorkerRead(
         case_id=case_id, worker=assignment.worker, source="hub", assigned_at=assignment.assigned_at
