@@ -83,6 +83,12 @@ def referral_received() -> intake.ReferralReceived:
         sent_at=SENT_AT,
         completion_deadline=date(2026, 8, 20),
         reason_for_referral=None,
+        location=intake.Location(
+            current_location="community",
+            custody_prison_id=None,
+            expected_release_date=None,
+            probation_office="Bolton: Wellington Street",
+        ),
     )
 
 

@@ -85,6 +85,8 @@ async def test_the_person_is_kept_and_shown_only_to_its_hub_and_the_lead_provide
     assert person["needs"] == referral.data["needs"]
     assert person["service_categories"] == referral.data["service_categories"]
     assert person["referring_practitioner"] == referral.data["referring_practitioner"]
+    assert person["location"] == referral.data["location"]
+    assert person["location"]["probation_office"] == "Bolton: Wellington Street"
     assert person["contact"] == {
         "phone": None,
         "email": None,

@@ -10,7 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from gmirs_contracts.case_people import WorkerUsername
 from gmirs_contracts.common import Day, Email, FreeText, Line, ProbationDeliveryUnit
-from gmirs_contracts.intake import Needs, Person, ReferringPractitioner, ServiceCategory
+from gmirs_contracts.intake import (
+    Location,
+    Needs,
+    Person,
+    ReferringPractitioner,
+    ServiceCategory,
+)
 
 Phone = Annotated[Line, Field(min_length=3, max_length=40)]
 AddressLine = Annotated[Line, Field(min_length=1, max_length=200)]
@@ -55,6 +61,7 @@ class PersonRead(_Strict):
     referring_practitioner: ReferringPractitioner
     probation_delivery_unit: ProbationDeliveryUnit | None
     completion_deadline: date | None
+    location: Location | None = Field(description="Custody, release date, probation office.")
     contact: ContactDetails
     contact_version: int = Field(description="Send it back in If-Match to change the contact.")
     contact_updated_at: datetime | None

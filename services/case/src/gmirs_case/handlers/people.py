@@ -45,6 +45,7 @@ def person_of(case: Case, referral: ReferralReceived) -> CasePerson:
             **{key: data[key] for key in kept},
             "probation_delivery_unit": referral.probation_delivery_unit,
             "completion_deadline": data["completion_deadline"],
+            "location": data.get("location"),
         },
         contact={},
         contact_version=1,
