@@ -76,6 +76,14 @@ ALLOWED: Final[dict[str, dict[Operation, frozenset[str]]]] = {
         ("POST", "/cases/{case_id}/consents/{consent_id}/withdrawal"): frozenset({HUB, LEAD}),
         ("POST", "/cases/{case_id}/onward-referrals"): frozenset({HUB, LEAD}),
         ("GET", "/cases/{case_id}/onward-referrals"): frozenset({HUB, LEAD}),
+        ("GET", "/cases/{case_id}/person"): frozenset({HUB, LEAD}),
+        ("PATCH", "/cases/{case_id}/person/contact"): frozenset({HUB, LEAD}),
+        ("PUT", "/cases/{case_id}/worker"): frozenset({HUB, LEAD}),
+        ("GET", "/cases/{case_id}/notes"): frozenset({HUB, LEAD}),
+        ("POST", "/cases/{case_id}/notes"): frozenset({HUB, LEAD}),
+        ("POST", "/cases/{case_id}/tasks"): frozenset({HUB, LEAD}),
+        ("POST", "/cases/{case_id}/tasks/{task_id}/done"): frozenset({HUB, LEAD}),
+        ("GET", "/tasks"): frozenset({HUB, LEAD}),
     },
     "metrics": {
         **_EVERY_SERVICE,
@@ -157,7 +165,7 @@ class Probed:
             "offset": "0",
             "row_id": "9007199254740993",  # no such parked outbox row
         }
-        for name in ("referral_id", "message_id", "subscription_id"):
+        for name in ("referral_id", "message_id", "subscription_id", "task_id"):
             values[name] = str(uuid.uuid4())
         return template.format(**values)
 

@@ -5,6 +5,7 @@ reaching hub A's case by id gets 404 on every route that takes a case id, and no
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -113,6 +114,14 @@ def _valid_case_writes(appointment_id: str) -> dict[tuple[str, str], Any]:
             "need": "drugs-and-alcohol",
             "referred_at": past.isoformat(),
         },
+        ("PATCH", "/cases/{case_id}/person/contact"): {"phone": "0161 496 0000"},
+        ("PUT", "/cases/{case_id}/worker"): {"worker": "caseworker.bury"},
+        ("POST", "/cases/{case_id}/notes"): {"text": "Called; no answer."},
+        ("POST", "/cases/{case_id}/tasks"): {
+            "kind": "next-contact",
+            "due_on": (start + timedelta(days=1)).date().isoformat(),
+        },
+        ("POST", "/cases/{case_id}/tasks/{task_id}/done"): None,
     }
 
 
@@ -136,7 +145,12 @@ async def test_a_hub_cannot_reach_another_hubs_case_by_id(probed: Probed) -> Non
         answers = {}
         for method, path in _case_id_operations():
             assert method == "GET" or (method, path) in bodies, f"no valid body for {path}"
-            url = path.format(case_id=case_a, appointment_id=appointment_a, consent_id=consent_a)
+            url = path.format(
+                case_id=case_a,
+                appointment_id=appointment_a,
+                consent_id=consent_a,
+                task_id=uuid.uuid4(),
+            )
             response = await intruder.request(method, url, json=bodies.get((method, path)))
             answers[f"{method} {path}"] = response.status_code
         after = (await owner.get(f"/cases/{case_a}")).json()

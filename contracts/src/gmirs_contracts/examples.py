@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from gmirs_contracts import case, intake, intake_progress, notify, webhooks
+from gmirs_contracts import case, case_people, intake, intake_progress, notify, webhooks
 from gmirs_contracts.base import ContractModel
 from gmirs_contracts.case_lifecycle_examples import LIFECYCLE_EXAMPLES
 from gmirs_contracts.case_needs_examples import NEEDS_EXAMPLES
@@ -84,6 +84,12 @@ def referral_received() -> intake.ReferralReceived:
         sent_at=SENT_AT,
         completion_deadline=date(2026, 8, 20),
         reason_for_referral=None,
+        location=intake.Location(
+            current_location="community",
+            custody_prison_id=None,
+            expected_release_date=None,
+            probation_office="Bolton: Wellington Street",
+        ),
     )
 
 
@@ -286,6 +292,17 @@ def probation_alert() -> webhooks.ProbationAlert:
     )
 
 
+def worker_assigned() -> case_people.WorkerAssigned:
+    return case_people.WorkerAssigned(
+        case_id=CASE_ID,
+        referral_id=REFERRAL_ID,
+        hub_id="bolton",
+        worker="caseworker.bolton",
+        source="refer-and-monitor",
+        assigned_at=datetime(2026, 2, 21, 9, 0, tzinfo=UTC),
+    )
+
+
 EVENT_EXAMPLES: dict[str, Callable[[], ContractModel]] = {
     "gmirs.intake.referral-received.v1": referral_received,
     "gmirs.intake.referral-assigned.v1": referral_assigned,
@@ -301,6 +318,7 @@ EVENT_EXAMPLES: dict[str, Callable[[], ContractModel]] = {
     "gmirs.case.attendance-recorded.v1": attendance_recorded,
     **LIFECYCLE_EXAMPLES,
     **NEEDS_EXAMPLES,
+    "gmirs.case.worker-assigned.v1": worker_assigned,
     "gmirs.notify.non-attendance-reported.v1": non_attendance_reported,
 }
 

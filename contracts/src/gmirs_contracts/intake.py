@@ -69,6 +69,17 @@ class ReferringPractitioner(ContractModel):
     probation_delivery_unit: str | None
 
 
+class Location(ContractModel):
+    """Where the person is and where they will report (R&M's location and release fields)."""
+
+    current_location: Literal["custody", "community"] | None
+    custody_prison_id: Annotated[str, Field(max_length=20)] | None
+    expected_release_date: date | None
+    probation_office: Annotated[str, Field(max_length=200)] | None = Field(
+        description="The probation office the person reports to (or will, on release)."
+    )
+
+
 class ReferralReceived(ContractModel):
     """`gmirs.intake.referral-received.v1`: a usable referral was accepted (from any source).
 
@@ -94,6 +105,10 @@ class ReferralReceived(ContractModel):
     sent_at: AwareDatetime
     completion_deadline: date | None
     reason_for_referral: str | None
+    location: Location | None = Field(
+        default=None,
+        description="Custody, release date and probation office, when the source gives them.",
+    )
     probation_delivery_unit_text: Annotated[
         str | None,
         Field(

@@ -17,6 +17,7 @@ from gmirs_contracts import (
     case,
     case_lifecycle,
     case_needs,
+    case_people,
     intake,
     intake_progress,
     notify,
@@ -155,6 +156,7 @@ EVENTS: Mapping[str, EventContract[Any]] = _index(
     EventContract("gmirs.case.attendance-recorded.v1", case.TOPIC, case.AttendanceRecorded),
     *_case_lifecycle(),
     *_case_needs(),
+    EventContract("gmirs.case.worker-assigned.v1", case.TOPIC, case_people.WorkerAssigned),
     EventContract(
         "gmirs.notify.non-attendance-reported.v1", notify.TOPIC, notify.NonAttendanceReported
     ),

@@ -152,7 +152,32 @@ def test_a_sent_referral_carries_everything_a_hub_needs() -> None:
     assert data["needs"]["interpreter_language"] == "Polish"
     assert data["completion_deadline"] == "2026-08-20"
     assert data["reason_for_referral"] == "Low mood since release."
+    assert data["location"] == {
+        "current_location": None,
+        "custody_prison_id": None,
+        "expected_release_date": None,
+        "probation_office": None,
+    }
     validate_event("gmirs.intake.referral-received.v1", _published(data, "trafford"))
+
+
+def test_custody_release_date_and_probation_office_are_carried() -> None:
+    data = _mapped(
+        personCurrentLocationType="CUSTODY",
+        personCustodyPrisonId="MDI",
+        expectedReleaseDate="2026-05-01",
+        expectedProbationOffice="Bolton: Wellington Street",
+    )
+    assert data["location"] == {
+        "current_location": "custody",
+        "custody_prison_id": "MDI",
+        "expected_release_date": "2026-05-01",
+        "probation_office": "Bolton: Wellington Street",
+    }
+    validate_event("gmirs.intake.referral-received.v1", _published(data, "trafford"))
+    community = _mapped(personCurrentLocationType="COMMUNITY", ppProbationOffice="Wigan Office")
+    assert community["location"]["current_location"] == "community"
+    assert community["location"]["probation_office"] == "Wigan Office"
 
 
 def test_the_main_point_of_contact_wins_over_the_delius_record() -> None:

@@ -8,12 +8,22 @@ from typing import Any
 from fastapi import FastAPI
 
 from gmirs_case.adapters.unit_of_work import CaseUnitOfWork
-from gmirs_case.entrypoints import api, consent, contacts, onward_referrals, outcomes
+from gmirs_case.entrypoints import (
+    api,
+    casework,
+    consent,
+    contacts,
+    onward_referrals,
+    outcomes,
+    people,
+)
 from gmirs_case.handlers.open_case import open_case
+from gmirs_case.handlers.people import take_rm_assignment
 from gmirs_case.settings import CaseSettings
 from gmirs_contracts import intake
 from gmirs_contracts.hubs import HUB_IDS
 from gmirs_contracts.intake import ReferralReceived
+from gmirs_contracts.intake_progress import ReferralAssigned
 from gmirs_contracts.registry import contract_for
 from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure, create_service_app
 from gmirs_runtime.eventing.subscriptions import Handles
@@ -33,6 +43,8 @@ def create_case_app(infra: Infrastructure[CaseUnitOfWork] | None) -> FastAPI:
         description="The case record and its lifecycle: the API hub providers use.",
         routers=[
             api.router,
+            people.router,
+            casework.router,
             contacts.router,
             outcomes.router,
             consent.router,
@@ -53,7 +65,10 @@ async def build(settings: ServiceSettings) -> tuple[Service, Infrastructure[Case
     infra.consumer(
         group=CONSUMER_GROUP,
         topics=[intake.TOPIC],
-        subscriptions=[Handles(contract_for(ReferralReceived), open_case)],
+        subscriptions=[
+            Handles(contract_for(ReferralReceived), open_case),
+            Handles(contract_for(ReferralAssigned), take_rm_assignment),
+        ],
     )
     service = infra.service("case")
     service.app = create_case_app(infra)

@@ -84,6 +84,15 @@ def demo_clients(path: Path) -> list[dict[str, Any]]:
         }
         for hub in HUB_IDS
     ]
+    clients += [  # a hub manager who may also read the hub's sensitive case notes
+        {
+            "client_id": f"hub-{hub}-manager",
+            "roles": ["hub", "sensitive-notes"],
+            "audience": ["gmirs-case"],
+            "claims": {"hub_id": hub},
+        }
+        for hub in HUB_IDS
+    ]
     clients += [
         {"client_id": role, "roles": [role], "audience": list(audiences)}
         for role, audiences in _ROLES_AUDIENCES.items()

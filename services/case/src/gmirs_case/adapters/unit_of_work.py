@@ -12,6 +12,8 @@ from gmirs_case.adapters.consent import ConsentRepository
 from gmirs_case.adapters.contacts import ContactRepository
 from gmirs_case.adapters.onward_referrals import OnwardReferralRepository
 from gmirs_case.adapters.outcomes import OutcomeAssessmentRepository
+from gmirs_case.adapters.casework import CaseworkRepository
+from gmirs_case.adapters.people import PeopleRepository
 from gmirs_case.adapters.repository import CaseRepository
 from gmirs_runtime.db import UnitOfWork
 
@@ -22,6 +24,8 @@ class CaseUnitOfWork(UnitOfWork):
     outcome_assessments: OutcomeAssessmentRepository
     consents: ConsentRepository
     onward_referrals: OnwardReferralRepository
+    people: PeopleRepository
+    casework: CaseworkRepository
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
@@ -30,4 +34,6 @@ class CaseUnitOfWork(UnitOfWork):
         self.outcome_assessments = OutcomeAssessmentRepository(self.session)
         self.consents = ConsentRepository(self.session)
         self.onward_referrals = OnwardReferralRepository(self.session)
+        self.people = PeopleRepository(self.session)
+        self.casework = CaseworkRepository(self.session)
         return self

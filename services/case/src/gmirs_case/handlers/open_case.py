@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from gmirs_case.adapters import events
 from gmirs_case.adapters.unit_of_work import CaseUnitOfWork
 from gmirs_case.domain.model import Case
+from gmirs_case.handlers.people import keep_person
 from gmirs_contracts.intake import ReferralReceived
 from gmirs_runtime.eventing.envelope import Event
 
@@ -32,3 +33,4 @@ async def open_case(referral: ReferralReceived, event: Event, uow: CaseUnitOfWor
             aggregate_type=events.AGGREGATE,
             aggregate_id=case.id,
         )
+        await keep_person(case, referral, uow)

@@ -50,6 +50,19 @@ def referral_data(
         "sent_at": sent.when("sentAt").isoformat(),
         "completion_deadline": _opt_str(inner.opt_day("completionDeadline")),
         "reason_for_referral": inner.opt_text("reasonForReferral"),
+        "location": _location(inner),
+    }
+
+
+def _location(inner: RmJson) -> dict[str, Any]:
+    """Custody or community, the prison, the expected release date and the probation office."""
+    kind = inner.opt_text("personCurrentLocationType")
+    return {
+        "current_location": kind.casefold() if kind in ("CUSTODY", "COMMUNITY") else None,
+        "custody_prison_id": inner.opt_text("personCustodyPrisonId"),
+        "expected_release_date": _opt_str(inner.opt_day("expectedReleaseDate")),
+        "probation_office": inner.opt_text("ppProbationOffice")
+        or inner.opt_text("expectedProbationOffice"),
     }
 
 
