@@ -13,7 +13,15 @@ from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
-from gmirs_contracts import case, case_lifecycle, intake, intake_progress, notify, webhooks
+from gmirs_contracts import (
+    case,
+    case_exit_survey,
+    case_lifecycle,
+    intake,
+    intake_progress,
+    notify,
+    webhooks,
+)
 from gmirs_contracts.base import ContractModel
 
 M = TypeVar("M", bound=ContractModel)
@@ -132,6 +140,12 @@ EVENTS: Mapping[str, EventContract[Any]] = _index(
     EventContract("gmirs.case.appointment-booked.v1", case.TOPIC, case.AppointmentBooked),
     EventContract("gmirs.case.attendance-recorded.v1", case.TOPIC, case.AttendanceRecorded),
     *_case_lifecycle(),
+    EventContract(
+        "gmirs.case.exit-survey-completed.v1", case.TOPIC, case_exit_survey.ExitSurveyCompleted
+    ),
+    EventContract(
+        "gmirs.case.exit-survey-declined.v1", case.TOPIC, case_exit_survey.ExitSurveyDeclined
+    ),
     EventContract(
         "gmirs.notify.non-attendance-reported.v1", notify.TOPIC, notify.NonAttendanceReported
     ),
