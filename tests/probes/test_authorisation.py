@@ -86,6 +86,8 @@ def _valid_case_writes(appointment_id: str) -> dict[tuple[str, str], Any]:
             "attended": "yes",
             "session_happened": True,
         },
+        ("POST", "/cases/{case_id}/exit-survey"): None,
+        ("POST", "/cases/{case_id}/exit-survey/declined"): None,
     }
 
 
