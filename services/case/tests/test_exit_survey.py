@@ -11,7 +11,9 @@ import orjson
 import pytest_asyncio
 from services.case.tests.exit_survey_harness import CASES, SurveyCase, survey_case
 
+from gmirs_case.bootstrap import MIGRATIONS, build
 from gmirs_case.domain.exit_survey import token_hash
+from gmirs_case.settings import CaseSettings
 from gmirs_contracts.validation import validate_event
 from gmirs_runtime.testing.kafka import wait_for_records
 
@@ -219,3 +221,11 @@ async def test_the_stylesheet_is_served_by_case(survey: SurveyCase) -> None:
     assert css.status_code == 200
     assert css.headers["content-type"].startswith("text/css")
     assert "#0b0c0c" in css.text
+
+
+async def test_the_public_pages_are_rate_limited_per_address(start_service) -> None:
+    limited = {"rate_limit_burst": 3, "rate_limit_per_second": 0.01}
+    started = start_service(CaseSettings, build, MIGRATIONS, **limited)
+    async with started as service, service.client(None) as http:
+        answers = [(await http.get("/exit-survey/" + "B" * 43)).status_code for _ in range(4)]
+    assert answers == [404, 404, 404, 429]
