@@ -12,12 +12,13 @@ from datetime import UTC, datetime, timedelta
 from fastapi import Request, Response, status
 from pydantic import AwareDatetime, BaseModel, Field
 
+from gmirs_case.adapters.unit_of_work import CaseUnitOfWork
 from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
 from gmirs_case.handlers.appointments import CaseNotFoundError
 from gmirs_case.handlers.exit_survey import decline_exit_survey, offer_exit_survey
 from gmirs_case.settings import CaseSettings
 from gmirs_runtime import audit
-from gmirs_runtime.auth import authenticated_router
+from gmirs_runtime.auth import Principal, authenticated_router
 from gmirs_runtime.problems import Problem, problem_responses
 
 router = authenticated_router(prefix="/cases", tags=["exit survey"])
@@ -57,14 +58,7 @@ async def offer_exit_survey_link(
         )
     except CaseNotFoundError:
         raise Problem(404, detail="No such case.") from None
-    await audit.record(
-        uow.session,
-        actor=principal.client_id,
-        action="exit-survey.offered",
-        resource_type="case",
-        resource_id=str(case_id),
-    )
-    await uow.commit()
+    await _commit_audited(uow, principal, "exit-survey.offered", case_id)
     response.headers["Cache-Control"] = "no-store"
     offer = offered.offer
     return ExitSurveyLink(
@@ -85,10 +79,17 @@ async def record_exit_survey_declined(case_id: uuid.UUID, principal: CaseWorker,
         )
     except CaseNotFoundError:
         raise Problem(404, detail="No such case.") from None
+    await _commit_audited(uow, principal, "exit-survey.declined", case_id)
+
+
+async def _commit_audited(
+    uow: CaseUnitOfWork, principal: Principal, action: str, case_id: uuid.UUID
+) -> None:
+    """Audit who acted on which case (never the link) in the same transaction, and commit."""
     await audit.record(
         uow.session,
         actor=principal.client_id,
-        action="exit-survey.declined",
+        action=action,
         resource_type="case",
         resource_id=str(case_id),
     )
