@@ -20,7 +20,14 @@ def test_committed_openapi_matches_the_service(spec) -> None:
 
 
 # Probes, and SNS deliveries, which cannot carry a token: their SNS signature is checked instead.
-PUBLIC = {"/health", "/ready", "/rm/sns"}
+# The exit survey's pages are for a person with a single-use link (the token in the path).
+PUBLIC = {
+    "/health",
+    "/ready",
+    "/rm/sns",
+    "/exit-survey/{token}",
+    "/exit-survey/static/survey.css",
+}
 
 
 @pytest.mark.parametrize("spec", SERVICES, ids=lambda s: s.name)

@@ -84,6 +84,11 @@ ALLOWED: Final[dict[str, dict[Operation, frozenset[str]]]] = {
         ("POST", "/cases/{case_id}/tasks"): frozenset({HUB, LEAD}),
         ("POST", "/cases/{case_id}/tasks/{task_id}/done"): frozenset({HUB, LEAD}),
         ("GET", "/tasks"): frozenset({HUB, LEAD}),
+        ("POST", "/cases/{case_id}/exit-survey"): frozenset({HUB, LEAD}),
+        ("POST", "/cases/{case_id}/exit-survey/declined"): frozenset({HUB, LEAD}),
+        ("GET", "/exit-survey/static/survey.css"): PUBLIC,
+        ("GET", "/exit-survey/{token}"): PUBLIC,
+        ("POST", "/exit-survey/{token}"): PUBLIC,
     },
     "metrics": {
         **_EVERY_SERVICE,
@@ -164,6 +169,7 @@ class Probed:
             "partition": "0",
             "offset": "0",
             "row_id": "9007199254740993",  # no such parked outbox row
+            "token": "no-such-exit-survey-link",
         }
         for name in ("referral_id", "message_id", "subscription_id", "task_id"):
             values[name] = str(uuid.uuid4())

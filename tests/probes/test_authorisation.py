@@ -122,6 +122,8 @@ def _valid_case_writes(appointment_id: str) -> dict[tuple[str, str], Any]:
             "due_on": (start + timedelta(days=1)).date().isoformat(),
         },
         ("POST", "/cases/{case_id}/tasks/{task_id}/done"): None,
+        ("POST", "/cases/{case_id}/exit-survey"): None,
+        ("POST", "/cases/{case_id}/exit-survey/declined"): None,
     }
 
 

@@ -11,7 +11,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from gmirs_contracts import case, case_people, intake, intake_progress, notify, webhooks
+from gmirs_contracts import (
+    case,
+    case_exit_survey,
+    case_people,
+    intake,
+    intake_progress,
+    notify,
+    webhooks,
+)
 from gmirs_contracts.base import ContractModel
 from gmirs_contracts.case_lifecycle_examples import LIFECYCLE_EXAMPLES
 from gmirs_contracts.case_needs_examples import NEEDS_EXAMPLES
@@ -253,6 +261,30 @@ def attendance_recorded() -> case.AttendanceRecorded:
     )
 
 
+def exit_survey_completed() -> case_exit_survey.ExitSurveyCompleted:
+    return case_exit_survey.ExitSurveyCompleted(
+        case_id=CASE_ID,
+        referral_id=REFERRAL_ID,
+        hub_id="bolton",
+        offered_at=SENT_AT + timedelta(days=61),
+        completed_at=SENT_AT + timedelta(days=63),
+        helpfulness=4,
+        helped_most="someone-to-talk-to",
+        could_be_better="more-sessions",
+        would_recommend="yes",
+        left_comments=True,
+    )
+
+
+def exit_survey_declined() -> case_exit_survey.ExitSurveyDeclined:
+    return case_exit_survey.ExitSurveyDeclined(
+        case_id=CASE_ID,
+        referral_id=REFERRAL_ID,
+        hub_id="bolton",
+        declined_at=SENT_AT + timedelta(days=61),
+    )
+
+
 def non_attendance_reported() -> notify.NonAttendanceReported:
     return notify.NonAttendanceReported(
         report_id=UUID("f1e2d3c4-b5a6-4978-8695-a4b3c2d1e0f9"),
@@ -319,6 +351,8 @@ EVENT_EXAMPLES: dict[str, Callable[[], ContractModel]] = {
     **LIFECYCLE_EXAMPLES,
     **NEEDS_EXAMPLES,
     "gmirs.case.worker-assigned.v1": worker_assigned,
+    "gmirs.case.exit-survey-completed.v1": exit_survey_completed,
+    "gmirs.case.exit-survey-declined.v1": exit_survey_declined,
     "gmirs.notify.non-attendance-reported.v1": non_attendance_reported,
 }
 

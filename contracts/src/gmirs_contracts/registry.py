@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 
 from gmirs_contracts import (
     case,
+    case_exit_survey,
     case_lifecycle,
     case_needs,
     case_people,
@@ -157,6 +158,12 @@ EVENTS: Mapping[str, EventContract[Any]] = _index(
     *_case_lifecycle(),
     *_case_needs(),
     EventContract("gmirs.case.worker-assigned.v1", case.TOPIC, case_people.WorkerAssigned),
+    EventContract(
+        "gmirs.case.exit-survey-completed.v1", case.TOPIC, case_exit_survey.ExitSurveyCompleted
+    ),
+    EventContract(
+        "gmirs.case.exit-survey-declined.v1", case.TOPIC, case_exit_survey.ExitSurveyDeclined
+    ),
     EventContract(
         "gmirs.notify.non-attendance-reported.v1", notify.TOPIC, notify.NonAttendanceReported
     ),

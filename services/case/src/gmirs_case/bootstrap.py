@@ -13,6 +13,8 @@ from gmirs_case.entrypoints import (
     casework,
     consent,
     contacts,
+    exit_survey,
+    exit_survey_page,
     onward_referrals,
     outcomes,
     people,
@@ -49,6 +51,8 @@ def create_case_app(infra: Infrastructure[CaseUnitOfWork] | None) -> FastAPI:
             outcomes.router,
             consent.router,
             onward_referrals.router,
+            exit_survey.router,
+            exit_survey_page.router,
         ],
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from gmirs_contracts.hubs import HUB_IDS
@@ -17,3 +18,5 @@ class CaseSettings(ServiceSettings):
     auth_audience: str = "gmirs-case"
     # The hubs that exist: a hub token naming any other `hub_id` is refused (403).
     hub_ids: list[str] = list(HUB_IDS)
+    # How long an exit survey link stays usable after the hub asks for it.
+    exit_survey_valid_days: int = Field(default=14, ge=1, le=90)

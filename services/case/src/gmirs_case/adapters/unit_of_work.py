@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Self
 
+from gmirs_case.adapters.casework import CaseworkRepository
 from gmirs_case.adapters.consent import ConsentRepository
 from gmirs_case.adapters.contacts import ContactRepository
+from gmirs_case.adapters.exit_survey import ExitSurveyRepository
 from gmirs_case.adapters.onward_referrals import OnwardReferralRepository
 from gmirs_case.adapters.outcomes import OutcomeAssessmentRepository
-from gmirs_case.adapters.casework import CaseworkRepository
 from gmirs_case.adapters.people import PeopleRepository
 from gmirs_case.adapters.repository import CaseRepository
 from gmirs_runtime.db import UnitOfWork
@@ -26,6 +27,7 @@ class CaseUnitOfWork(UnitOfWork):
     onward_referrals: OnwardReferralRepository
     people: PeopleRepository
     casework: CaseworkRepository
+    exit_surveys: ExitSurveyRepository
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
@@ -36,4 +38,5 @@ class CaseUnitOfWork(UnitOfWork):
         self.onward_referrals = OnwardReferralRepository(self.session)
         self.people = PeopleRepository(self.session)
         self.casework = CaseworkRepository(self.session)
+        self.exit_surveys = ExitSurveyRepository(self.session)
         return self
