@@ -86,7 +86,12 @@ class Control:
         return JSONResponse({"status": "ok"})
 
     async def reset(self, _: Request) -> Response:
-        """Forget all referrals, publications, requests and faults (keys and tokens stay valid)."""
+        """Forget all referrals, publications, requests and faults (keys and tokens stay valid).
+
+        Requests still being answered (delayed by an earlier fault) finish first, so nothing from
+        before the reset reaches the log after it.
+        """
+        await self.endpoints.settle()
         self.publisher.faults.reset()
         self.publisher.reset(self.publisher.faults)
         self.scenario.store.clear()
@@ -111,6 +116,7 @@ class Control:
             {
                 "tokens_issued": self.auth.tokens_issued,
                 "api_requests": len(self.endpoints.requests),
+                "api_in_flight": self.endpoints.in_flight,
                 "published": sum(p.state == "published" for p in publications),
                 "held": sum(p.state == "held" for p in publications),
                 "withheld": sum(p.state == "withheld" for p in publications),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from tests.fakes.rm_model import PWB_CATEGORIES, Referral, RmStore, category_id
 Handler = Callable[[Request], Awaitable[Response]]
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 2000
+SETTLE_TIMEOUT_S = 30.0  # above any api_delay_ms a test injects
 _log = logging.getLogger("fake.rm_simulator")
 
 
@@ -48,6 +50,7 @@ class RmEndpoints:
     auth: HmppsAuth
     faults: Faults
     requests: list[ApiRequest] = field(default_factory=list)
+    in_flight: int = 0
 
     def routes(self) -> list[Route]:
         gate = self._gated
@@ -67,12 +70,27 @@ class RmEndpoints:
 
     def _gated(self, handler: Handler) -> Handler:
         async def gated(request: Request) -> Response:
-            response = await self._answer(handler, request)
+            self.in_flight += 1
+            try:
+                response = await self._answer(handler, request)
+            finally:
+                self.in_flight -= 1
             self.requests.append(ApiRequest(request.method, request.url.path, response.status_code))
             _log.info("api %s %s -> %d", request.method, request.url.path, response.status_code)
             return response
 
         return gated
+
+    async def settle(self) -> None:
+        """Wait until every request received so far is answered (and logged).
+
+        A client that gives up (a timeout under `api_delay_ms`) leaves its request running here, as
+        R&M would; it is answered seconds later, when a later test may have revoked the token it
+        carries (a 401) or be asserting on the request log. A reset waits for it instead.
+        """
+        deadline = time.monotonic() + SETTLE_TIMEOUT_S
+        while self.in_flight and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
 
     async def _answer(self, handler: Handler, request: Request) -> Response:
         if self.faults.api_delay_ms:

@@ -181,12 +181,19 @@ RmEnvFactory = Callable[..., contextlib.AbstractAsyncContextManager[RmEnv]]
 def rm_env(
     database_url: str, kafka_broker: Any, token_issuer: TestIssuer, tmp_path: Path
 ) -> RmEnvFactory:
-    """`async with rm_env(push=..., sqs=..., max_receive_count=..., **intake_settings) as env`."""
+    """`async with rm_env(push=..., sqs=..., max_receive_count=..., **intake_settings) as env`.
+
+    Reconciliation is off unless a test turns it on (`reconcile_enabled=True`): its first round
+    runs whenever its worker gets the CPU, so it would walk R&M's summaries and fetch the
+    referrals a test is creating, adding calls to R&M's request log and referrals the test never
+    sent (test_reconcile.py tests it on its own).
+    """
 
     @contextlib.asynccontextmanager
     async def start(
         *, push: bool = False, sqs: bool = False, max_receive_count: int = 3, **overrides: Any
     ) -> AsyncIterator[RmEnv]:
+        overrides = {"reconcile_enabled": False, **overrides}
         async with contextlib.AsyncExitStack() as stack:
             aws = None
             if sqs:

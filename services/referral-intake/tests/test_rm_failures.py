@@ -145,12 +145,17 @@ async def test_a_token_that_expires_mid_run_is_replaced(
     rm_id, sent = await _sent(control)
     assigned = (await _act(control, f"/_control/referrals/{rm_id}/assign"))["events"][0]
     assert await _process(intake, rm, sent) is RmEventOutcome.PUBLISHED
-    issued = (await control.get("/_control/stats")).json()["tokens_issued"]
+    stats = (await control.get("/_control/stats")).json()
     await _act(control, "/_control/expire-tokens")
     assert await _process(intake, rm, assigned["envelope"]) is RmEventOutcome.PUBLISHED
-    assert (await control.get("/_control/stats")).json()["tokens_issued"] == issued + 1
-    statuses = [r["status"] for r in (await control.get("/_control/requests")).json()]
-    assert 401 in statuses
+    assert (await control.get("/_control/stats")).json()["tokens_issued"] == stats[
+        "tokens_issued"
+    ] + 1
+    since = (await control.get("/_control/requests")).json()[stats["api_requests"] :]
+    detail = (
+        f"/sent-referral/{rm_id}"  # refused with the expired token, then fetched with a new one
+    )
+    assert [(r["path"], r["status"]) for r in since[:2]] == [(detail, 401), (detail, 200)]
 
 
 async def test_a_detail_url_outside_r_and_m_is_never_fetched(

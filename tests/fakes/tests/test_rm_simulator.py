@@ -13,6 +13,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from gmirs_runtime.testing.kafka import eventually
 from gmirs_stack.aws import AwsResources
 from tests.fakes.process import RunningFake
 from tests.fakes.rm_harness import (
@@ -255,6 +256,23 @@ async def test_api_down_then_back_and_not_found_on_demand(rm: Running) -> None:
     assert missing.json()["status"] == 404
     statuses = [r["status"] for r in (await rm.http.get("/_control/requests")).json()]
     assert statuses == [503, 200, 404]
+
+
+async def test_a_request_its_client_gave_up_on_is_never_logged_after_a_reset(rm: Running) -> None:
+    created = await rm.control("referrals")
+    headers = {"Authorization": f"Bearer {await rm.token()}"}
+    await rm.control("faults", {"api_delay_ms": 1500})
+    with pytest.raises(httpx.TimeoutException):  # the simulator goes on answering it
+        await rm.http.get(f"/sent-referral/{created['referral_id']}", headers=headers, timeout=0.3)
+
+    await rm.control("reset")
+
+    async def answered() -> bool:
+        stats = (await rm.http.get("/_control/stats")).json()
+        return bool(stats["api_in_flight"] == 0)
+
+    await eventually(answered, what="the abandoned request answered")
+    assert (await rm.http.get("/_control/requests")).json() == []
 
 
 @pytest.mark.parametrize("body", [{"bogus": 1}, {"crn": "not-a-crn"}, {"service_categories": []}])
