@@ -8,7 +8,8 @@ from typing import Any
 from fastapi import FastAPI
 
 from gmirs_case.adapters.unit_of_work import CaseUnitOfWork
-from gmirs_case.entrypoints import api
+from gmirs_case.entrypoints import api, lifecycle
+from gmirs_case.handlers import rm_progress
 from gmirs_case.handlers.open_case import open_case
 from gmirs_case.settings import CaseSettings
 from gmirs_contracts import intake
@@ -31,7 +32,7 @@ def create_case_app(infra: Infrastructure[CaseUnitOfWork] | None) -> FastAPI:
         distribution="gmirs-case",
         title="GMIRS Connect: case",
         description="The case record and its lifecycle: the API hub providers use.",
-        routers=[api.router],
+        routers=[api.router, lifecycle.router],
     )
 
 
@@ -47,7 +48,10 @@ async def build(settings: ServiceSettings) -> tuple[Service, Infrastructure[Case
     infra.consumer(
         group=CONSUMER_GROUP,
         topics=[intake.TOPIC],
-        subscriptions=[Handles(contract_for(ReferralReceived), open_case)],
+        subscriptions=[
+            Handles(contract_for(ReferralReceived), open_case),
+            *rm_progress.subscriptions(),
+        ],
     )
     service = infra.service("case")
     service.app = create_case_app(infra)

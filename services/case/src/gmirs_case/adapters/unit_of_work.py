@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from typing import Self
 
+from gmirs_case.adapters.lifecycle import LifecycleRepository
 from gmirs_case.adapters.repository import CaseRepository
 from gmirs_runtime.db import UnitOfWork
 
 
 class CaseUnitOfWork(UnitOfWork):
     cases: CaseRepository
+    lifecycles: LifecycleRepository
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
         self.cases = CaseRepository(self.session)
+        self.lifecycles = LifecycleRepository(self.session)
         return self

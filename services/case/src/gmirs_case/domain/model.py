@@ -81,9 +81,12 @@ class Appointment:
     session_number: int | None
     starts_at: datetime
     ends_at: datetime
-    delivery_type: DeliveryType
+    delivery_type: DeliveryType | None
+    """None only for an appointment Refer and Monitor booked (intake does not say how)."""
     booked_at: datetime
     attendance: Attendance | None = None
+    rm_appointment_id: uuid.UUID | None = None
+    """Refer and Monitor's id for a session it booked (the notify write-back names it)."""
 
     @property
     def report_due_by(self) -> datetime:
