@@ -80,6 +80,9 @@ class AppointmentRead(_Read):
     booked_at: AwareDatetime
     report_due_by: AwareDatetime
     attendance: AttendanceRead | None
+    rm_appointment_id: uuid.UUID | None = Field(
+        description="Refer and Monitor's id, for an appointment it booked."
+    )
 
 
 class CaseRead(_Read):
