@@ -67,6 +67,20 @@ ALLOWED: Final[dict[str, dict[Operation, frozenset[str]]]] = {
         ("PUT", "/cases/{case_id}/appointments/{appointment_id}/attendance"): frozenset(
             {HUB, LEAD}
         ),
+        **{
+            ("POST", f"/cases/{{case_id}}/{command}"): frozenset({HUB, LEAD})
+            for command in (
+                "first-contact",
+                "needs-assessment",
+                "action-plans",
+                "action-plans/{version}/sharing",
+                "action-plans/{version}/approval",
+                "sessions-completion",
+                "exit-survey-offer",
+                "closure",
+            )
+        },
+        ("POST", "/cases/{case_id}/reallocation"): frozenset({LEAD}),
     },
     "metrics": {
         **_EVERY_SERVICE,
@@ -144,6 +158,7 @@ class Probed:
             "partition": "0",
             "offset": "0",
             "row_id": "9007199254740993",  # no such parked outbox row
+            "version": "1",
         }
         for name in ("referral_id", "message_id", "subscription_id"):
             values[name] = str(uuid.uuid4())

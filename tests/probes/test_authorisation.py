@@ -75,6 +75,7 @@ async def test_every_role_gets_exactly_what_the_table_allows(probed: Probed, ser
 def _valid_case_writes(appointment_id: str) -> dict[tuple[str, str], Any]:
     """A body that hub A itself could send, per case-id write: so a 404 is tenancy, not input."""
     start = datetime.now(UTC) + timedelta(days=2)
+    happened = {"occurred_at": (start - timedelta(days=3)).isoformat()}
     return {
         ("POST", "/cases/{case_id}/appointments"): {
             "kind": "initial-assessment",
@@ -86,6 +87,19 @@ def _valid_case_writes(appointment_id: str) -> dict[tuple[str, str], Any]:
             "attended": "yes",
             "session_happened": True,
         },
+        **{
+            ("POST", f"/cases/{{case_id}}/{command}"): happened
+            for command in (
+                "first-contact",
+                "needs-assessment",
+                "action-plans/{version}/sharing",
+                "action-plans/{version}/approval",
+                "sessions-completion",
+                "exit-survey-offer",
+            )
+        },
+        ("POST", "/cases/{case_id}/action-plans"): {**happened, "version": 1},
+        ("POST", "/cases/{case_id}/closure"): {**happened, "reason": "declined"},
     }
 
 
@@ -95,6 +109,7 @@ def _case_id_operations() -> list[tuple[str, str]]:
         for path, operations in document("case")["paths"].items()
         if "{case_id}" in path
         for method in operations
+        if HUB in ALLOWED["case"][(method.upper(), path)]  # the others refuse hubs outright
     )
 
 
@@ -108,7 +123,7 @@ async def test_a_hub_cannot_reach_another_hubs_case_by_id(probed: Probed) -> Non
         answers = {}
         for method, path in _case_id_operations():
             assert method == "GET" or (method, path) in bodies, f"no valid body for {path}"
-            url = path.format(case_id=case_a, appointment_id=appointment_a)
+            url = path.format(case_id=case_a, appointment_id=appointment_a, version=1)
             response = await intruder.request(method, url, json=bodies.get((method, path)))
             answers[f"{method} {path}"] = response.status_code
         after = (await owner.get(f"/cases/{case_a}")).json()
