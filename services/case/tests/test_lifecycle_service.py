@@ -193,17 +193,18 @@ def assert_refused(response: httpx.Response, state: str, command: str) -> None:
     assert state in problem["detail"]
 
 
-async def _appointment(http: httpx.AsyncClient, case_id: str, kind: str, hours_ago: int) -> None:
+def _slot(kind: str, hours_ago: int) -> dict[str, str]:
     start = NOW() - timedelta(hours=hours_ago)
-    booked = await http.post(
-        f"/cases/{case_id}/appointments",
-        json={
-            "kind": kind,
-            "starts_at": start.isoformat(),
-            "ends_at": (start + timedelta(hours=1)).isoformat(),
-            "delivery_type": "phone-call",
-        },
-    )
+    return {
+        "kind": kind,
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(hours=1)).isoformat(),
+        "delivery_type": "phone-call",
+    }
+
+
+async def _appointment(http: httpx.AsyncClient, case_id: str, kind: str, hours_ago: int) -> None:
+    booked = await http.post(f"/cases/{case_id}/appointments", json=_slot(kind, hours_ago))
     assert booked.status_code == 201, booked.text
     path = f"/cases/{case_id}/appointments/{booked.json()['id']}/attendance"
     attended = await http.put(path, json={"attended": "yes", "session_happened": True})
@@ -219,17 +220,21 @@ async def test_a_hub_walks_a_case_from_allocation_to_closure(service, kafka_brok
             "allocated",
             "assess-needs",
         )
+        too_soon = await http.post(f"{base}/appointments", json=_slot("initial-assessment", 30))
+        assert_refused(too_soon, "allocated", "book-initial-assessment")
+        assert (await http.get(base)).json()["appointments"] == []  # nothing half-written
         ok = await http.post(f"{base}/first-contact", json={"occurred_at": ago(9)})
         assert ok.json()["state"] == "contacted"
         await _appointment(http, case_id, "initial-assessment", 30)
-        steps = [
-            ("needs-assessment", {}),
-            ("action-plans", {"version": 1, "number_of_sessions": 4}),
-            ("action-plans/1/sharing", {}),
-            ("action-plans/1/approval", {}),
-        ]
-        for path, body in steps:
-            moved = await http.post(f"{base}/{path}", json={"occurred_at": ago(1), **body})
+        assert (
+            await http.post(f"{base}/needs-assessment", json={"occurred_at": ago(2)})
+        ).is_success
+        for version in range(1, 21):  # revised again and again on one connection
+            plan = {"occurred_at": ago(1), "version": version, "number_of_sessions": 4}
+            agreed = await http.post(f"{base}/action-plans", json=plan)
+            assert agreed.json()["state"] == "action-plan-agreed", agreed.text
+        for path in ("action-plans/20/sharing", "action-plans/20/approval"):
+            moved = await http.post(f"{base}/{path}", json={"occurred_at": ago(1)})
             assert moved.status_code == 200, moved.text
         await _appointment(http, case_id, "session", 3)
         for path in ("sessions-completion", "exit-survey-offer"):
@@ -257,14 +262,15 @@ async def test_a_hub_walks_a_case_from_allocation_to_closure(service, kafka_brok
     assert set(lifecycle["reached"]) == set(CaseState) - {CaseState.INITIAL_ASSESSMENT_MISSED}
     assert case_id in [c["id"] for c in closed]
     assert case_id not in [c["id"] for c in allocated]
-    moves = await _lifecycle_events(kafka_broker.bootstrap, case_id, 12)
+    moves = await _lifecycle_events(kafka_broker.bootstrap, case_id, 31)
     assert [m["state"] for m in moves][-3:] == [
         "sessions-completed",
         "exit-survey-offered",
         "closed",
     ]
-    assert moves[8]["state"] == "in-sessions"
-    assert moves[8]["appointment_id"] is not None
+    assert moves[27]["state"] == "in-sessions"
+    assert moves[27]["appointment_id"] is not None
+    assert [m["version"] for m in moves if "number_of_sessions" in m] == list(range(1, 21))
 
 
 async def _lifecycle_events(bootstrap: str, case_id: str, count: int) -> list[dict[str, Any]]:
@@ -318,7 +324,9 @@ def day(n: int) -> datetime:
     return SENT + timedelta(days=n)
 
 
-def _attendance(referral_id: uuid.UUID, kind: str, rm_id: uuid.UUID, starts: datetime) -> Event:
+def _attendance(
+    referral_id: uuid.UUID, kind: str, rm_id: uuid.UUID, starts: datetime, *, came: bool = True
+) -> Event:
     return intake_event(
         "gmirs.intake.attendance-recorded.v1",
         referral_id,
@@ -327,9 +335,9 @@ def _attendance(referral_id: uuid.UUID, kind: str, rm_id: uuid.UUID, starts: dat
         rm_appointment_id=str(rm_id),
         appointment_starts_at=starts,
         appointment_ends_at=starts + timedelta(hours=1),
-        attended="yes",
-        session_happened=True,
-        non_attendance=False,
+        attended="yes" if came else "no",
+        session_happened=came,
+        non_attendance=not came,
         recorded_at=starts + timedelta(hours=2),
         report_due_by=starts + timedelta(hours=25),
     )
@@ -346,6 +354,7 @@ async def test_rm_progress_out_of_order_twice_and_before_the_case_opens(
         "gmirs.intake.action-plan-approved.v1", r, submitted_at=day(6), approved_at=day(7)
     )
     attended = _attendance(r, "session", session, day(10))
+    again = _attendance(r, "session", session, day(10), came=False)  # same appointment, new event
     await publish(kafka_broker.bootstrap, approved, received)  # approval before the referral
     await publish(
         kafka_broker.bootstrap,
@@ -353,6 +362,7 @@ async def test_rm_progress_out_of_order_twice_and_before_the_case_opens(
         intake_event("gmirs.intake.action-plan-submitted.v1", r, submitted_at=day(6)),
         attended,
         attended,
+        again,
         intake_event(
             "gmirs.intake.referral-concluded.v1",
             r,
@@ -383,7 +393,8 @@ async def test_rm_progress_out_of_order_twice_and_before_the_case_opens(
     assert reached["action-plan-approved"] == day(7)
     assert reached["in-sessions"] == day(10)
     rm_ids = sorted(a["rm_appointment_id"] for a in read["appointments"])
-    assert rm_ids == sorted([str(assessment), str(session)])  # the repeat added nothing
+    assert rm_ids == sorted([str(assessment), str(session)])  # the repeats added nothing
+    assert {a["attendance"]["attended"] for a in read["appointments"]} == {"yes"}
     names = [m["type"].split(".")[2] for m in moves]
     closes = [m for m in moves if m["type"] == "gmirs.case.case-closed.v1"]
     assert names.count("intervention-commenced") == 1

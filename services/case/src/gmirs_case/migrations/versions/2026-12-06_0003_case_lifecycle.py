@@ -21,6 +21,17 @@ def _ts(name: str, nullable: bool = False) -> sa.Column:  # type: ignore[type-ar
     return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
 
+BACKFILL = """
+INSERT INTO case_lifecycle (case_id, state, since, reached, referral_sent_at)
+SELECT id, 'allocated', opened_at,
+       jsonb_build_object('received', to_jsonb(opened_at), 'allocated', to_jsonb(opened_at)),
+       opened_at
+FROM cases
+"""
+"""Cases opened before the lifecycle existed are allocated since they opened (their referral's
+sent time was not kept, so their opening stands in for it)."""
+
+
 def upgrade() -> None:
     op.create_table(
         "case_lifecycle",
@@ -38,6 +49,7 @@ def upgrade() -> None:
         _ts("plan_agreed_at", nullable=True),
         _ts("referral_sent_at"),
     )
+    op.execute(BACKFILL)
     op.add_column("appointments", sa.Column("rm_appointment_id", sa.Uuid))
     op.alter_column("appointments", "delivery_type", nullable=True)  # unknown for R&M's
     op.create_unique_constraint(
