@@ -64,6 +64,19 @@ class Attendance:
     notify_pp_of_concerns: bool
     recorded_at: datetime
 
+    @classmethod
+    def of(
+        cls,
+        attended: str,
+        session_happened: bool,
+        no_session_reason: str | None,
+        notify_pp_of_concerns: bool,
+        recorded_at: datetime,
+    ) -> Attendance:
+        """From the published vocabulary (the API's and intake's spellings are ours)."""
+        reason = NoSessionReason(no_session_reason) if no_session_reason else None
+        return cls(Attended(attended), session_happened, reason, notify_pp_of_concerns, recorded_at)
+
     @property
     def is_non_attendance(self) -> bool:
         if self.attended is Attended.NO:

@@ -19,10 +19,8 @@ from gmirs_case.domain.model import (
     AppointmentNotFoundError,
     Attendance,
     AttendanceAlreadyRecordedError,
-    Attended,
     CaseError,
     DeliveryType,
-    NoSessionReason,
 )
 from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
 from gmirs_case.entrypoints.lifecycle import refused
@@ -133,13 +131,11 @@ async def put_attendance(
     uow: UoW,
 ) -> AppointmentRead:
     """Record whether the person attended; a non-attendance starts the 24-hour report clock."""
-    attendance = Attendance(
-        attended=Attended(body.attended),
-        session_happened=body.session_happened,
-        no_session_reason=NoSessionReason(body.no_session_reason)
-        if body.no_session_reason
-        else None,
-        notify_pp_of_concerns=body.notify_pp_of_concerns,
+    attendance = Attendance.of(
+        body.attended,
+        body.session_happened,
+        body.no_session_reason,
+        body.notify_pp_of_concerns,
         recorded_at=datetime.now(UTC),
     )
     command = RecordAttendance(

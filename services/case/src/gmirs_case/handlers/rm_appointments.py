@@ -13,9 +13,7 @@ from gmirs_case.domain.model import (
     Appointment,
     AppointmentKind,
     Attendance,
-    Attended,
     Case,
-    NoSessionReason,
 )
 from gmirs_contracts.intake_progress import AttendanceRecorded
 
@@ -27,13 +25,11 @@ async def record_rm_appointment(
     appointment = _by_rm_id(case, progress.rm_appointment_id)
     if appointment is not None and appointment.attendance is not None:
         return False
-    attendance = Attendance(
-        attended=Attended(progress.attended),
-        session_happened=progress.session_happened,
-        no_session_reason=NoSessionReason(progress.no_session_reason)
-        if progress.no_session_reason
-        else None,
-        notify_pp_of_concerns=progress.notify_pp_of_concerns,
+    attendance = Attendance.of(
+        progress.attended,
+        progress.session_happened,
+        progress.no_session_reason,
+        progress.notify_pp_of_concerns,
         recorded_at=progress.recorded_at,
     )
     if appointment is None:
