@@ -48,6 +48,10 @@ async def test_attendance_for_a_future_appointment_is_refused_and_changes_nothin
 ) -> None:
     case_id = await _open_case(platform, "Wigan")
     start = datetime.now(UTC) + timedelta(days=1)
+    contact = {"occurred_at": datetime.now(UTC).isoformat()}
+    path = f"/cases/{case_id}/first-contact"
+    contacted = await platform.call("hub-wigan", "POST", "case", path, json=contact)
+    assert contacted.status_code == 200, contacted.text  # an assessment is booked after contact
     booked = await platform.call(
         "hub-wigan",
         "POST",

@@ -135,6 +135,9 @@ async def _case_of(case: RunningService, hub: str, referral_id: str) -> str:
 async def _book(case: RunningService, hub: str, case_id: str) -> str:
     now = datetime.now(UTC)
     async with case.as_client(f"hub-{hub}", ["hub"], {"hub_id": hub}) as http:
+        contact = {"occurred_at": (now - timedelta(hours=1)).isoformat()}
+        contacted = await http.post(f"/cases/{case_id}/first-contact", json=contact)
+        assert contacted.status_code == 200, contacted.text
         booked = await http.post(
             f"/cases/{case_id}/appointments",
             json={

@@ -89,6 +89,20 @@ ALLOWED: Final[dict[str, dict[Operation, frozenset[str]]]] = {
         ("GET", "/exit-survey/static/survey.css"): PUBLIC,
         ("GET", "/exit-survey/{token}"): PUBLIC,
         ("POST", "/exit-survey/{token}"): PUBLIC,
+        **{
+            ("POST", f"/cases/{{case_id}}/{command}"): frozenset({HUB, LEAD})
+            for command in (
+                "first-contact",
+                "needs-assessment",
+                "action-plans",
+                "action-plans/{version}/sharing",
+                "action-plans/{version}/approval",
+                "sessions-completion",
+                "exit-survey-offer",
+                "closure",
+            )
+        },
+        ("POST", "/cases/{case_id}/reallocation"): frozenset({LEAD}),
     },
     "metrics": {
         **_EVERY_SERVICE,
@@ -170,6 +184,7 @@ class Probed:
             "offset": "0",
             "row_id": "9007199254740993",  # no such parked outbox row
             "token": "no-such-exit-survey-link",
+            "version": "1",
         }
         for name in ("referral_id", "message_id", "subscription_id", "task_id"):
             values[name] = str(uuid.uuid4())

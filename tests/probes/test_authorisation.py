@@ -77,6 +77,7 @@ def _valid_case_writes(appointment_id: str) -> dict[tuple[str, str], Any]:
     """A body that hub A itself could send, per case-id write: so a 404 is tenancy, not input."""
     start = datetime.now(UTC) + timedelta(days=2)
     past = datetime.now(UTC) - timedelta(hours=1)
+    happened = {"occurred_at": (start - timedelta(days=3)).isoformat()}
     return {
         ("POST", "/cases/{case_id}/appointments"): {
             "kind": "initial-assessment",
@@ -124,6 +125,19 @@ def _valid_case_writes(appointment_id: str) -> dict[tuple[str, str], Any]:
         ("POST", "/cases/{case_id}/tasks/{task_id}/done"): None,
         ("POST", "/cases/{case_id}/exit-survey"): None,
         ("POST", "/cases/{case_id}/exit-survey/declined"): None,
+        **{
+            ("POST", f"/cases/{{case_id}}/{command}"): happened
+            for command in (
+                "first-contact",
+                "needs-assessment",
+                "action-plans/{version}/sharing",
+                "action-plans/{version}/approval",
+                "sessions-completion",
+                "exit-survey-offer",
+            )
+        },
+        ("POST", "/cases/{case_id}/action-plans"): {**happened, "version": 1},
+        ("POST", "/cases/{case_id}/closure"): {**happened, "reason": "declined"},
     }
 
 
@@ -133,6 +147,7 @@ def _case_id_operations() -> list[tuple[str, str]]:
         for path, operations in document("case")["paths"].items()
         if "{case_id}" in path
         for method in operations
+        if HUB in ALLOWED["case"][(method.upper(), path)]  # the others refuse hubs outright
     )
 
 
@@ -152,6 +167,7 @@ async def test_a_hub_cannot_reach_another_hubs_case_by_id(probed: Probed) -> Non
                 appointment_id=appointment_a,
                 consent_id=consent_a,
                 task_id=uuid.uuid4(),
+                version=1,
             )
             response = await intruder.request(method, url, json=bodies.get((method, path)))
             answers[f"{method} {path}"] = response.status_code

@@ -82,15 +82,22 @@ async def test_a_routed_referral_opens_one_case_owned_by_its_hub(
     ]
     assert len(mine) == 1
     assert await _cases(case_service, "bury") == []
-    (record,) = await wait_for_records(
+    records = await wait_for_records(
         kafka_broker.bootstrap,
         CASES,
         lambda r: orjson.loads(r.value).get("referral_id") == str(referral.subject),
+        count=2,
     )
-    event = from_record(record.key, record.value, record.headers)
-    assert event.type == "gmirs.case.case-opened.v1"
-    assert record.key == mine[0]["id"].encode()
-    validate_event(event.type, dict(event.data))
+    published = [from_record(r.key, r.value, r.headers) for r in records]
+    assert [e.type for e in published] == [
+        "gmirs.case.case-opened.v1",
+        "gmirs.case.case-allocated.v1",
+    ]
+    assert {r.key for r in records} == {mine[0]["id"].encode()}
+    for event in published:
+        validate_event(event.type, dict(event.data))
+    assert published[1].data["hub_id"] == "bolton"
+    assert published[1].data["referral_sent_at"] == referral.data["sent_at"]
     async with case_service.as_client("hub-bury", ["hub"], {"hub_id": "bury"}) as http:
         assert (await http.get(f"/cases/{mine[0]['id']}")).status_code == 404
 
@@ -106,6 +113,8 @@ async def test_attendance_flow_and_its_event(case_service, kafka_broker) -> None
     case_id = (await _cases(case_service, "wigan"))[0]["id"]
     now = datetime.now(UTC)
     async with case_service.as_client("hub-wigan", ["hub"], {"hub_id": "wigan"}) as http:
+        contact = {"occurred_at": (now - timedelta(days=1)).isoformat()}
+        assert (await http.post(f"/cases/{case_id}/first-contact", json=contact)).status_code == 200
         booked = await http.post(
             f"/cases/{case_id}/appointments",
             json={

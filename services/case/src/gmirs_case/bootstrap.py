@@ -15,17 +15,17 @@ from gmirs_case.entrypoints import (
     contacts,
     exit_survey,
     exit_survey_page,
+    lifecycle,
     onward_referrals,
     outcomes,
     people,
 )
+from gmirs_case.handlers import rm_progress
 from gmirs_case.handlers.open_case import open_case
-from gmirs_case.handlers.people import take_rm_assignment
 from gmirs_case.settings import CaseSettings
 from gmirs_contracts import intake
 from gmirs_contracts.hubs import HUB_IDS
 from gmirs_contracts.intake import ReferralReceived
-from gmirs_contracts.intake_progress import ReferralAssigned
 from gmirs_contracts.registry import contract_for
 from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure, create_service_app
 from gmirs_runtime.eventing.subscriptions import Handles
@@ -53,6 +53,7 @@ def create_case_app(infra: Infrastructure[CaseUnitOfWork] | None) -> FastAPI:
             onward_referrals.router,
             exit_survey.router,
             exit_survey_page.router,
+            lifecycle.router,
         ],
     )
 
@@ -71,7 +72,7 @@ async def build(settings: ServiceSettings) -> tuple[Service, Infrastructure[Case
         topics=[intake.TOPIC],
         subscriptions=[
             Handles(contract_for(ReferralReceived), open_case),
-            Handles(contract_for(ReferralAssigned), take_rm_assignment),
+            *rm_progress.subscriptions(),
         ],
     )
     service = infra.service("case")

@@ -9,11 +9,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import ColumnElement, CursorResult, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from gmirs_case.adapters.lifecycle import LifecycleRow
 from gmirs_case.adapters.records import columns_of, from_record, record_of
 from gmirs_case.adapters.tables import AppointmentRow, CaseRow
 from gmirs_case.domain.model import Appointment, Attendance, Case
@@ -40,7 +41,24 @@ class CaseRepository:
         self, case_id: uuid.UUID, *, hub_id: str | None, for_update: bool = False
     ) -> Case | None:
         """The case if it exists and is visible to `hub_id` (None: every hub)."""
-        query = select(CaseRow).where(CaseRow.id == case_id)  # type: ignore[arg-type]
+        return await self._find(CaseRow.id == case_id, hub_id=hub_id, for_update=for_update)  # type: ignore[arg-type]
+
+    async def for_referral(self, referral_id: uuid.UUID) -> Case | None:
+        """The referral's case, locked (the consumer applies R&M progress to it)."""
+        condition = CaseRow.referral_id == referral_id
+        return await self._find(condition, hub_id=ALL_HUBS, for_update=True)  # type: ignore[arg-type]
+
+    async def move_to_hub(self, case_id: uuid.UUID, hub_id: str) -> None:
+        await self._session.execute(
+            update(CaseRow)
+            .where(CaseRow.id == case_id)  # type: ignore[arg-type]
+            .values(hub_id=hub_id, version=CaseRow.version + 1)
+        )
+
+    async def _find(
+        self, condition: ColumnElement[bool], *, hub_id: str | None, for_update: bool
+    ) -> Case | None:
+        query = select(CaseRow).where(condition)
         if hub_id is not ALL_HUBS:
             query = query.where(CaseRow.hub_id == hub_id)  # type: ignore[arg-type]
         if for_update:
@@ -50,15 +68,22 @@ class CaseRepository:
             return None
         appointments = await self._session.execute(
             select(AppointmentRow)
-            .where(AppointmentRow.case_id == case_id)  # type: ignore[arg-type]
+            .where(AppointmentRow.case_id == row.id)  # type: ignore[arg-type]
             .order_by(AppointmentRow.starts_at)  # type: ignore[arg-type]
         )
         return _to_case(row, [_to_appointment(a) for a in appointments.scalars()])
 
-    async def list(self, *, hub_id: str | None, limit: int, offset: int) -> tuple[list[Case], int]:
-        """A page of cases visible to `hub_id`, newest first, and the total count."""
+    async def list(
+        self, *, hub_id: str | None, limit: int, offset: int, state: str | None = None
+    ) -> tuple[list[Case], int]:
+        """A page of cases visible to `hub_id` (in `state`, if given), newest first, and the total."""
         query = select(CaseRow)
         counted = select(func.count()).select_from(CaseRow)
+        if state is not None:
+            in_state = CaseRow.id.in_(  # type: ignore[attr-defined]
+                select(LifecycleRow.case_id).where(col(LifecycleRow.state) == state)  # type: ignore[call-overload]
+            )
+            query, counted = query.where(in_state), counted.where(in_state)
         if hub_id is not ALL_HUBS:
             query = query.where(CaseRow.hub_id == hub_id)  # type: ignore[arg-type]
             counted = counted.where(CaseRow.hub_id == hub_id)  # type: ignore[arg-type]

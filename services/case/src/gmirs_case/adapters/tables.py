@@ -45,10 +45,11 @@ class AppointmentRow(SQLModel, table=True):
     session_number: int | None = None
     starts_at: datetime = Field(sa_column=_ts())
     ends_at: datetime = Field(sa_column=_ts())
-    delivery_type: str
+    delivery_type: str | None = None
     booked_at: datetime = Field(sa_column=_ts())
     attended: str | None = None
     session_happened: bool | None = None
     no_session_reason: str | None = None
     notify_pp_of_concerns: bool | None = None
     attendance_recorded_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    rm_appointment_id: uuid.UUID | None = Field(default=None, unique=True)

@@ -12,6 +12,7 @@ from gmirs_case.adapters.casework import CaseworkRepository
 from gmirs_case.adapters.consent import ConsentRepository
 from gmirs_case.adapters.contacts import ContactRepository
 from gmirs_case.adapters.exit_survey import ExitSurveyRepository
+from gmirs_case.adapters.lifecycle import LifecycleRepository
 from gmirs_case.adapters.onward_referrals import OnwardReferralRepository
 from gmirs_case.adapters.outcomes import OutcomeAssessmentRepository
 from gmirs_case.adapters.people import PeopleRepository
@@ -28,6 +29,7 @@ class CaseUnitOfWork(UnitOfWork):
     people: PeopleRepository
     casework: CaseworkRepository
     exit_surveys: ExitSurveyRepository
+    lifecycles: LifecycleRepository
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
@@ -39,4 +41,5 @@ class CaseUnitOfWork(UnitOfWork):
         self.people = PeopleRepository(self.session)
         self.casework = CaseworkRepository(self.session)
         self.exit_surveys = ExitSurveyRepository(self.session)
+        self.lifecycles = LifecycleRepository(self.session)
         return self

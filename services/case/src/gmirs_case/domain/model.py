@@ -64,6 +64,19 @@ class Attendance:
     notify_pp_of_concerns: bool
     recorded_at: datetime
 
+    @classmethod
+    def of(
+        cls,
+        attended: str,
+        session_happened: bool,
+        no_session_reason: str | None,
+        notify_pp_of_concerns: bool,
+        recorded_at: datetime,
+    ) -> Attendance:
+        """From the published vocabulary (the API's and intake's spellings are ours)."""
+        reason = NoSessionReason(no_session_reason) if no_session_reason else None
+        return cls(Attended(attended), session_happened, reason, notify_pp_of_concerns, recorded_at)
+
     @property
     def is_non_attendance(self) -> bool:
         if self.attended is Attended.NO:
@@ -81,9 +94,12 @@ class Appointment:
     session_number: int | None
     starts_at: datetime
     ends_at: datetime
-    delivery_type: DeliveryType
+    delivery_type: DeliveryType | None
+    """None only for an appointment Refer and Monitor booked (intake does not say how)."""
     booked_at: datetime
     attendance: Attendance | None = None
+    rm_appointment_id: uuid.UUID | None = None
+    """Refer and Monitor's id for a session it booked (the notify write-back names it)."""
 
     @property
     def report_due_by(self) -> datetime:

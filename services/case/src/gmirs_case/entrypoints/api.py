@@ -12,18 +12,19 @@ from typing import Annotated
 
 from fastapi import Response, status
 
+from gmirs_case.domain.lifecycle import InvalidTransition
 from gmirs_case.domain.model import (
     AppointmentInFutureError,
     AppointmentKind,
     AppointmentNotFoundError,
     Attendance,
     AttendanceAlreadyRecordedError,
-    Attended,
     CaseError,
     DeliveryType,
-    NoSessionReason,
 )
 from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
+from gmirs_case.entrypoints.lifecycle import refused
+from gmirs_case.entrypoints.lifecycle_schemas import LifecycleRead
 from gmirs_case.entrypoints.schemas import (
     AppointmentCreate,
     AppointmentRead,
@@ -34,11 +35,12 @@ from gmirs_case.entrypoints.schemas import (
 )
 from gmirs_case.handlers.appointments import (
     BookAppointment,
-    CaseNotFoundError,
     RecordAttendance,
     book_appointment,
     record_attendance,
 )
+from gmirs_case.handlers.locking import CaseNotFoundError
+from gmirs_contracts.case_lifecycle import CaseState as StateName
 from gmirs_runtime import audit
 from gmirs_runtime.auth import authenticated_router
 from gmirs_runtime.paging import PageOffset, page_limit
@@ -57,19 +59,23 @@ async def list_cases(
     uow: UoW,
     limit: Annotated[int, page_limit(200)] = 50,
     offset: PageOffset = 0,
+    state: StateName | None = None,
 ) -> CasePage:
-    """The caller's caseload, newest first."""
-    cases, total = await uow.cases.list(hub_id=hub_scope(principal), limit=limit, offset=offset)
+    """The caller's caseload, newest first; only the cases in `state` if given."""
+    cases, total = await uow.cases.list(
+        hub_id=hub_scope(principal), limit=limit, offset=offset, state=state
+    )
     items = [CaseSummary.model_validate(c) for c in cases]
     return CasePage(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get("/{case_id}", responses=problem_responses(404))
 async def get_case(case_id: uuid.UUID, principal: CaseWorker, uow: UoW) -> CaseRead:
-    """One case with its appointments (the read is audited)."""
+    """One case with its lifecycle and appointments (the read is audited)."""
     case = await uow.cases.get(case_id, hub_id=hub_scope(principal))
     if case is None:
         raise _not_found()
+    lifecycle = await uow.lifecycles.get(case.id)
     await audit.record(
         uow.session,
         actor=principal.client_id,
@@ -78,7 +84,7 @@ async def get_case(case_id: uuid.UUID, principal: CaseWorker, uow: UoW) -> CaseR
         resource_id=str(case_id),
     )
     await uow.commit()
-    return CaseRead.model_validate(case)
+    return CaseRead.of(case, LifecycleRead.of(lifecycle))
 
 
 @router.post(
@@ -104,6 +110,8 @@ async def create_appointment(
         )
     except CaseNotFoundError:
         raise _not_found() from None
+    except InvalidTransition as exc:
+        raise refused(exc) from None
     except CaseError as exc:
         raise Problem(409, detail=str(exc)) from None
     await uow.commit()
@@ -123,13 +131,11 @@ async def put_attendance(
     uow: UoW,
 ) -> AppointmentRead:
     """Record whether the person attended; a non-attendance starts the 24-hour report clock."""
-    attendance = Attendance(
-        attended=Attended(body.attended),
-        session_happened=body.session_happened,
-        no_session_reason=NoSessionReason(body.no_session_reason)
-        if body.no_session_reason
-        else None,
-        notify_pp_of_concerns=body.notify_pp_of_concerns,
+    attendance = Attendance.of(
+        body.attended,
+        body.session_happened,
+        body.no_session_reason,
+        body.notify_pp_of_concerns,
         recorded_at=datetime.now(UTC),
     )
     command = RecordAttendance(
@@ -143,6 +149,8 @@ async def put_attendance(
         raise Problem(404, detail=str(exc)) from None
     except (AttendanceAlreadyRecordedError, AppointmentInFutureError) as exc:
         raise Problem(409, detail=str(exc)) from None
+    except InvalidTransition as exc:
+        raise refused(exc) from None
     except CaseError as exc:
         raise Problem(422, detail=str(exc)) from None
     await uow.commit()

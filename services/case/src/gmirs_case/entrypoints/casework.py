@@ -24,7 +24,6 @@ from gmirs_case.entrypoints.people_schemas import (
     TaskPage,
     TaskRead,
 )
-from gmirs_case.handlers.appointments import CaseNotFoundError
 from gmirs_case.handlers.casework import (
     TaskNotFoundError,
     add_task,
@@ -32,6 +31,7 @@ from gmirs_case.handlers.casework import (
     visible_case,
     write_note,
 )
+from gmirs_case.handlers.locking import CaseNotFoundError
 from gmirs_contracts.case_people import WorkerUsername
 from gmirs_runtime.auth import Principal, authenticated_router
 from gmirs_runtime.paging import PageOffset, page_limit

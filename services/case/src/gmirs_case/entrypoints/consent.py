@@ -12,13 +12,13 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from gmirs_case.domain.consent import ConsentAlreadyWithdrawnError, ConsentError, ShareScope
 from gmirs_case.entrypoints.case_problems import audited, no_such_case, visible_case
 from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
-from gmirs_case.handlers.appointments import CaseNotFoundError
 from gmirs_case.handlers.consent import (
     ConsentNotFoundError,
     GiveConsent,
     record_consent,
     record_withdrawal,
 )
+from gmirs_case.handlers.locking import CaseNotFoundError
 from gmirs_contracts import common
 from gmirs_runtime.auth import authenticated_router
 from gmirs_runtime.problems import Problem, problem_responses

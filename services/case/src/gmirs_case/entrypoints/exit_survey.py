@@ -14,8 +14,8 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from gmirs_case.adapters.unit_of_work import CaseUnitOfWork
 from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
-from gmirs_case.handlers.appointments import CaseNotFoundError
 from gmirs_case.handlers.exit_survey import decline_exit_survey, offer_exit_survey
+from gmirs_case.handlers.locking import CaseNotFoundError
 from gmirs_case.settings import CaseSettings
 from gmirs_runtime import audit
 from gmirs_runtime.auth import Principal, authenticated_router

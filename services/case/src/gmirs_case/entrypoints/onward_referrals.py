@@ -17,8 +17,8 @@ from gmirs_case.domain.onward_referrals import (
 from gmirs_case.domain.outcomes import OutcomeArea
 from gmirs_case.entrypoints.case_problems import audited, no_such_case, visible_case
 from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
-from gmirs_case.handlers.appointments import CaseNotFoundError
 from gmirs_case.handlers.consent import record_onward_referral
+from gmirs_case.handlers.locking import CaseNotFoundError
 from gmirs_contracts import common
 from gmirs_runtime.auth import authenticated_router
 from gmirs_runtime.problems import Problem, problem_responses

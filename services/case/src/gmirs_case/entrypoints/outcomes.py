@@ -23,7 +23,7 @@ from gmirs_case.entrypoints.outcomes_schemas import (
     AssessmentRead,
     DistanceTravelledRead,
 )
-from gmirs_case.handlers.appointments import CaseNotFoundError
+from gmirs_case.handlers.locking import CaseNotFoundError
 from gmirs_case.handlers.outcomes import RecordAssessment, record_assessment
 from gmirs_runtime.auth import authenticated_router
 from gmirs_runtime.problems import Problem, problem_responses

@@ -23,7 +23,7 @@ from gmirs_case.entrypoints.people_schemas import (
     WorkerPut,
     WorkerRead,
 )
-from gmirs_case.handlers.appointments import CaseNotFoundError
+from gmirs_case.handlers.locking import CaseNotFoundError
 from gmirs_case.handlers.people import StaleContactError, assign_worker, correct_contact
 from gmirs_runtime.auth import Principal, authenticated_router
 from gmirs_runtime.problems import Problem, problem_responses

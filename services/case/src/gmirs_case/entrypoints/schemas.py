@@ -16,6 +16,8 @@ from pydantic import (
     model_validator,
 )
 
+from gmirs_case.domain.model import Case
+from gmirs_case.entrypoints.lifecycle_schemas import LifecycleRead
 from gmirs_contracts.common import Moment
 
 AppointmentKindName = Literal["initial-assessment", "session"]
@@ -74,10 +76,13 @@ class AppointmentRead(_Read):
     session_number: int | None
     starts_at: AwareDatetime
     ends_at: AwareDatetime
-    delivery_type: DeliveryTypeName
+    delivery_type: DeliveryTypeName | None
     booked_at: AwareDatetime
     report_due_by: AwareDatetime
     attendance: AttendanceRead | None
+    rm_appointment_id: uuid.UUID | None = Field(
+        description="Refer and Monitor's id, for an appointment it booked."
+    )
 
 
 class CaseRead(_Read):
@@ -88,7 +93,13 @@ class CaseRead(_Read):
     crn: str
     reference_number: str | None
     opened_at: AwareDatetime
+    lifecycle: LifecycleRead
     appointments: list[AppointmentRead]
+
+    @classmethod
+    def of(cls, case: Case, lifecycle: LifecycleRead) -> CaseRead:
+        fields = {name: getattr(case, name) for name in cls.model_fields if name != "lifecycle"}
+        return cls.model_validate({**fields, "lifecycle": lifecycle})
 
 
 class CaseSummary(_Read):

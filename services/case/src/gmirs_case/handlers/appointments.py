@@ -15,10 +15,8 @@ from gmirs_case.domain.model import (
     Case,
     DeliveryType,
 )
-
-
-class CaseNotFoundError(LookupError):
-    """No case with that id is visible to the caller."""
+from gmirs_case.handlers.lifecycle import after_attendance, after_booking
+from gmirs_case.handlers.locking import locked_case
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +50,7 @@ async def book_appointment(
         now=now,
     )
     await uow.cases.save_appointment(case, appointment)
+    await after_booking(uow, case, appointment, now=now)
     uow.publish(
         events.APPOINTMENT_BOOKED,
         events.appointment_booked(case, appointment),
@@ -67,6 +66,7 @@ async def record_attendance(
     case = await locked_case(uow, command.case_id, hub_id)
     appointment = case.record_attendance(command.appointment_id, command.attendance)
     await uow.cases.save_appointment(case, appointment)
+    await after_attendance(uow, case, appointment, now=command.attendance.recorded_at)
     uow.publish(
         events.ATTENDANCE_RECORDED,
         events.attendance_recorded(case, appointment),
@@ -74,11 +74,3 @@ async def record_attendance(
         aggregate_id=case.id,
     )
     return case, appointment
-
-
-async def locked_case(uow: CaseUnitOfWork, case_id: uuid.UUID, hub_id: str | None) -> Case:
-    """Lock the case row so commands on one case apply (and publish) one after another."""
-    case = await uow.cases.get(case_id, hub_id=hub_id, for_update=True)
-    if case is None:
-        raise CaseNotFoundError(str(case_id))
-    return case

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from gmirs_case.adapters.unit_of_work import CaseUnitOfWork
 from gmirs_case.domain.casework import Note, Task, TaskAlreadyDoneError, TaskKind
 from gmirs_case.domain.model import Case
-from gmirs_case.handlers.appointments import CaseNotFoundError
+from gmirs_case.handlers.locking import CaseNotFoundError
 
 
 class TaskNotFoundError(LookupError):

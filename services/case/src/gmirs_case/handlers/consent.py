@@ -14,8 +14,8 @@ from gmirs_case.domain.consent import Consent, ShareScope, give_consent, withdra
 from gmirs_case.domain.model import Case
 from gmirs_case.domain.onward_referrals import OnwardReferral, ReferralOutcome, refer_onward
 from gmirs_case.domain.outcomes import OutcomeArea
-from gmirs_case.handlers.appointments import locked_case
 from gmirs_case.handlers.contacts import AGGREGATE, of_case
+from gmirs_case.handlers.locking import locked_case
 from gmirs_contracts import case_needs as contract
 from gmirs_contracts.registry import EVENTS
 

@@ -14,7 +14,7 @@ from gmirs_case.domain.contacts import (
     attempt_contact,
 )
 from gmirs_case.domain.model import Case
-from gmirs_case.handlers.appointments import locked_case
+from gmirs_case.handlers.locking import locked_case
 from gmirs_contracts import case_needs as contract
 from gmirs_contracts.registry import EVENTS
 

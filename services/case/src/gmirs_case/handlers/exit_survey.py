@@ -20,7 +20,7 @@ from gmirs_case.domain.exit_survey import (
     token_hash,
 )
 from gmirs_case.domain.model import Case
-from gmirs_case.handlers.appointments import CaseNotFoundError
+from gmirs_case.handlers.locking import CaseNotFoundError
 from gmirs_contracts.case_exit_survey import ExitSurveyCompleted, ExitSurveyDeclined
 from gmirs_contracts.registry import contract_for
 

@@ -1,4 +1,8 @@
-"""A routed referral becomes a case owned by its hub (once, however often the event arrives)."""
+"""A routed referral becomes a case owned by its hub (once, however often the event arrives).
+
+The case starts `received` at the referral's sent time and is at once `allocated` to its hub;
+R&M progress that arrived before it is then applied.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,12 @@ from datetime import UTC, datetime
 
 from gmirs_case.adapters import events
 from gmirs_case.adapters.unit_of_work import CaseUnitOfWork
+from gmirs_case.domain.commands import AllocateCase
+from gmirs_case.domain.lifecycle import Lifecycle
 from gmirs_case.domain.model import Case
+from gmirs_case.handlers.lifecycle import apply_command
 from gmirs_case.handlers.people import keep_person
+from gmirs_case.handlers.rm_progress import apply_held
 from gmirs_contracts.intake import ReferralReceived
 from gmirs_runtime.eventing.envelope import Event
 
@@ -26,11 +34,16 @@ async def open_case(referral: ReferralReceived, event: Event, uow: CaseUnitOfWor
         rm_referral_id=referral.rm_referral_id,
         opened_at=datetime.now(UTC),
     )
-    if await uow.cases.add(case):
-        uow.publish(
-            events.CASE_OPENED,
-            events.case_opened(case),
-            aggregate_type=events.AGGREGATE,
-            aggregate_id=case.id,
-        )
-        await keep_person(case, referral, uow)
+    if not await uow.cases.add(case):
+        return
+    uow.publish(
+        events.CASE_OPENED,
+        events.case_opened(case),
+        aggregate_type=events.AGGREGATE,
+        aggregate_id=case.id,
+    )
+    await keep_person(case, referral, uow)
+    await uow.lifecycles.save(case.id, Lifecycle.received(referral.sent_at))
+    allocation = AllocateCase(hub_id=case.hub_id, occurred_at=max(case.opened_at, referral.sent_at))
+    await apply_command(uow, case, allocation, now=allocation.occurred_at)
+    await apply_held(uow, case, now=case.opened_at)

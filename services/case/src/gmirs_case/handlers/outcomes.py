@@ -10,8 +10,8 @@ from datetime import datetime
 from gmirs_case.adapters import records
 from gmirs_case.adapters.unit_of_work import CaseUnitOfWork
 from gmirs_case.domain.outcomes import AreaScore, AssessmentStage, OutcomeAssessment, assess
-from gmirs_case.handlers.appointments import locked_case
 from gmirs_case.handlers.contacts import AGGREGATE, of_case
+from gmirs_case.handlers.locking import locked_case
 from gmirs_contracts import case_needs as contract
 from gmirs_contracts.registry import EVENTS
 

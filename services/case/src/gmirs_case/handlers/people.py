@@ -15,7 +15,7 @@ from gmirs_case.adapters import events
 from gmirs_case.adapters.unit_of_work import CaseUnitOfWork
 from gmirs_case.domain.model import Case
 from gmirs_case.domain.people import CasePerson, WorkerAssignment, corrected_contact
-from gmirs_case.handlers.appointments import CaseNotFoundError
+from gmirs_case.handlers.locking import CaseNotFoundError
 from gmirs_contracts.case_people import WorkerAssigned
 from gmirs_contracts.intake import ReferralReceived
 from gmirs_contracts.intake_progress import ReferralAssigned

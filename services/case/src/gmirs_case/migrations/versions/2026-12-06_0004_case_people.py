@@ -4,7 +4,7 @@
 can index them (a prefix index is created here; a trigram index needs pg_trgm, left to search).
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-06
 """
 
@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from gmirs_runtime.migrations import current_schema
 
 revision: str = "0004"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
