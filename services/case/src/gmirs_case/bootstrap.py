@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from gmirs_case.adapters.unit_of_work import CaseUnitOfWork
-from gmirs_case.entrypoints import api
+from gmirs_case.entrypoints import api, caseload
 from gmirs_case.handlers.open_case import open_case
 from gmirs_case.settings import CaseSettings
 from gmirs_contracts import intake
@@ -31,7 +31,7 @@ def create_case_app(infra: Infrastructure[CaseUnitOfWork] | None) -> FastAPI:
         distribution="gmirs-case",
         title="GMIRS Connect: case",
         description="The case record and its lifecycle: the API hub providers use.",
-        routers=[api.router],
+        routers=[caseload.router, api.router],
     )
 
 

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from typing import Self
 
+from gmirs_case.adapters.caseload import CaseloadRepository
 from gmirs_case.adapters.repository import CaseRepository
 from gmirs_runtime.db import UnitOfWork
 
 
 class CaseUnitOfWork(UnitOfWork):
     cases: CaseRepository
+    caseload: CaseloadRepository
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
         self.cases = CaseRepository(self.session)
+        self.caseload = CaseloadRepository(self.session)
         return self
