@@ -62,7 +62,7 @@ async def test_a_cursor_walk_sees_every_case_once_while_cases_are_opened(case_se
     await _seed(case_service, [{"hub_id": "bury"} for _ in range(5)])
     seen: list[str] = []
     async with case_service.as_client(*BOLTON) as http:
-        page = (await http.get("/cases", params={"limit": 7})).json()
+        page = (await http.get("/cases", params={"limit": 7, "with_total": "true"})).json()
         assert page["total"] == 95
         while True:
             seen += [c["id"] for c in page["items"]]

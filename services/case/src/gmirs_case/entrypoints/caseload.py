@@ -1,10 +1,11 @@
 """`GET /cases`: the caller's caseload newest first, filtered, searched and paged by cursor.
 
-The first page (no `cursor`) carries `total`, the number of cases matching the filters; each page
-carries `next_cursor` (and `next`, the same query for the following page) until the last. Paging
+A first page (no `cursor`) asked `with_total=true` carries `total`, the number of cases matching
+the filters (a count costs as much as the page itself at 10,000 cases a hub, so only on request);
+each page carries `next_cursor` (and `next`, the same query for the following page) until the last. Paging
 by cursor never repeats or skips a case while cases are opened: new cases sort before the first
 page. `offset` still works for existing clients (without `total` past the first page it would
-count on every page); it cannot be combined with a cursor.
+count on every page, and `total` is given only with `with_total=true`); it cannot be combined with a cursor.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ Search = Annotated[
 class CasePage(BaseModel):
     items: list[CaseSummary]
     total: int | None
-    """Cases matching the filters: on the first page only (None on pages reached by cursor)."""
+    """Cases matching the filters, when asked (`with_total=true`) on a first page; else None."""
     limit: int
     offset: int
     next_cursor: str | None
@@ -66,6 +67,9 @@ async def list_cases(
         Day | None, Query(description="Opened on or before this day (UTC).")
     ] = None,
     q: Search = None,
+    with_total: Annotated[
+        bool, Query(description="Count the matching cases (first page only): costs a count.")
+    ] = False,
 ) -> CasePage:
     """The caller's caseload, newest first (a hub: its own cases; the lead provider: all)."""
     wanted = CaseloadFilter(
@@ -80,7 +84,7 @@ async def list_cases(
         raise Problem(422, detail="Give either cursor or offset, not both.")
     after = decode_cursor(cursor, scope) if cursor is not None else None
     rows = await uow.caseload.page(wanted, limit=limit + 1, after=after, offset=offset)
-    total = await uow.caseload.count(wanted) if cursor is None else None
+    total = await uow.caseload.count(wanted) if with_total and cursor is None else None
     items = [CaseSummary.model_validate(from_record(Case, r, appointments=[])) for r in rows]
     next_cursor = None
     if len(items) > limit:
