@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from gmirs_case.adapters.unit_of_work import CaseUnitOfWork
 from gmirs_case.entrypoints import (
     api,
+    caseload,
     casework,
     consent,
     contacts,
@@ -44,6 +45,7 @@ def create_case_app(infra: Infrastructure[CaseUnitOfWork] | None) -> FastAPI:
         title="GMIRS Connect: case",
         description="The case record and its lifecycle: the API hub providers use.",
         routers=[
+            caseload.router,
             api.router,
             people.router,
             casework.router,

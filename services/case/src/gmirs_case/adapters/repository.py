@@ -9,12 +9,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, CursorResult, func, select, update
+from sqlalchemy import ColumnElement, CursorResult, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
-from gmirs_case.adapters.lifecycle import LifecycleRow
 from gmirs_case.adapters.records import columns_of, from_record, record_of
 from gmirs_case.adapters.tables import AppointmentRow, CaseRow
 from gmirs_case.domain.model import Appointment, Attendance, Case
@@ -72,29 +70,6 @@ class CaseRepository:
             .order_by(AppointmentRow.starts_at)  # type: ignore[arg-type]
         )
         return _to_case(row, [_to_appointment(a) for a in appointments.scalars()])
-
-    async def list(
-        self, *, hub_id: str | None, limit: int, offset: int, state: str | None = None
-    ) -> tuple[list[Case], int]:
-        """A page of cases visible to `hub_id` (in `state`, if given), newest first, and the total."""
-        query = select(CaseRow)
-        counted = select(func.count()).select_from(CaseRow)
-        if state is not None:
-            in_state = CaseRow.id.in_(  # type: ignore[attr-defined]
-                select(LifecycleRow.case_id).where(col(LifecycleRow.state) == state)  # type: ignore[call-overload]
-            )
-            query, counted = query.where(in_state), counted.where(in_state)
-        if hub_id is not ALL_HUBS:
-            query = query.where(CaseRow.hub_id == hub_id)  # type: ignore[arg-type]
-            counted = counted.where(CaseRow.hub_id == hub_id)  # type: ignore[arg-type]
-        query = (
-            query.order_by(col(CaseRow.opened_at).desc(), col(CaseRow.id))
-            .limit(limit)
-            .offset(offset)
-        )
-        rows = (await self._session.execute(query)).scalars().all()
-        total = int((await self._session.execute(counted)).scalar_one())
-        return [_to_case(r, []) for r in rows], total
 
     async def save_appointment(self, case: Case, appointment: Appointment) -> None:
         """Insert or update one appointment and bump the case version."""

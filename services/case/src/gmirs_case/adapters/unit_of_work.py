@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Self
 
+from gmirs_case.adapters.caseload import CaseloadRepository
 from gmirs_case.adapters.casework import CaseworkRepository
 from gmirs_case.adapters.consent import ConsentRepository
 from gmirs_case.adapters.contacts import ContactRepository
@@ -30,6 +31,7 @@ class CaseUnitOfWork(UnitOfWork):
     casework: CaseworkRepository
     exit_surveys: ExitSurveyRepository
     lifecycles: LifecycleRepository
+    caseload: CaseloadRepository
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
@@ -42,4 +44,5 @@ class CaseUnitOfWork(UnitOfWork):
         self.casework = CaseworkRepository(self.session)
         self.exit_surveys = ExitSurveyRepository(self.session)
         self.lifecycles = LifecycleRepository(self.session)
+        self.caseload = CaseloadRepository(self.session)
         return self

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
 
 from fastapi import Response, status
 
@@ -29,10 +28,9 @@ from gmirs_case.entrypoints.schemas import (
     AppointmentCreate,
     AppointmentRead,
     AttendanceCreate,
-    CasePage,
     CaseRead,
-    CaseSummary,
 )
+from gmirs_case.entrypoints.versions import CaseIfMatch, set_case_etag
 from gmirs_case.handlers.appointments import (
     BookAppointment,
     RecordAttendance,
@@ -40,38 +38,23 @@ from gmirs_case.handlers.appointments import (
     record_attendance,
 )
 from gmirs_case.handlers.locking import CaseNotFoundError
-from gmirs_contracts.case_lifecycle import CaseState as StateName
 from gmirs_runtime import audit
 from gmirs_runtime.auth import authenticated_router
-from gmirs_runtime.paging import PageOffset, page_limit
+from gmirs_runtime.idempotency import IdempotentPost, IdempotentRoute
 from gmirs_runtime.problems import Problem, problem_responses
 
-router = authenticated_router(prefix="/cases", tags=["cases"])
+router = authenticated_router(prefix="/cases", tags=["cases"], route_class=IdempotentRoute)
 
 
 def _not_found() -> Problem:
     return Problem(404, detail="No such case.")
 
 
-@router.get("", responses=problem_responses(422))
-async def list_cases(
-    principal: CaseWorker,
-    uow: UoW,
-    limit: Annotated[int, page_limit(200)] = 50,
-    offset: PageOffset = 0,
-    state: StateName | None = None,
-) -> CasePage:
-    """The caller's caseload, newest first; only the cases in `state` if given."""
-    cases, total = await uow.cases.list(
-        hub_id=hub_scope(principal), limit=limit, offset=offset, state=state
-    )
-    items = [CaseSummary.model_validate(c) for c in cases]
-    return CasePage(items=items, total=total, limit=limit, offset=offset)
-
-
 @router.get("/{case_id}", responses=problem_responses(404))
-async def get_case(case_id: uuid.UUID, principal: CaseWorker, uow: UoW) -> CaseRead:
-    """One case with its lifecycle and appointments (the read is audited)."""
+async def get_case(
+    case_id: uuid.UUID, principal: CaseWorker, uow: UoW, response: Response
+) -> CaseRead:
+    """One case with its appointments, its version as `ETag` (the read is audited)."""
     case = await uow.cases.get(case_id, hub_id=hub_scope(principal))
     if case is None:
         raise _not_found()
@@ -83,6 +66,7 @@ async def get_case(case_id: uuid.UUID, principal: CaseWorker, uow: UoW) -> CaseR
         resource_type="case",
         resource_id=str(case_id),
     )
+    await set_case_etag(response, uow, case_id, hub_scope(principal))
     await uow.commit()
     return CaseRead.of(case, LifecycleRead.of(lifecycle))
 
@@ -90,12 +74,18 @@ async def get_case(case_id: uuid.UUID, principal: CaseWorker, uow: UoW) -> CaseR
 @router.post(
     "/{case_id}/appointments",
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(404, 409, 413, 422),
+    responses=problem_responses(404, 409, 412, 413, 422),
+    dependencies=[IdempotentPost],
 )
 async def create_appointment(
-    case_id: uuid.UUID, body: AppointmentCreate, principal: CaseWorker, uow: UoW, response: Response
+    case_id: uuid.UUID,
+    body: AppointmentCreate,
+    principal: CaseWorker,
+    uow: UoW,
+    response: Response,
+    _if_match: CaseIfMatch,
 ) -> AppointmentRead:
-    """Book an appointment on a case."""
+    """Book an appointment on a case (`Idempotency-Key` makes a retry safe)."""
     command = BookAppointment(
         case_id=case_id,
         kind=AppointmentKind(body.kind),
@@ -114,6 +104,7 @@ async def create_appointment(
         raise refused(exc) from None
     except CaseError as exc:
         raise Problem(409, detail=str(exc)) from None
+    await set_case_etag(response, uow, case_id, hub_scope(principal))
     await uow.commit()
     response.headers["Location"] = f"/cases/{case_id}/appointments/{appointment.id}"
     return AppointmentRead.model_validate(appointment)
@@ -121,7 +112,7 @@ async def create_appointment(
 
 @router.put(
     "/{case_id}/appointments/{appointment_id}/attendance",
-    responses=problem_responses(404, 409, 413, 422),
+    responses=problem_responses(404, 409, 412, 413, 422),
 )
 async def put_attendance(
     case_id: uuid.UUID,
@@ -129,6 +120,8 @@ async def put_attendance(
     body: AttendanceCreate,
     principal: CaseWorker,
     uow: UoW,
+    response: Response,
+    _if_match: CaseIfMatch,
 ) -> AppointmentRead:
     """Record whether the person attended; a non-attendance starts the 24-hour report clock."""
     attendance = Attendance.of(
@@ -153,5 +146,6 @@ async def put_attendance(
         raise refused(exc) from None
     except CaseError as exc:
         raise Problem(422, detail=str(exc)) from None
+    await set_case_etag(response, uow, case_id, hub_scope(principal))
     await uow.commit()
     return AppointmentRead.model_validate(appointment)

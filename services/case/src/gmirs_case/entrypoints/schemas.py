@@ -109,10 +109,3 @@ class CaseSummary(_Read):
     probation_delivery_unit: str
     reference_number: str | None
     opened_at: AwareDatetime
-
-
-class CasePage(BaseModel):
-    items: list[CaseSummary]
-    total: int
-    limit: int
-    offset: int

@@ -1,0 +1,227 @@
+"""The hub API through its real routes on real PostgreSQL: cursor paging, filters and search,
+ETag / If-Match, and Idempotency-Key on the case service's POSTs."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from gmirs_case.bootstrap import MIGRATIONS, build
+from gmirs_case.settings import CaseSettings
+from gmirs_runtime.idempotency import purge_expired
+from gmirs_runtime.testing.services import RunningService
+
+BOLTON = ("hub-bolton", ["hub"], {"hub_id": "bolton"})
+BURY = ("hub-bury", ["hub"], {"hub_id": "bury"})
+LEAD: tuple[str, list[str], dict[str, str]] = ("lead", ["lead-provider"], {})
+T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def case_service(start_service) -> AsyncIterator[RunningService]:
+    async with start_service(CaseSettings, build, MIGRATIONS) as service:
+        yield service
+
+
+async def _seed(service: RunningService, rows: list[dict[str, Any]]) -> list[str]:
+    """Cases (allocated to their hub) written straight to the tables: the API under test only reads
+    and changes them."""
+    sql = (
+        "INSERT INTO cases (id, referral_id, hub_id, probation_delivery_unit, crn,"
+        " reference_number, opened_at, version) VALUES (:id, :referral_id, :hub_id, :pdu, :crn,"
+        " :ref, :opened_at, 1)"
+    )
+    full = [
+        {
+            "id": uuid.uuid4(),
+            "referral_id": uuid.uuid4(),
+            "hub_id": "bolton",
+            "pdu": "Bolton",
+            "crn": f"X{random.randrange(10**6):06d}",
+            "ref": None,
+            "opened_at": T0,
+            **row,
+        }
+        for row in rows
+    ]
+    lifecycle = (
+        "INSERT INTO case_lifecycle (case_id, state, since, reached, closure_settled,"
+        " referral_sent_at) VALUES (:id, 'allocated', CAST(:opened_at AS timestamptz),"
+        " jsonb_build_object('received', CAST(:opened_at AS timestamptz), 'allocated',"
+        " CAST(:opened_at AS timestamptz)), false, CAST(:opened_at AS timestamptz))"
+    )
+    async with service.infra.engine.begin() as conn:
+        await conn.execute(text(sql), full)
+        await conn.execute(
+            text(lifecycle), [{"id": r["id"], "opened_at": r["opened_at"]} for r in full]
+        )
+    return [str(r["id"]) for r in full]
+
+
+async def test_a_cursor_walk_sees_every_case_once_while_cases_are_opened(case_service) -> None:
+    # Many cases share an opened_at, so the id breaks ties; another hub's cases never show.
+    seeded = await _seed(
+        case_service, [{"opened_at": T0 - timedelta(minutes=i // 3)} for i in range(95)]
+    )
+    await _seed(case_service, [{"hub_id": "bury"} for _ in range(5)])
+    seen: list[str] = []
+    async with case_service.as_client(*BOLTON) as http:
+        page = (await http.get("/cases", params={"limit": 7, "with_total": "true"})).json()
+        assert page["total"] == 95
+        while True:
+            seen += [c["id"] for c in page["items"]]
+            await _seed(case_service, [{"opened_at": datetime.now(UTC)}])  # opened meanwhile
+            if page["next"] is None:
+                break
+            response = await http.get(page["next"])
+            assert response.status_code == 200, response.text
+            page = response.json()
+            assert page["total"] is None
+    assert len(seen) == len(set(seen)) == 95
+    assert set(seen) == set(seeded)
+    async with case_service.infra.engine.connect() as conn:
+        newest_first = await conn.scalars(
+            text(
+                "SELECT id::text FROM cases WHERE id::text = ANY(:ids) ORDER BY opened_at DESC, id DESC"
+            ),
+            {"ids": seeded},
+        )
+        assert seen == list(newest_first)
+
+
+async def test_a_cursor_not_given_out_for_this_query_is_a_422_problem(case_service) -> None:
+    await _seed(case_service, [{"opened_at": T0 - timedelta(hours=i)} for i in range(5)])
+    async with case_service.as_client(*BOLTON) as http:
+        first = (await http.get("/cases", params={"limit": 2})).json()
+        cursor = first["next_cursor"]
+        tampered = cursor[:-3] + ("AAA" if not cursor.endswith("AAA") else "BBB")
+        answers = [
+            await http.get("/cases", params={"limit": 2, "cursor": c})
+            for c in (tampered, "bm90LWEtY3Vyc29y", "W10", "!!", "A" * 201)
+        ]
+        other_filters = await http.get("/cases", params={"limit": 2, "cursor": cursor, "q": "X1"})
+        with_offset = await http.get("/cases", params={"cursor": cursor, "offset": 2})
+        good = await http.get("/cases", params={"limit": 2, "cursor": cursor})
+    for answer in [*answers, other_filters, with_offset]:
+        assert answer.status_code == 422, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+    assert "cursor" in answers[0].json()["errors"][0]["field"]
+    assert good.status_code == 200
+    assert good.json()["items"][0]["id"] not in {c["id"] for c in first["items"]}
+
+
+async def test_filters_and_search_by_crn_or_reference_number(case_service) -> None:
+    [wigan_pdu] = await _seed(case_service, [{"pdu": "Wigan", "opened_at": T0}])
+    [old] = await _seed(case_service, [{"opened_at": T0 - timedelta(days=40)}])
+    [by_crn] = await _seed(case_service, [{"crn": "Q123456", "opened_at": T0}])
+    [by_ref] = await _seed(case_service, [{"ref": "QR1234AB", "opened_at": T0}])
+    [elsewhere] = await _seed(case_service, [{"hub_id": "bury", "crn": "Q123499"}])
+
+    async def ids(who: tuple[Any, ...], **params: str) -> set[str]:
+        async with case_service.as_client(*who) as http:
+            response = await http.get("/cases", params=params)
+            assert response.status_code == 200, response.text
+            return {c["id"] for c in response.json()["items"]}
+
+    assert await ids(BOLTON, probation_delivery_unit="Wigan") == {wigan_pdu}
+    assert await ids(BOLTON, opened_to=str((T0 - timedelta(days=1)).date())) == {old}
+    assert old not in await ids(BOLTON, opened_from=str(T0.date()))
+    assert await ids(BOLTON, q="q1234") == {by_crn}  # a CRN prefix, any case
+    assert await ids(BOLTON, q="QR12") == {by_ref}
+    assert await ids(BOLTON, q="Q1234") == {by_crn}  # not bury's Q123499
+    assert await ids(LEAD, q="Q1234") == {by_crn, elsewhere}
+    async with case_service.as_client(*BOLTON) as http:
+        for bad in ({"q": "x%"}, {"q": "a"}, {"opened_from": "99999-01-01"}, {"q": "x_1"}):
+            assert (await http.get("/cases", params=bad)).status_code == 422
+
+
+def _appointment(hours_ago: int = 3) -> dict[str, str]:
+    now = datetime.now(UTC)
+    return {
+        "kind": "session",
+        "starts_at": (now - timedelta(hours=hours_ago)).isoformat(),
+        "ends_at": (now - timedelta(hours=hours_ago - 1)).isoformat(),
+        "delivery_type": "video-call",
+    }
+
+
+async def test_if_match_refuses_a_write_on_a_case_changed_since_it_was_read(case_service) -> None:
+    [case_id] = await _seed(case_service, [{}])
+    async with case_service.as_client(*BOLTON) as http:
+        read = await http.get(f"/cases/{case_id}")
+        etag = read.headers["etag"]
+        booked = await http.post(
+            f"/cases/{case_id}/appointments", json=_appointment(), headers={"If-Match": etag}
+        )
+        assert booked.status_code == 201, booked.text
+        assert booked.headers["etag"] != etag
+        stale = await http.post(
+            f"/cases/{case_id}/appointments", json=_appointment(), headers={"If-Match": etag}
+        )
+        path = f"/cases/{case_id}/appointments/{booked.json()['id']}/attendance"
+        attendance = {"attended": "yes", "session_happened": True}
+        stale_put = await http.put(path, json=attendance, headers={"If-Match": etag})
+        fresh_put = await http.put(
+            path, json=attendance, headers={"If-Match": booked.headers["etag"]}
+        )
+        unconditional = await http.post(f"/cases/{case_id}/appointments", json=_appointment())
+        after = await http.get(f"/cases/{case_id}")
+    async with case_service.as_client(*BURY) as http:
+        other_hub = await http.post(
+            f"/cases/{case_id}/appointments", json=_appointment(), headers={"If-Match": "*"}
+        )
+    for refused in (stale, stale_put):
+        assert refused.status_code == 412, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["type"] == "/problems/case-changed"
+    assert fresh_put.status_code == 200, fresh_put.text
+    assert unconditional.status_code == 201  # If-Match is optional: older clients still work
+    assert len(after.json()["appointments"]) == 2  # the refused writes left nothing
+    assert after.headers["etag"] == '"4"'  # three changes since version 1
+    assert other_hub.status_code == 404
+
+
+async def test_an_idempotency_key_replays_the_first_answer(case_service) -> None:
+    [case_id] = await _seed(case_service, [{}])
+    body = _appointment()
+    path = f"/cases/{case_id}/appointments"
+    async with case_service.as_client(*BOLTON) as http:
+        key = {"Idempotency-Key": f"book-{uuid.uuid4()}"}
+        answers = [await http.post(path, json=body, headers=key) for _ in range(30)]
+        reused = await http.post(path, json=_appointment(5), headers=key)
+        spaced = await http.post(
+            path,
+            content=" ".join(f'"{k}": "{v}",' for k, v in body.items()).join("{}")[:-2] + "}",
+            headers={**key, "content-type": "application/json"},
+        )
+    async with case_service.as_client("hub-bolton-2", ["hub"], {"hub_id": "bolton"}) as http:
+        other_client = await http.post(path, json=body, headers=key)  # keys are per client
+        read = await http.get(f"/cases/{case_id}")
+    first = answers[0]
+    assert first.status_code == 201, first.text
+    for again in answers[1:]:
+        assert (again.status_code, again.content) == (201, first.content)
+        assert again.headers["location"] == first.headers["location"]
+        assert again.headers["idempotent-replayed"] == "true"
+    assert reused.status_code == 409
+    assert reused.json()["type"] == "/problems/idempotency-key-reused"
+    assert (spaced.status_code, spaced.content) == (201, first.content)
+    assert other_client.status_code == 201
+    assert other_client.json()["id"] != first.json()["id"]
+    assert len(read.json()["appointments"]) == 2
+    async with case_service.infra.engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE idempotency_keys SET created_at = now() - interval '25 hours'")
+        )
+    async with case_service.infra.unit_of_work() as uow:
+        assert await purge_expired(uow.session) == 2
+        await uow.commit()
+    async with case_service.as_client(*BOLTON) as http:
+        expired_key_again = await http.post(path, json=_appointment(5), headers=key)
+    assert expired_key_again.status_code == 201
