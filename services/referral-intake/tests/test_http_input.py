@@ -34,6 +34,8 @@ REFUSED: list[tuple[tuple[str, ...], Any]] = [
     (("needs", "additional_needs"), "bell\x07"),
     (("sent_at",), 1764583200),
     (("completion_deadline",), "2300-01-01"),
+    (("needs", "needs_interpreter"), "yes"),
+    (("needs", "has_additional_responsibilities"), 1),
 ]
 
 

@@ -37,7 +37,12 @@ from gmirs_referral_intake.bootstrap import MIGRATIONS, build
 from gmirs_referral_intake.domain.routing import HubRouting
 from gmirs_referral_intake.entrypoints.pilot_row import parse_row
 from gmirs_referral_intake.handlers.accept_referral import AcceptReferral, accept_referral
-from gmirs_referral_intake.handlers.pilot_import import ImportReport, PilotRow, import_pilot
+from gmirs_referral_intake.handlers.pilot_import import (
+    ImportReport,
+    PilotRow,
+    RowRejected,
+    import_pilot,
+)
 from gmirs_referral_intake.settings import IntakeSettings
 from gmirs_runtime.testing.kafka import eventually, read_topic
 from gmirs_runtime.testing.services import RunningService
@@ -355,3 +360,16 @@ def _cli(database_url: str, path: Path, report: Path) -> subprocess.CompletedPro
     return subprocess.run(
         command, check=False, env=env, cwd=REPO, capture_output=True, text=True, timeout=120
     )
+
+
+def test_yes_no_cells_become_booleans_and_anything_else_is_refused() -> None:
+    """The API takes JSON booleans only; a pilot cell may say yes/no (as documented)."""
+    said = parse_row(
+        row("PILOT-YN-1", needs_interpreter="Yes", has_additional_responsibilities="no")
+    )
+    assert isinstance(said, PilotRow)
+    assert said.referral["needs"]["needs_interpreter"] is True
+    assert said.referral["needs"]["has_additional_responsibilities"] is False
+    unclear = parse_row(row("PILOT-YN-2", needs_interpreter="maybe"))
+    assert isinstance(unclear, RowRejected)
+    assert any("needs_interpreter" in reason for reason in unclear.reasons), unclear.reasons

@@ -165,7 +165,17 @@ def _category_count(values: Mapping[str, str]) -> int:
     return max(used, default=0) + 1
 
 
+_YES_NO = {
+    **dict.fromkeys(("yes", "y", "true", "t", "on", "1"), True),
+    **dict.fromkeys(("no", "n", "false", "f", "off", "0"), False),
+}
+"""The spellings a pilot cell may use for yes/no (the API itself takes JSON booleans only)."""
+_YES_NO_COLUMNS = frozenset({"needs_interpreter", "has_additional_responsibilities"})
+
+
 def _normalised(column: str, value: str) -> Any:
+    if column in _YES_NO_COLUMNS:
+        return _YES_NO.get(value.lower(), value)  # anything else is refused as not a boolean
     if column in _LISTS:
         return [item.strip() for item in value.split(LIST_SEPARATOR) if item.strip()]
     if column == "probation_delivery_unit":

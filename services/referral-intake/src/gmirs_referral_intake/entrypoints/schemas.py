@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
 
 from gmirs_contracts.common import (
     Crn,
@@ -48,9 +48,9 @@ class ServiceCategoryIn(_Strict):
 class NeedsIn(_Strict):
     additional_needs: Text | None = None
     accessibility_needs: Text | None = None
-    needs_interpreter: bool = False
+    needs_interpreter: StrictBool = False
     interpreter_language: Annotated[Line, Field(max_length=100)] | None = None
-    has_additional_responsibilities: bool | None = None
+    has_additional_responsibilities: StrictBool | None = None
     when_unavailable: Text | None = None
 
 
