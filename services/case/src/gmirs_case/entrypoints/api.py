@@ -21,6 +21,7 @@ from gmirs_case.domain.model import (
     CaseError,
     DeliveryType,
 )
+from gmirs_case.entrypoints.case_problems import no_such_case
 from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
 from gmirs_case.entrypoints.lifecycle import refused
 from gmirs_case.entrypoints.lifecycle_schemas import LifecycleRead
@@ -46,10 +47,6 @@ from gmirs_runtime.problems import Problem, problem_responses
 router = authenticated_router(prefix="/cases", tags=["cases"], route_class=IdempotentRoute)
 
 
-def _not_found() -> Problem:
-    return Problem(404, detail="No such case.")
-
-
 @router.get("/{case_id}", responses=problem_responses(404))
 async def get_case(
     case_id: uuid.UUID, principal: CaseWorker, uow: UoW, response: Response
@@ -57,7 +54,7 @@ async def get_case(
     """One case with its appointments, its version as `ETag` (the read is audited)."""
     case = await uow.cases.get(case_id, hub_id=hub_scope(principal))
     if case is None:
-        raise _not_found()
+        raise no_such_case()
     lifecycle = await uow.lifecycles.get(case.id)
     await audit.record(
         uow.session,
@@ -99,7 +96,7 @@ async def create_appointment(
             command, uow=uow, hub_id=hub_scope(principal), now=datetime.now(UTC)
         )
     except CaseNotFoundError:
-        raise _not_found() from None
+        raise no_such_case() from None
     except InvalidTransition as exc:
         raise refused(exc) from None
     except CaseError as exc:
@@ -137,7 +134,7 @@ async def put_attendance(
     try:
         _, appointment = await record_attendance(command, uow=uow, hub_id=hub_scope(principal))
     except CaseNotFoundError:
-        raise _not_found() from None
+        raise no_such_case() from None
     except AppointmentNotFoundError as exc:
         raise Problem(404, detail=str(exc)) from None
     except (AttendanceAlreadyRecordedError, AppointmentInFutureError) as exc:

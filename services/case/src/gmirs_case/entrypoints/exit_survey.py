@@ -13,13 +13,13 @@ from fastapi import Request, Response, status
 from pydantic import AwareDatetime, BaseModel, Field
 
 from gmirs_case.adapters.unit_of_work import CaseUnitOfWork
+from gmirs_case.entrypoints.case_problems import audited, no_such_case
 from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
 from gmirs_case.handlers.exit_survey import decline_exit_survey, offer_exit_survey
 from gmirs_case.handlers.locking import CaseNotFoundError
 from gmirs_case.settings import CaseSettings
-from gmirs_runtime import audit
 from gmirs_runtime.auth import Principal, authenticated_router
-from gmirs_runtime.problems import Problem, problem_responses
+from gmirs_runtime.problems import problem_responses
 
 router = authenticated_router(prefix="/cases", tags=["exit survey"])
 DEFAULT_VALID_DAYS = CaseSettings.model_fields["exit_survey_valid_days"].default
@@ -57,7 +57,7 @@ async def offer_exit_survey_link(
             valid_for=_valid_for(request),
         )
     except CaseNotFoundError:
-        raise Problem(404, detail="No such case.") from None
+        raise no_such_case() from None
     await _commit_audited(uow, principal, "exit-survey.offered", case_id)
     response.headers["Cache-Control"] = "no-store"
     offer = offered.offer
@@ -78,7 +78,7 @@ async def record_exit_survey_declined(case_id: uuid.UUID, principal: CaseWorker,
             case_id, uow=uow, hub_id=hub_scope(principal), now=datetime.now(UTC)
         )
     except CaseNotFoundError:
-        raise Problem(404, detail="No such case.") from None
+        raise no_such_case() from None
     await _commit_audited(uow, principal, "exit-survey.declined", case_id)
 
 
@@ -86,11 +86,5 @@ async def _commit_audited(
     uow: CaseUnitOfWork, principal: Principal, action: str, case_id: uuid.UUID
 ) -> None:
     """Audit who acted on which case (never the link) in the same transaction, and commit."""
-    await audit.record(
-        uow.session,
-        actor=principal.client_id,
-        action=action,
-        resource_type="case",
-        resource_id=str(case_id),
-    )
+    await audited(uow, principal, action, case_id)
     await uow.commit()

@@ -18,6 +18,7 @@ from gmirs_case.domain import commands as c
 from gmirs_case.domain.closure import ClosureReason
 from gmirs_case.domain.lifecycle import InvalidCommand, InvalidTransition, Lifecycle
 from gmirs_case.domain.model import CaseError
+from gmirs_case.entrypoints.case_problems import audited, no_such_case
 from gmirs_case.entrypoints.deps import LEAD_PROVIDER, CaseWorker, UoW, hub_scope
 from gmirs_case.entrypoints.lifecycle_schemas import (
     ActionPlanAgreement,
@@ -29,7 +30,6 @@ from gmirs_case.entrypoints.lifecycle_schemas import (
 from gmirs_case.handlers.lifecycle import reallocate, run_command
 from gmirs_case.handlers.locking import CaseNotFoundError
 from gmirs_contracts.hubs import HUB_IDS
-from gmirs_runtime import audit
 from gmirs_runtime.auth import Principal, authenticated_router, require_roles
 from gmirs_runtime.problems import Problem, problem_responses, problem_type
 
@@ -59,7 +59,7 @@ async def _run(
             uow, case_id, command, hub_id=hub_scope(principal), now=datetime.now(UTC)
         )
     except CaseNotFoundError:
-        raise Problem(404, detail="No such case.") from None
+        raise no_such_case() from None
     except InvalidTransition as exc:
         raise refused(exc) from None
     except InvalidCommand as exc:
@@ -70,13 +70,7 @@ async def _run(
 async def _recorded(
     uow: UoW, principal: Principal, case_id: uuid.UUID, action: str, lifecycle: Lifecycle
 ) -> LifecycleRead:
-    await audit.record(
-        uow.session,
-        actor=principal.client_id,
-        action=action,
-        resource_type="case",
-        resource_id=str(case_id),
-    )
+    await audited(uow, principal, action, case_id)
     await uow.commit()
     return LifecycleRead.of(lifecycle)
 
@@ -144,7 +138,7 @@ async def reallocate_case(
     try:
         _, lifecycle = await reallocate(uow, case_id, body.hub_id, now=datetime.now(UTC))
     except CaseNotFoundError:
-        raise Problem(404, detail="No such case.") from None
+        raise no_such_case() from None
     except InvalidTransition as exc:
         raise refused(exc) from None
     except CaseError as exc:

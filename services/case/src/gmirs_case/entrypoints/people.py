@@ -16,6 +16,7 @@ from fastapi import Header, Response
 
 from gmirs_case.domain.people import CasePerson, StaleVersionError
 from gmirs_case.entrypoints.access import Now, Purpose, audit_case_access
+from gmirs_case.entrypoints.case_problems import no_such_case
 from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
 from gmirs_case.entrypoints.people_schemas import (
     ContactPatch,
@@ -32,15 +33,11 @@ router = authenticated_router(prefix="/cases", tags=["people"])
 _ETAG = re.compile(r'^(?:W/)?"?([0-9]{1,9})"?$')
 
 
-def _not_found() -> Problem:
-    return Problem(404, detail="No such case.")
-
-
 async def _person(uow: UoW, case_id: uuid.UUID, principal: Principal) -> CasePerson:
     case = await uow.cases.get(case_id, hub_id=hub_scope(principal))
     person = None if case is None else await uow.people.get(case_id)
     if person is None:
-        raise _not_found()
+        raise no_such_case()
     return person
 
 
@@ -118,7 +115,7 @@ async def put_worker(
             uow, case_id, hub_scope(principal), worker=body.worker, by=principal.client_id, now=now
         )
     except CaseNotFoundError:
-        raise _not_found() from None
+        raise no_such_case() from None
     await audit_case_access(uow.session, principal, "case.worker-assigned", case_id, why)
     await uow.commit()
     return WorkerRead(

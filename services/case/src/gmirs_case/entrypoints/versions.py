@@ -15,6 +15,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Response
 
+from gmirs_case.entrypoints.case_problems import no_such_case
 from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
 from gmirs_runtime.problems import Problem, problem_type
 
@@ -40,7 +41,7 @@ async def check_if_match(
         return
     version = await uow.caseload.version(case_id, hub_id=hub_scope(principal), lock=True)
     if version is None:
-        raise Problem(404, detail="No such case.")
+        raise no_such_case()
     wanted = {tag.strip() for tag in if_match.split(",")}
     if "*" in wanted or etag_of(version) in wanted:
         return
