@@ -21,7 +21,7 @@ from gmirs_runtime.eventing.envelope import Event, to_headers
 from gmirs_runtime.local.postgres import EmbeddedPostgres
 from gmirs_runtime.testing.issuer import TestIssuer
 from gmirs_runtime.testing.kafka import eventually
-from gmirs_runtime.testing.services import RunningService, running_service
+from gmirs_runtime.testing.services import RunningService, own_database, running_service
 
 INTAKE = "intake.referral-events.v1"
 CASES = "case.case-events.v1"
@@ -96,11 +96,9 @@ async def survey_case(
     postgres: EmbeddedPostgres, kafka: Any, issuer: TestIssuer, **overrides: Any
 ) -> AsyncIterator[SurveyCase]:
     """Body of a module-scoped fixture: the service on a database of its own, cases opened."""
-    database = f"survey_{uuid.uuid4().hex[:12]}"
-    await postgres.create_database(database)
-    url = postgres.dsn(database)
-    try:
-        async with running_service(
+    async with (
+        own_database(postgres, "survey") as url,
+        running_service(
             settings_class=CaseSettings,
             build=build,
             migrations=MIGRATIONS,
@@ -108,7 +106,6 @@ async def survey_case(
             bootstrap_servers=kafka.bootstrap,
             issuer=issuer,
             **overrides,
-        ) as service:
-            yield SurveyCase(service, url, await _open_cases(service, kafka.bootstrap))
-    finally:
-        await postgres.drop_database(database)
+        ) as service,
+    ):
+        yield SurveyCase(service, url, await _open_cases(service, kafka.bootstrap))

@@ -30,7 +30,7 @@ from gmirs_contracts.examples import example_data
 from gmirs_contracts.validation import validate_event
 from gmirs_runtime.eventing.envelope import Event, to_headers
 from gmirs_runtime.testing.kafka import eventually, wait_for_records
-from gmirs_runtime.testing.services import RunningService, running_service
+from gmirs_runtime.testing.services import RunningService, own_database, running_service
 
 INTAKE = "intake.referral-events.v1"
 CASES = "case.case-events.v1"
@@ -41,20 +41,18 @@ NOW = partial(datetime.now, UTC)
 async def service(
     postgres_server: Any, kafka_broker: Any, token_issuer: Any
 ) -> AsyncIterator[RunningService]:
-    name = f"t_{uuid.uuid4().hex}"
-    await postgres_server.create_database(name)
-    try:
-        async with running_service(
+    async with (
+        own_database(postgres_server) as url,
+        running_service(
             settings_class=CaseSettings,
             build=build,
             migrations=MIGRATIONS,
-            database_url=postgres_server.dsn(name),
+            database_url=url,
             bootstrap_servers=kafka_broker.bootstrap,
             issuer=token_issuer,
-        ) as service:
-            yield service
-    finally:
-        await postgres_server.drop_database(name)
+        ) as service,
+    ):
+        yield service
 
 
 def intake_event(ce_type: str, referral_id: uuid.UUID, **data: Any) -> Event:

@@ -27,7 +27,7 @@ from gmirs_runtime.testing.hostile import (
 )
 from gmirs_runtime.testing.issuer import TestIssuer
 from gmirs_runtime.testing.kafka import eventually, wait_for_records
-from gmirs_runtime.testing.services import RunningService, running_service
+from gmirs_runtime.testing.services import RunningService, own_database, running_service
 
 INTAKE, CASES = "intake.referral-events.v1", "case.case-events.v1"
 OWN, OTHER = "oldham", "rochdale"
@@ -54,20 +54,18 @@ class Served:
 async def served(
     postgres_server: EmbeddedPostgres, kafka_broker: Any, token_issuer: TestIssuer
 ) -> AsyncIterator[Served]:
-    database = f"needs_{uuid.uuid4().hex[:12]}"
-    await postgres_server.create_database(database)
-    try:
-        async with running_service(
+    async with (
+        own_database(postgres_server, "needs") as url,
+        running_service(
             settings_class=CaseSettings,
             build=build,
             migrations=MIGRATIONS,
-            database_url=postgres_server.dsn(database),
+            database_url=url,
             bootstrap_servers=kafka_broker.bootstrap,
             issuer=token_issuer,
-        ) as service:
-            yield Served(service, await _open_cases(service, kafka_broker.bootstrap))
-    finally:
-        await postgres_server.drop_database(database)
+        ) as service,
+    ):
+        yield Served(service, await _open_cases(service, kafka_broker.bootstrap))
 
 
 async def _open_cases(service: RunningService, bootstrap: str) -> dict[str, str]:

@@ -56,12 +56,8 @@ async def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
 @pytest_asyncio.fixture(loop_scope="session")
 async def database_url(postgres_server: EmbeddedPostgres) -> AsyncIterator[str]:
     """A fresh, empty database for this test only; dropped afterwards (open connections are cut)."""
-    name = f"t_{uuid.uuid4().hex}"
-    await postgres_server.create_database(name)
-    try:
-        yield postgres_server.dsn(name)
-    finally:
-        await postgres_server.drop_database(name)
+    async with own_database(postgres_server) as url:
+        yield url
 
 
 @pytest.fixture
@@ -95,4 +91,4 @@ def span_exporter(_session_span_exporter: InMemorySpanExporter) -> InMemorySpanE
 
 # Fixtures defined beside their helpers, registered here so every test session has them.
 from gmirs_runtime.testing.issuer import token_issuer  # noqa: E402, F401
-from gmirs_runtime.testing.services import start_service  # noqa: E402, F401
+from gmirs_runtime.testing.services import own_database, start_service  # noqa: E402, F401

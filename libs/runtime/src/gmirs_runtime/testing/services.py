@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ import pytest
 
 from gmirs_runtime.bootstrap import Infrastructure
 from gmirs_runtime.local.ports import free_port, tcp_accepts
+from gmirs_runtime.local.postgres import EmbeddedPostgres
 from gmirs_runtime.migrations import upgrade
 from gmirs_runtime.service import Service, serve
 from gmirs_runtime.settings import ServiceSettings
@@ -46,6 +48,20 @@ class RunningService:
         self, client_id: str, roles: Sequence[str], claims: Mapping[str, Any] | None = None
     ) -> httpx.AsyncClient:
         return self.client(self.issuer.mint(client_id, roles, self.audience, claims))
+
+
+@contextlib.asynccontextmanager
+async def own_database(postgres: EmbeddedPostgres, prefix: str = "t") -> AsyncIterator[str]:
+    """A fresh, empty database (its URL) until the block ends, then dropped (connections cut).
+
+    For a service shared by one module's tests: each module gets its own tables.
+    """
+    name = f"{prefix}_{uuid.uuid4().hex}"
+    await postgres.create_database(name)
+    try:
+        yield postgres.dsn(name)
+    finally:
+        await postgres.drop_database(name)
 
 
 @contextlib.asynccontextmanager
