@@ -9,7 +9,6 @@ through the public APIs, so the probes have real resources to aim at.
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,7 +33,7 @@ from gmirs_runtime.local.postgres import EmbeddedPostgres
 from gmirs_runtime.settings import ServiceSettings
 from gmirs_runtime.testing.issuer import TestIssuer
 from gmirs_runtime.testing.kafka import eventually
-from gmirs_runtime.testing.services import RunningService, running_service
+from gmirs_runtime.testing.services import RunningService, own_database, running_service
 from tests.e2e.referrals import direct_referral
 from tests.fakes.process import run_fake
 from tests.fakes.rm_simulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
@@ -45,16 +44,14 @@ from tests.probes.matrix import HUB_A, HUB_B, Probed, Seeded
 async def probed(
     postgres_server: EmbeddedPostgres, kafka_broker: Any, token_issuer: TestIssuer
 ) -> AsyncIterator[Probed]:
-    database = f"probes_{uuid.uuid4().hex[:12]}"
-    await postgres_server.create_database(database)
-    common = {
-        "database_url": postgres_server.dsn(database),
-        "bootstrap_servers": kafka_broker.bootstrap,
-        "issuer": token_issuer,
-    }
     rm_port = free_port()
     rm_url = f"http://127.0.0.1:{rm_port}"
-    try:
+    async with own_database(postgres_server, "probes") as database_url:
+        common = {
+            "database_url": database_url,
+            "bootstrap_servers": kafka_broker.bootstrap,
+            "issuer": token_issuer,
+        }
         with run_fake("tests.fakes.rm_simulator", port=rm_port):
             async with contextlib.AsyncExitStack() as stack:
                 services = {
@@ -73,8 +70,6 @@ async def probed(
                 }
                 seeded = await _seed(services)
                 yield Probed(services, token_issuer, seeded)
-    finally:
-        await postgres_server.drop_database(database)
 
 
 def _services(rm_url: str) -> dict[str, tuple[type[ServiceSettings], Any, Path, dict[str, Any]]]:
@@ -84,7 +79,7 @@ def _services(rm_url: str) -> dict[str, tuple[type[ServiceSettings], Any, Path, 
         "hmpps_auth_url": f"{rm_url}/auth",
         "rm_client_id": DEFAULT_CLIENT_ID,
         "rm_client_secret": DEFAULT_CLIENT_SECRET,
-        "sns_certificate_hosts": ["127.0.0.1"],
+        "sns_certificate_origins": [rm_url],
         "reconcile_enabled": False,
     }
     return {
