@@ -74,6 +74,26 @@ class Platform:
         return seen
 
 
+async def probation_deliveries(
+    platform: Platform, appointment_id: str, timeout: float = 30
+) -> list[dict[str, Any]]:
+    """The fake probation system's deliveries about one appointment, once there is at least one."""
+    found: list[dict[str, Any]] = []
+
+    async def delivered() -> bool:
+        async with httpx.AsyncClient(base_url=platform.stack.url("probation")) as http:
+            deliveries = (await http.get("/_control/deliveries")).json()
+        found[:] = [
+            d
+            for d in deliveries
+            if d["body"]["data"]["appointment"]["appointment_id"] == appointment_id
+        ]
+        return bool(found)
+
+    await eventually(delivered, timeout=timeout, what=f"a delivery about {appointment_id}")
+    return found
+
+
 def event_type(record: ConsumerRecord[bytes, bytes]) -> str:
     value: bytes = dict(record.headers).get("ce_type", b"")
     return value.decode()
