@@ -21,6 +21,8 @@ class Platform:
     stack: LocalStack
     collector_url: str
     tokens: dict[str, str] = field(default_factory=dict)
+    handed_secrets: set[str] = field(default_factory=set)
+    """Other credentials the platform handed to tests (survey link tokens): no log may hold one."""
 
     async def token(self, client_id: str) -> str:
         if client_id not in self.tokens:
