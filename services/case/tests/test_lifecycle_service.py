@@ -27,6 +27,7 @@ from gmirs_case.domain.lifecycle import TRANSITIONS, CaseState, InvalidTransitio
 from gmirs_case.handlers.lifecycle import run_command
 from gmirs_case.settings import CaseSettings
 from gmirs_contracts.examples import example_data
+from gmirs_contracts.hubs import HUB_IDS
 from gmirs_contracts.validation import validate_event
 from gmirs_runtime.eventing.envelope import Event, to_headers
 from gmirs_runtime.testing.kafka import eventually, wait_for_records
@@ -35,6 +36,7 @@ from gmirs_runtime.testing.services import RunningService, own_database, running
 INTAKE = "intake.referral-events.v1"
 CASES = "case.case-events.v1"
 NOW = partial(datetime.now, UTC)
+UNCONFIGURED = "trafford"  # a hub the contracts know but this service is not configured with
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -50,6 +52,7 @@ async def service(
             database_url=url,
             bootstrap_servers=kafka_broker.bootstrap,
             issuer=token_issuer,
+            hub_ids=[h for h in HUB_IDS if h != UNCONFIGURED],
         ) as service,
     ):
         yield service
@@ -298,6 +301,9 @@ async def test_the_lead_provider_reallocates_a_case_to_another_hub(service, kafk
         assert (await http.post(path, json={"hub_id": "bury"})).status_code == 403
     async with lead(service) as http:
         assert (await http.post(path, json={"hub_id": "atlantis"})).status_code == 422
+        unconfigured = await http.post(path, json={"hub_id": UNCONFIGURED})
+        assert unconfigured.status_code == 422, unconfigured.text
+        assert "not a hub of this service" in unconfigured.json()["detail"]
         moved = await http.post(path, json={"hub_id": "bury"})
         assert moved.status_code == 200, moved.text
         assert (await http.post(path, json={"hub_id": "bury"})).status_code == 409

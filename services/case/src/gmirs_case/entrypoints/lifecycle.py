@@ -19,7 +19,7 @@ from gmirs_case.domain.closure import ClosureReason
 from gmirs_case.domain.lifecycle import InvalidCommand, InvalidTransition, Lifecycle
 from gmirs_case.domain.model import CaseError
 from gmirs_case.entrypoints.case_problems import audited, no_such_case
-from gmirs_case.entrypoints.deps import LEAD_PROVIDER, CaseWorker, UoW, hub_scope
+from gmirs_case.entrypoints.deps import LEAD_PROVIDER, CaseWorker, KnownHubs, UoW, hub_scope
 from gmirs_case.entrypoints.lifecycle_schemas import (
     ActionPlanAgreement,
     ClosureCreate,
@@ -29,7 +29,6 @@ from gmirs_case.entrypoints.lifecycle_schemas import (
 )
 from gmirs_case.handlers.lifecycle import reallocate, run_command
 from gmirs_case.handlers.locking import CaseNotFoundError
-from gmirs_contracts.hubs import HUB_IDS
 from gmirs_runtime.auth import Principal, authenticated_router, require_roles
 from gmirs_runtime.problems import Problem, problem_responses, problem_type
 
@@ -130,11 +129,14 @@ async def close_case(
 
 @router.post("/reallocation", responses=ERRORS)
 async def reallocate_case(
-    case_id: uuid.UUID, body: Reallocation, principal: LeadProvider, uow: UoW
+    case_id: uuid.UUID, body: Reallocation, principal: LeadProvider, uow: UoW, hubs: KnownHubs
 ) -> LifecycleRead:
-    """Move an open case to another hub (lead provider only); that hub then owns it."""
-    if body.hub_id not in HUB_IDS:
-        raise Problem(422, detail=f"{body.hub_id!r} is not a hub")
+    """Move an open case to another hub (lead provider only); that hub then owns it.
+
+    Only to a hub this service is configured with (`CASE_HUB_IDS`): any other is a 422.
+    """
+    if body.hub_id not in hubs:
+        raise Problem(422, detail=f"{body.hub_id!r} is not a hub of this service")
     try:
         _, lifecycle = await reallocate(uow, case_id, body.hub_id, now=datetime.now(UTC))
     except CaseNotFoundError:
