@@ -294,6 +294,40 @@ async def _lifecycle_events(bootstrap: str, case_id: str, count: int) -> list[di
     return moves
 
 
+async def test_a_successful_contact_attempt_is_the_first_contact(service, kafka_broker) -> None:
+    case_id = await open_case(service, kafka_broker.bootstrap, "oldham")
+    base = f"/cases/{case_id}"
+
+    def attempt(outcome: str, days: float) -> dict[str, str]:
+        return {"method": "phone", "outcome": outcome, "occurred_at": ago(days)}
+
+    async with hub(service, "oldham") as http:
+        for outcome in ("no-answer", "message-left", "refused"):
+            tried = await http.post(f"{base}/contacts", json=attempt(outcome, 3))
+            assert tried.status_code == 201, tried.text
+        assert (await http.get(base)).json()["lifecycle"]["state"] == "allocated"
+        future = await http.post(f"{base}/contacts", json=attempt("successful", -1))
+        assert future.status_code == 422
+        assert (await http.get(base)).json()["lifecycle"]["state"] == "allocated"
+        reached = await http.post(f"{base}/contacts", json=attempt("successful", 2))
+        assert reached.status_code == 201, reached.text
+        lifecycle = (await http.get(base)).json()["lifecycle"]
+        assert lifecycle["state"] == "contacted"
+        again = await http.post(f"{base}/contacts", json=attempt("successful", 1))
+        assert again.status_code == 201  # a later contact is only a contact
+        assert (await http.get(base)).json()["lifecycle"]["state"] == "contacted"
+        close = {"occurred_at": ago(0.01), "reason": "declined"}
+        assert (await http.post(f"{base}/closure", json=close)).is_success
+    moves = await _lifecycle_events(kafka_broker.bootstrap, case_id, 3)
+    assert [m["type"] for m in moves] == [
+        "gmirs.case.case-allocated.v1",
+        "gmirs.case.first-contact-made.v1",
+        "gmirs.case.case-closed.v1",
+    ]
+    contacted_at = datetime.fromisoformat(moves[1]["occurred_at"])
+    assert contacted_at == datetime.fromisoformat(reached.json()["occurred_at"])
+
+
 async def test_the_lead_provider_reallocates_a_case_to_another_hub(service, kafka_broker) -> None:
     case_id = await open_case(service, kafka_broker.bootstrap, "bolton")
     path = f"/cases/{case_id}/reallocation"
