@@ -98,7 +98,6 @@ ALLOWED: Final[dict[str, dict[Operation, frozenset[str]]]] = {
                 "action-plans/{version}/sharing",
                 "action-plans/{version}/approval",
                 "sessions-completion",
-                "exit-survey-offer",
                 "closure",
             )
         },

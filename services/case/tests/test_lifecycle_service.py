@@ -238,8 +238,9 @@ async def test_a_hub_walks_a_case_from_allocation_to_closure(service, kafka_brok
             moved = await http.post(f"{base}/{path}", json={"occurred_at": ago(1)})
             assert moved.status_code == 200, moved.text
         await _appointment(http, case_id, "session", 3)
-        for path in ("sessions-completion", "exit-survey-offer"):
-            assert (await http.post(f"{base}/{path}", json={"occurred_at": ago(0.01)})).is_success
+        completed = await http.post(f"{base}/sessions-completion", json={"occurred_at": ago(0.01)})
+        assert completed.is_success
+        assert (await http.post(f"{base}/exit-survey")).status_code == 201  # the link is the offer
         closure = {"occurred_at": ago(0.01), "reason": "completed"}
         assert (await http.post(f"{base}/closure", json=closure)).json()["state"] == "closed"
         assert_refused(

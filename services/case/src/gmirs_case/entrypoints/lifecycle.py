@@ -3,6 +3,7 @@
 Every command locks the case, is decided by the lifecycle's transition table, and publishes
 its event through the outbox in the same transaction. A command the case's state does not
 allow is a 409 naming the state and the command. Only the lead provider reallocates a case.
+The exit survey is offered by asking for its link (`POST /cases/{id}/exit-survey`).
 """
 
 from __future__ import annotations
@@ -88,7 +89,6 @@ def _simple(path: str, make: Callable[[datetime], c.Command], summary: str) -> N
 _simple("/first-contact", c.RecordFirstContact, "Record the first contact with the person")
 _simple("/needs-assessment", c.AssessNeeds, "Record that needs were assessed")
 _simple("/sessions-completion", c.CompleteSessions, "Record that the sessions are completed")
-_simple("/exit-survey-offer", c.OfferExitSurvey, "Record that the exit survey was offered")
 
 
 @router.post("/action-plans", responses=ERRORS)
