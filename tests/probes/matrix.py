@@ -102,6 +102,10 @@ ALLOWED: Final[dict[str, dict[Operation, frozenset[str]]]] = {
             )
         },
         ("POST", "/cases/{case_id}/reallocation"): frozenset({LEAD}),
+        ("POST", "/evidence-requests"): frozenset({COMMISSIONER}),
+        ("GET", "/evidence-requests"): frozenset({COMMISSIONER, HUB, LEAD}),
+        ("GET", "/evidence-requests/{request_id}"): frozenset({COMMISSIONER, HUB, LEAD}),
+        ("POST", "/evidence-requests/{request_id}/answer"): frozenset({HUB, LEAD}),
     },
     "metrics": {
         **_EVERY_SERVICE,
@@ -185,7 +189,7 @@ class Probed:
             "token": "no-such-exit-survey-link",
             "version": "1",
         }
-        for name in ("referral_id", "message_id", "subscription_id", "task_id"):
+        for name in ("referral_id", "message_id", "subscription_id", "task_id", "request_id"):
             values[name] = str(uuid.uuid4())
         return template.format(**values)
 

@@ -14,6 +14,7 @@ from gmirs_case.entrypoints import (
     casework,
     consent,
     contacts,
+    evidence_requests,
     exit_survey,
     exit_survey_page,
     lifecycle,
@@ -56,6 +57,7 @@ def create_case_app(infra: Infrastructure[CaseUnitOfWork] | None) -> FastAPI:
             exit_survey.router,
             exit_survey_page.router,
             lifecycle.router,
+            evidence_requests.router,
         ],
     )
 
