@@ -137,6 +137,11 @@ def _valid_case_writes(appointment_id: str) -> dict[tuple[str, str], Any]:
         },
         ("POST", "/cases/{case_id}/action-plans"): {**happened, "version": 1},
         ("POST", "/cases/{case_id}/closure"): {**happened, "reason": "declined"},
+        ("POST", "/cases/{case_id}/mitigations"): {
+            **happened,
+            "measure": "DS2",
+            "reason": "pop-in-custody",
+        },
     }
 
 

@@ -18,6 +18,7 @@ from gmirs_case.entrypoints import (
     exit_survey,
     exit_survey_page,
     lifecycle,
+    mitigations,
     onward_referrals,
     outcomes,
     people,
@@ -57,6 +58,7 @@ def create_case_app(infra: Infrastructure[CaseUnitOfWork] | None) -> FastAPI:
             exit_survey.router,
             exit_survey_page.router,
             lifecycle.router,
+            mitigations.router,
             evidence_requests.router,
         ],
     )

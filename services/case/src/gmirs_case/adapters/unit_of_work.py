@@ -15,6 +15,7 @@ from gmirs_case.adapters.contacts import ContactRepository
 from gmirs_case.adapters.evidence_requests import EvidenceRequestRepository
 from gmirs_case.adapters.exit_survey import ExitSurveyRepository
 from gmirs_case.adapters.lifecycle import LifecycleRepository
+from gmirs_case.adapters.mitigations import MitigationRepository
 from gmirs_case.adapters.onward_referrals import OnwardReferralRepository
 from gmirs_case.adapters.outcomes import OutcomeAssessmentRepository
 from gmirs_case.adapters.people import PeopleRepository
@@ -33,6 +34,7 @@ class CaseUnitOfWork(UnitOfWork):
     exit_surveys: ExitSurveyRepository
     lifecycles: LifecycleRepository
     caseload: CaseloadRepository
+    mitigations: MitigationRepository
     evidence_requests: EvidenceRequestRepository
 
     async def __aenter__(self) -> Self:
@@ -47,5 +49,6 @@ class CaseUnitOfWork(UnitOfWork):
         self.exit_surveys = ExitSurveyRepository(self.session)
         self.lifecycles = LifecycleRepository(self.session)
         self.caseload = CaseloadRepository(self.session)
+        self.mitigations = MitigationRepository(self.session)
         self.evidence_requests = EvidenceRequestRepository(self.session)
         return self

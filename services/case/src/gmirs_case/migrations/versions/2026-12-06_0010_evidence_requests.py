@@ -1,7 +1,7 @@
 """Evidence requests from the commissioner (KP4), answered in place.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0012 (main's head when merged; was 0007)
 Create Date: 2026-12-06
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from gmirs_runtime.migrations import current_schema
 
 revision: str = "0010"
-down_revision: str | None = "0007"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
