@@ -95,10 +95,9 @@ async def complete_sessions(case: HubCase) -> dict[str, Any]:
 
 
 async def offer_exit_survey(case: HubCase) -> str:
-    """Ask for the person's survey link and record the offer; the link's path on case."""
+    """Ask for the person's survey link, which is the offer; the link's path on case."""
     link = await case.send("POST", "/exit-survey", None, 201)
     case.platform.handed_secrets.add(str(link["link"]).rsplit("/", 1)[-1])
-    await case.send("POST", "/exit-survey-offer", _happened(), 200)
     return str(link["link"])
 
 

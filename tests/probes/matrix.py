@@ -103,11 +103,14 @@ ALLOWED: Final[dict[str, dict[Operation, frozenset[str]]]] = {
                 "action-plans/{version}/sharing",
                 "action-plans/{version}/approval",
                 "sessions-completion",
-                "exit-survey-offer",
                 "closure",
             )
         },
         ("POST", "/cases/{case_id}/reallocation"): frozenset({LEAD}),
+        ("POST", "/evidence-requests"): frozenset({COMMISSIONER}),
+        ("GET", "/evidence-requests"): frozenset({COMMISSIONER, HUB, LEAD}),
+        ("GET", "/evidence-requests/{request_id}"): frozenset({COMMISSIONER, HUB, LEAD}),
+        ("POST", "/evidence-requests/{request_id}/answer"): frozenset({HUB, LEAD}),
     },
     "metrics": {
         **_EVERY_SERVICE,
@@ -191,8 +194,8 @@ class Probed:
             "token": "no-such-exit-survey-link",
             "version": "1",
         }
-        made_up = ("referral_id", "message_id", "subscription_id", "task_id", "onward_referral_id")
-        for name in made_up:
+        made_up = ("referral_id", "message_id", "subscription_id", "task_id")
+        for name in (*made_up, "onward_referral_id", "request_id"):
             values[name] = str(uuid.uuid4())
         return template.format(**values)
 

@@ -133,7 +133,6 @@ def _valid_case_writes(appointment_id: str) -> dict[tuple[str, str], Any]:
                 "action-plans/{version}/sharing",
                 "action-plans/{version}/approval",
                 "sessions-completion",
-                "exit-survey-offer",
             )
         },
         ("POST", "/cases/{case_id}/action-plans"): {**happened, "version": 1},

@@ -22,6 +22,7 @@ from gmirs_contracts import (
     webhooks,
 )
 from gmirs_contracts.base import ContractModel
+from gmirs_contracts.case_evidence_examples import EVIDENCE_EXAMPLES
 from gmirs_contracts.case_lifecycle_examples import LIFECYCLE_EXAMPLES
 from gmirs_contracts.case_needs_examples import NEEDS_EXAMPLES
 from gmirs_contracts.example_ids import (
@@ -368,6 +369,7 @@ EVENT_EXAMPLES: dict[str, Callable[[], ContractModel]] = {
     "gmirs.case.mitigation-recorded.v1": mitigation_recorded,
     "gmirs.case.exit-survey-completed.v1": exit_survey_completed,
     "gmirs.case.exit-survey-declined.v1": exit_survey_declined,
+    **EVIDENCE_EXAMPLES,
     "gmirs.notify.non-attendance-reported.v1": non_attendance_reported,
 }
 

@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 
 from gmirs_contracts import (
     case,
+    case_evidence,
     case_exit_survey,
     case_kpi,
     case_lifecycle,
@@ -167,6 +168,12 @@ EVENTS: Mapping[str, EventContract[Any]] = _index(
     ),
     EventContract(
         "gmirs.case.exit-survey-declined.v1", case.TOPIC, case_exit_survey.ExitSurveyDeclined
+    ),
+    EventContract("gmirs.case.evidence-requested.v1", case.TOPIC, case_evidence.EvidenceRequested),
+    EventContract(
+        "gmirs.case.evidence-request-answered.v1",
+        case.TOPIC,
+        case_evidence.EvidenceRequestAnswered,
     ),
     EventContract(
         "gmirs.notify.non-attendance-reported.v1", notify.TOPIC, notify.NonAttendanceReported

@@ -1,6 +1,9 @@
 """One case service for a test module, with a case per hub opened the real way (an intake event).
 
 Shared by the exit survey's component and browser tests: starting a service costs seconds.
+The survey is offered once the sessions are completed, so each hub's case is written straight to
+`sessions-completed` (the walk there through the routes is test_lifecycle_service's); `early`
+is a bolton case left where it opened (`allocated`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import orjson
 from aiokafka import AIOKafkaProducer
 
 from gmirs_case.bootstrap import MIGRATIONS, build
+from gmirs_case.domain.lifecycle import CaseState
 from gmirs_case.settings import CaseSettings
 from gmirs_contracts.examples import example_data
 from gmirs_runtime.eventing.envelope import Event, to_headers
@@ -26,13 +30,14 @@ from gmirs_runtime.testing.services import RunningService, own_database, running
 INTAKE = "intake.referral-events.v1"
 CASES = "case.case-events.v1"
 HUBS = ("bolton", "bury")
+EARLY = "early"  # key of the case left at `allocated` (a bolton case)
 
 
 @dataclass(frozen=True)
 class SurveyCase:
     service: RunningService
     database_url: str
-    cases: dict[str, str]  # hub -> case id
+    cases: dict[str, str]  # hub -> case id, at `sessions-completed` (EARLY: bolton, allocated)
 
     def hub(self, hub: str = "bolton") -> Any:
         return self.service.as_client(f"hub-{hub}", ["hub"], {"hub_id": hub})
@@ -66,8 +71,16 @@ def _referral(hub: str) -> Event:
     )
 
 
+async def _complete_sessions(service: RunningService, case_id: str) -> None:
+    async with service.infra.unit_of_work() as uow:
+        lifecycle = await uow.lifecycles.get(uuid.UUID(case_id))
+        completed = lifecycle.moved_to(CaseState.SESSIONS_COMPLETED, lifecycle.since)
+        await uow.lifecycles.save(uuid.UUID(case_id), completed)
+        await uow.commit()
+
+
 async def _open_cases(service: RunningService, bootstrap: str) -> dict[str, str]:
-    referrals = {hub: _referral(hub) for hub in HUBS}
+    referrals = {hub: _referral(hub) for hub in HUBS} | {EARLY: _referral("bolton")}
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
     try:
@@ -80,15 +93,17 @@ async def _open_cases(service: RunningService, bootstrap: str) -> dict[str, str]
     cases: dict[str, str] = {}
 
     async def opened() -> bool:
-        for hub, referral in referrals.items():
-            async with service.as_client(f"hub-{hub}", ["hub"], {"hub_id": hub}) as http:
-                items = (await http.get("/cases", params={"limit": 200})).json()["items"]
-            mine = [c["id"] for c in items if c["referral_id"] == str(referral.subject)]
-            if mine:
-                cases[hub] = mine[0]
-        return len(cases) == len(HUBS)
+        async with service.as_client("lead", ["lead-provider"]) as http:
+            items = (await http.get("/cases", params={"limit": 200})).json()["items"]
+        by_referral = {c["referral_id"]: c["id"] for c in items}
+        for key, referral in referrals.items():
+            if str(referral.subject) in by_referral:
+                cases[key] = by_referral[str(referral.subject)]
+        return len(cases) == len(referrals)
 
     await eventually(opened, timeout=30, what="a case per hub")
+    for hub in HUBS:
+        await _complete_sessions(service, cases[hub])
     return cases
 
 

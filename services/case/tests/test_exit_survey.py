@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 import httpx
 import orjson
 import pytest_asyncio
-from services.case.tests.exit_survey_harness import CASES, SurveyCase, survey_case
+from services.case.tests.exit_survey_harness import CASES, EARLY, SurveyCase, survey_case
 
 from gmirs_case.bootstrap import MIGRATIONS, build
 from gmirs_case.domain.exit_survey import token_hash
@@ -66,6 +67,39 @@ async def test_who_may_offer_a_link(survey: SurveyCase) -> None:
                 wanted = 204 if expected == 201 and path.endswith("declined") else expected
                 assert answer.status_code == wanted, (path, answer.text)
     assert await survey.query("SELECT 1 FROM exit_survey_declines") != []
+
+
+async def test_the_first_link_is_the_lifecycles_offer_and_only_after_the_sessions(
+    survey: SurveyCase,
+) -> None:
+    early, done = survey.cases[EARLY], survey.cases["bury"]
+    async with survey.hub("bolton") as http:
+        refused = await http.post(f"/cases/{early}/exit-survey")
+        assert refused.status_code == 409, refused.text
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert (refused.json()["state"], refused.json()["command"]) == (
+            "allocated",
+            "offer-exit-survey",
+        )
+        assert (await http.get(f"/cases/{early}")).json()["lifecycle"]["state"] == "allocated"
+        gone = await http.post(f"/cases/{early}/exit-survey-offer", json={"occurred_at": "x"})
+        assert gone.status_code in (404, 405)  # one way to offer: the link
+    assert await survey.query("SELECT 1 FROM exit_survey_offers WHERE case_id = $1", early) == []
+    async with survey.hub("bury") as http:
+        for _ in range(3):
+            assert (await http.post(f"/cases/{done}/exit-survey")).status_code == 201
+        lifecycle = (await http.get(f"/cases/{done}")).json()["lifecycle"]
+    assert lifecycle["state"] == "exit-survey-offered"
+    offered = await survey.query(
+        "SELECT payload FROM outbox WHERE type = 'gmirs.case.exit-survey-offered.v1'"
+        " AND aggregateid = $1",
+        done,
+    )
+    assert len(offered) == 1  # three links, one offer
+    payload = orjson.loads(offered[0]["payload"])
+    validate_event("gmirs.case.exit-survey-offered.v1", payload)
+    first = lifecycle["reached"]["exit-survey-offered"]
+    assert datetime.fromisoformat(payload["occurred_at"]) == datetime.fromisoformat(first)
 
 
 async def test_the_link_is_long_random_single_use_and_only_its_hash_is_kept(

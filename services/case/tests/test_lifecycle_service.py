@@ -27,6 +27,7 @@ from gmirs_case.domain.lifecycle import TRANSITIONS, CaseState, InvalidTransitio
 from gmirs_case.handlers.lifecycle import run_command
 from gmirs_case.settings import CaseSettings
 from gmirs_contracts.examples import example_data
+from gmirs_contracts.hubs import HUB_IDS
 from gmirs_contracts.validation import validate_event
 from gmirs_runtime.eventing.envelope import Event, to_headers
 from gmirs_runtime.testing.kafka import eventually, wait_for_records
@@ -35,6 +36,7 @@ from gmirs_runtime.testing.services import RunningService, own_database, running
 INTAKE = "intake.referral-events.v1"
 CASES = "case.case-events.v1"
 NOW = partial(datetime.now, UTC)
+UNCONFIGURED = "trafford"  # a hub the contracts know but this service is not configured with
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -50,6 +52,7 @@ async def service(
             database_url=url,
             bootstrap_servers=kafka_broker.bootstrap,
             issuer=token_issuer,
+            hub_ids=[h for h in HUB_IDS if h != UNCONFIGURED],
         ) as service,
     ):
         yield service
@@ -244,9 +247,7 @@ async def test_a_hub_walks_a_case_from_allocation_to_closure(service, kafka_brok
         completion = {"occurred_at": ago(0.01), "outcomes": outcomes}
         done = await http.post(f"{base}/sessions-completion", json=completion)
         assert done.json()["outcomes"] == outcomes | {"achievement_score": 2.5}, done.text
-        assert (
-            await http.post(f"{base}/exit-survey-offer", json={"occurred_at": ago(0.01)})
-        ).is_success
+        assert (await http.post(f"{base}/exit-survey")).status_code == 201  # the link is the offer
         closure = {"occurred_at": ago(0.01), "reason": "completed"}
         assert (await http.post(f"{base}/closure", json=closure)).json()["state"] == "closed"
         assert_refused(
@@ -304,6 +305,40 @@ async def _lifecycle_events(bootstrap: str, case_id: str, count: int) -> list[di
     return moves
 
 
+async def test_a_successful_contact_attempt_is_the_first_contact(service, kafka_broker) -> None:
+    case_id = await open_case(service, kafka_broker.bootstrap, "oldham")
+    base = f"/cases/{case_id}"
+
+    def attempt(outcome: str, days: float) -> dict[str, str]:
+        return {"method": "phone", "outcome": outcome, "occurred_at": ago(days)}
+
+    async with hub(service, "oldham") as http:
+        for outcome in ("no-answer", "message-left", "refused"):
+            tried = await http.post(f"{base}/contacts", json=attempt(outcome, 3))
+            assert tried.status_code == 201, tried.text
+        assert (await http.get(base)).json()["lifecycle"]["state"] == "allocated"
+        future = await http.post(f"{base}/contacts", json=attempt("successful", -1))
+        assert future.status_code == 422
+        assert (await http.get(base)).json()["lifecycle"]["state"] == "allocated"
+        reached = await http.post(f"{base}/contacts", json=attempt("successful", 2))
+        assert reached.status_code == 201, reached.text
+        lifecycle = (await http.get(base)).json()["lifecycle"]
+        assert lifecycle["state"] == "contacted"
+        again = await http.post(f"{base}/contacts", json=attempt("successful", 1))
+        assert again.status_code == 201  # a later contact is only a contact
+        assert (await http.get(base)).json()["lifecycle"]["state"] == "contacted"
+        close = {"occurred_at": ago(0.01), "reason": "declined"}
+        assert (await http.post(f"{base}/closure", json=close)).is_success
+    moves = await _lifecycle_events(kafka_broker.bootstrap, case_id, 3)
+    assert [m["type"] for m in moves] == [
+        "gmirs.case.case-allocated.v1",
+        "gmirs.case.first-contact-made.v1",
+        "gmirs.case.case-closed.v1",
+    ]
+    contacted_at = datetime.fromisoformat(moves[1]["occurred_at"])
+    assert contacted_at == datetime.fromisoformat(reached.json()["occurred_at"])
+
+
 async def test_the_lead_provider_reallocates_a_case_to_another_hub(service, kafka_broker) -> None:
     case_id = await open_case(service, kafka_broker.bootstrap, "bolton")
     path = f"/cases/{case_id}/reallocation"
@@ -311,6 +346,9 @@ async def test_the_lead_provider_reallocates_a_case_to_another_hub(service, kafk
         assert (await http.post(path, json={"hub_id": "bury"})).status_code == 403
     async with lead(service) as http:
         assert (await http.post(path, json={"hub_id": "atlantis"})).status_code == 422
+        unconfigured = await http.post(path, json={"hub_id": UNCONFIGURED})
+        assert unconfigured.status_code == 422, unconfigured.text
+        assert "not a hub of this service" in unconfigured.json()["detail"]
         moved = await http.post(path, json={"hub_id": "bury"})
         assert moved.status_code == 200, moved.text
         assert (await http.post(path, json={"hub_id": "bury"})).status_code == 409

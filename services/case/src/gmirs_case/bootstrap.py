@@ -14,6 +14,7 @@ from gmirs_case.entrypoints import (
     casework,
     consent,
     contacts,
+    evidence_requests,
     exit_survey,
     exit_survey_page,
     lifecycle,
@@ -58,6 +59,7 @@ def create_case_app(infra: Infrastructure[CaseUnitOfWork] | None) -> FastAPI:
             exit_survey_page.router,
             lifecycle.router,
             mitigations.router,
+            evidence_requests.router,
         ],
     )
 

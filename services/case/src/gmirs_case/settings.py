@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -20,3 +22,6 @@ class CaseSettings(ServiceSettings):
     hub_ids: list[str] = list(HUB_IDS)
     # How long an exit survey link stays usable after the hub asks for it.
     exit_survey_valid_days: int = Field(default=14, ge=1, le=90)
+    # The end of the working day for evidence requests (Europe/London): one received at or after
+    # it counts from the next working day, and one is due by it on the working day after (KP4).
+    evidence_cutoff: time = time(17, 0)

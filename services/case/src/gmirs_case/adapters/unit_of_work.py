@@ -12,6 +12,7 @@ from gmirs_case.adapters.caseload import CaseloadRepository
 from gmirs_case.adapters.casework import CaseworkRepository
 from gmirs_case.adapters.consent import ConsentRepository
 from gmirs_case.adapters.contacts import ContactRepository
+from gmirs_case.adapters.evidence_requests import EvidenceRequestRepository
 from gmirs_case.adapters.exit_survey import ExitSurveyRepository
 from gmirs_case.adapters.lifecycle import LifecycleRepository
 from gmirs_case.adapters.mitigations import MitigationRepository
@@ -34,6 +35,7 @@ class CaseUnitOfWork(UnitOfWork):
     lifecycles: LifecycleRepository
     caseload: CaseloadRepository
     mitigations: MitigationRepository
+    evidence_requests: EvidenceRequestRepository
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
@@ -48,4 +50,5 @@ class CaseUnitOfWork(UnitOfWork):
         self.lifecycles = LifecycleRepository(self.session)
         self.caseload = CaseloadRepository(self.session)
         self.mitigations = MitigationRepository(self.session)
+        self.evidence_requests = EvidenceRequestRepository(self.session)
         return self

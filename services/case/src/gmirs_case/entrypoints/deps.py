@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Set
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
 from gmirs_case.adapters.repository import ALL_HUBS
 from gmirs_case.adapters.unit_of_work import CaseUnitOfWork
+from gmirs_case.settings import CaseSettings
+from gmirs_contracts.hubs import HUB_IDS
 from gmirs_runtime.auth import Principal, require_roles
 from gmirs_runtime.deps import unit_of_work
 
@@ -23,3 +26,13 @@ def hub_scope(principal: Principal) -> str | None:
     if HUB in principal.roles:
         return principal.tenant_id
     return ALL_HUBS
+
+
+def configured_hubs(request: Request) -> Set[str]:
+    """The hubs this service is configured with (`CASE_HUB_IDS`), the same list its tokens are
+    checked against; the contracts' list only when no settings are attached (OpenAPI export)."""
+    settings = getattr(request.app.state, "settings", None)
+    return frozenset(settings.hub_ids if isinstance(settings, CaseSettings) else HUB_IDS)
+
+
+KnownHubs = Annotated[Set[str], Depends(configured_hubs)]

@@ -1,5 +1,8 @@
 """The hub's side of the exit survey: ask for a single-use link, or record that the person declined.
 
+Asking for the case's first link is the lifecycle's exit-survey offer (one command, one event):
+allowed once the sessions are completed, a 409 naming the state before that.
+
 The link goes back to the hub once, in the response, for it to send to the person (text, email,
 letter); it is never logged, audited or published, and only its hash is stored.
 """
@@ -13,8 +16,10 @@ from fastapi import Request, Response, status
 from pydantic import AwareDatetime, BaseModel, Field
 
 from gmirs_case.adapters.unit_of_work import CaseUnitOfWork
+from gmirs_case.domain.lifecycle import InvalidTransition
 from gmirs_case.entrypoints.case_problems import audited, no_such_case
 from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
+from gmirs_case.entrypoints.lifecycle import refused
 from gmirs_case.handlers.exit_survey import decline_exit_survey, offer_exit_survey
 from gmirs_case.handlers.locking import CaseNotFoundError
 from gmirs_case.settings import CaseSettings
@@ -42,12 +47,16 @@ def _valid_for(request: Request) -> timedelta:
 @router.post(
     "/{case_id}/exit-survey",
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(404),
+    responses=problem_responses(404, 409),
 )
 async def offer_exit_survey_link(
     case_id: uuid.UUID, principal: CaseWorker, uow: UoW, request: Request, response: Response
 ) -> ExitSurveyLink:
-    """A new single-use survey link for the case's person; earlier links stay usable until used."""
+    """Offer the exit survey: a new single-use link for the case's person.
+
+    The first link moves the case to `exit-survey-offered` (only from `sessions-completed`: else
+    409); later ones are further links, and earlier links stay usable until used.
+    """
     try:
         offered = await offer_exit_survey(
             case_id,
@@ -58,6 +67,8 @@ async def offer_exit_survey_link(
         )
     except CaseNotFoundError:
         raise no_such_case() from None
+    except InvalidTransition as exc:
+        raise refused(exc) from None
     await _commit_audited(uow, principal, "exit-survey.offered", case_id)
     response.headers["Cache-Control"] = "no-store"
     offer = offered.offer

@@ -3,6 +3,7 @@
 Every command locks the case, is decided by the lifecycle's transition table, and publishes
 its event through the outbox in the same transaction. A command the case's state does not
 allow is a 409 naming the state and the command. Only the lead provider reallocates a case.
+The exit survey is offered by asking for its link (`POST /cases/{id}/exit-survey`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from gmirs_case.domain.closure import ClosureReason
 from gmirs_case.domain.lifecycle import InvalidCommand, InvalidTransition, Lifecycle
 from gmirs_case.domain.model import CaseError
 from gmirs_case.entrypoints.case_problems import audited, no_such_case
-from gmirs_case.entrypoints.deps import LEAD_PROVIDER, CaseWorker, UoW, hub_scope
+from gmirs_case.entrypoints.deps import LEAD_PROVIDER, CaseWorker, KnownHubs, UoW, hub_scope
 from gmirs_case.entrypoints.lifecycle_schemas import (
     ActionPlanAgreement,
     ClosureCreate,
@@ -31,7 +32,6 @@ from gmirs_case.entrypoints.lifecycle_schemas import (
 )
 from gmirs_case.handlers.lifecycle import reallocate, run_command
 from gmirs_case.handlers.locking import CaseNotFoundError
-from gmirs_contracts.hubs import HUB_IDS
 from gmirs_runtime.auth import Principal, authenticated_router, require_roles
 from gmirs_runtime.problems import Problem, problem_responses, problem_type
 
@@ -90,7 +90,6 @@ def _simple(path: str, make: Callable[[datetime], c.Command], summary: str) -> N
 
 _simple("/first-contact", c.RecordFirstContact, "Record the first contact with the person")
 _simple("/needs-assessment", c.AssessNeeds, "Record that needs were assessed")
-_simple("/exit-survey-offer", c.OfferExitSurvey, "Record that the exit survey was offered")
 
 
 @router.post("/action-plans", responses=ERRORS)
@@ -143,11 +142,14 @@ async def close_case(
 
 @router.post("/reallocation", responses=ERRORS)
 async def reallocate_case(
-    case_id: uuid.UUID, body: Reallocation, principal: LeadProvider, uow: UoW
+    case_id: uuid.UUID, body: Reallocation, principal: LeadProvider, uow: UoW, hubs: KnownHubs
 ) -> LifecycleRead:
-    """Move an open case to another hub (lead provider only); that hub then owns it."""
-    if body.hub_id not in HUB_IDS:
-        raise Problem(422, detail=f"{body.hub_id!r} is not a hub")
+    """Move an open case to another hub (lead provider only); that hub then owns it.
+
+    Only to a hub this service is configured with (`CASE_HUB_IDS`): any other is a 422.
+    """
+    if body.hub_id not in hubs:
+        raise Problem(422, detail=f"{body.hub_id!r} is not a hub of this service")
     try:
         _, lifecycle = await reallocate(uow, case_id, body.hub_id, now=datetime.now(UTC))
     except CaseNotFoundError:

@@ -1,4 +1,10 @@
-"""A hub records an attempt to contact the person, whether or not it reached them."""
+"""A hub records an attempt to contact the person, whether or not it reached them.
+
+A successful attempt on a case still waiting for its first contact (`allocated`) is also the
+lifecycle's first contact: `RecordFirstContact` is decided by the lifecycle's own table and its
+event published in the same transaction. An unsuccessful attempt, or a case already past that
+point, leaves the lifecycle as it is.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +13,16 @@ from datetime import datetime
 
 from gmirs_case.adapters import records
 from gmirs_case.adapters.unit_of_work import CaseUnitOfWork
+from gmirs_case.domain.commands import RecordFirstContact
 from gmirs_case.domain.contacts import (
     ContactAttempt,
     ContactMethod,
     ContactOutcome,
     attempt_contact,
 )
+from gmirs_case.domain.lifecycle import CaseState
 from gmirs_case.domain.model import Case
+from gmirs_case.handlers.lifecycle import apply_command
 from gmirs_case.handlers.locking import locked_case
 from gmirs_contracts import case_needs as contract
 from gmirs_contracts.registry import EVENTS
@@ -42,6 +51,8 @@ async def record_contact(
         | {"successful": attempt.successful},
     )
     uow.publish(CONTACT_ATTEMPTED, event, aggregate_type=AGGREGATE, aggregate_id=case.id)
+    if attempt.successful and (await uow.lifecycles.get(case.id)).state is CaseState.ALLOCATED:
+        await apply_command(uow, case, RecordFirstContact(occurred_at), now=now)
     return attempt
 
 

@@ -1,7 +1,9 @@
 """Offering, declining and answering the exit survey: each one transaction, with its event.
 
-The lifecycle (domain/lifecycle.py) has an `OfferExitSurvey` transition; until case stores its
-lifecycle state, an offer is recorded here without moving the case (see the service README).
+Creating a link IS the offer: the first link of a case applies the lifecycle's `OfferExitSurvey`
+(decided by its transition table: only from `sessions-completed`, else InvalidTransition) and
+publishes `exit-survey-offered` once. A further link for a case already `exit-survey-offered`
+(the person lost the first) is only another link: no move, no second event.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from gmirs_case.adapters.unit_of_work import CaseUnitOfWork
+from gmirs_case.domain.commands import OfferExitSurvey
 from gmirs_case.domain.exit_survey import (
     FormError,
     LinkState,
@@ -19,7 +22,9 @@ from gmirs_case.domain.exit_survey import (
     read_answers,
     token_hash,
 )
+from gmirs_case.domain.lifecycle import CaseState
 from gmirs_case.domain.model import Case
+from gmirs_case.handlers.lifecycle import apply_command
 from gmirs_case.handlers.locking import CaseNotFoundError
 from gmirs_contracts.case_exit_survey import ExitSurveyCompleted, ExitSurveyDeclined
 from gmirs_contracts.registry import contract_for
@@ -59,7 +64,11 @@ async def offer_exit_survey(
     now: datetime,
     valid_for: timedelta,
 ) -> Offered:
+    """A new single-use link; the case's first one moves its lifecycle (InvalidTransition if the
+    case is not at `sessions-completed`, and then nothing is written)."""
     case = await _case(uow, case_id, hub_id)
+    if (await uow.lifecycles.get(case.id)).state is not CaseState.EXIT_SURVEY_OFFERED:
+        await apply_command(uow, case, OfferExitSurvey(occurred_at=now), now=now)
     offer, token = SurveyOffer.create(case.id, now, valid_for)
     await uow.exit_surveys.add_offer(offer)
     return Offered(offer, token)
