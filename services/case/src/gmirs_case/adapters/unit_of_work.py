@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Self
 
+from gmirs_case.adapters.action_plans import ActionPlanRepository
 from gmirs_case.adapters.caseload import CaseloadRepository
 from gmirs_case.adapters.casework import CaseworkRepository
 from gmirs_case.adapters.consent import ConsentRepository
@@ -32,6 +33,7 @@ class CaseUnitOfWork(UnitOfWork):
     exit_surveys: ExitSurveyRepository
     lifecycles: LifecycleRepository
     caseload: CaseloadRepository
+    action_plans: ActionPlanRepository
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
@@ -45,4 +47,5 @@ class CaseUnitOfWork(UnitOfWork):
         self.exit_surveys = ExitSurveyRepository(self.session)
         self.lifecycles = LifecycleRepository(self.session)
         self.caseload = CaseloadRepository(self.session)
+        self.action_plans = ActionPlanRepository(self.session)
         return self
