@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar, TypeAlias
 
+from gmirs_case.domain.action_plans import PlanOutline
 from gmirs_case.domain.closure import ClosureReason
 
 
@@ -92,6 +93,7 @@ class AgreeActionPlan:
     version: int
     number_of_sessions: int | None
     occurred_at: datetime
+    outline: PlanOutline | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +103,7 @@ class ShareActionPlan:
     kind: ClassVar[CommandKind] = CommandKind.SHARE_ACTION_PLAN
     version: int
     occurred_at: datetime
+    outline: PlanOutline | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +113,7 @@ class RecordActionPlanApproval:
     kind: ClassVar[CommandKind] = CommandKind.RECORD_ACTION_PLAN_APPROVAL
     version: int
     occurred_at: datetime
+    outline: PlanOutline | None = None
 
 
 @dataclass(frozen=True, slots=True)
