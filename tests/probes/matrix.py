@@ -103,6 +103,8 @@ ALLOWED: Final[dict[str, dict[Operation, frozenset[str]]]] = {
             )
         },
         ("POST", "/cases/{case_id}/reallocation"): frozenset({LEAD}),
+        ("GET", "/cases/{case_id}/action-plans"): frozenset({HUB, LEAD}),
+        ("GET", "/cases/{case_id}/action-plans/{version}"): frozenset({HUB, LEAD}),
     },
     "metrics": {
         **_EVERY_SERVICE,

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from gmirs_case.domain.lifecycle import CaseState, Lifecycle
 from gmirs_contracts.case_lifecycle import CaseState as StateName
@@ -12,8 +10,6 @@ from gmirs_contracts.case_lifecycle import ClosureReason as ClosureReasonName
 from gmirs_contracts.case_lifecycle import Source as SourceName
 from gmirs_contracts.common import HubId, Moment
 from gmirs_contracts.intake_progress import DeliveryState
-
-PlanVersion = Annotated[StrictInt, Field(ge=1, le=1000)]
 
 
 class _Strict(BaseModel):
@@ -24,11 +20,6 @@ class Happened(_Strict):
     """When it happened in the world (it may be recorded later; never in the future)."""
 
     occurred_at: Moment
-
-
-class ActionPlanAgreement(Happened):
-    version: PlanVersion
-    number_of_sessions: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
 
 
 class ClosureCreate(Happened):
