@@ -69,6 +69,8 @@ ALLOWED: Final[dict[str, dict[Operation, frozenset[str]]]] = {
         ),
         ("POST", "/cases/{case_id}/contacts"): frozenset({HUB, LEAD}),
         ("GET", "/cases/{case_id}/contacts"): frozenset({HUB, LEAD}),
+        ("POST", "/cases/{case_id}/mitigations"): frozenset({HUB, LEAD}),
+        ("GET", "/cases/{case_id}/mitigations"): frozenset({HUB, LEAD}),
         ("POST", "/cases/{case_id}/assessments"): frozenset({HUB, LEAD}),
         ("GET", "/cases/{case_id}/distance-travelled"): frozenset({HUB, LEAD}),
         ("POST", "/cases/{case_id}/consents"): frozenset({HUB, LEAD}),

@@ -144,6 +144,11 @@ def _valid_case_writes(appointment_id: str) -> dict[tuple[str, str], Any]:
             "activities": [{"description": "Go to the surgery together"}],
         },
         ("POST", "/cases/{case_id}/closure"): {**happened, "reason": "declined"},
+        ("POST", "/cases/{case_id}/mitigations"): {
+            **happened,
+            "measure": "DS2",
+            "reason": "pop-in-custody",
+        },
     }
 
 

@@ -388,3 +388,44 @@ async def test_hostile_input_on_the_new_writes_is_refused_and_every_access_is_au
         "case.consent-withdrawn",
         "case.consents-viewed",
     }
+
+
+async def test_mitigations_by_every_role_many_times_with_their_events(
+    served: Served, kafka_broker: Any
+) -> None:
+    own, other = served.cases[OWN], served.cases[OTHER]
+    path = f"/cases/{own}/mitigations"
+    reasons = ["pop-in-custody", "pop-unwell", "awaiting-probation-practitioner"]
+    async with served.hub() as http:
+        for n in range(REPEATS):
+            body = {"measure": "DS2", "reason": reasons[n % 3], "occurred_at": ago(hours=n)}
+            made = await http.post(path, json=body | ({"note": "Recalled"} if n == 0 else {}))
+            assert made.status_code == 201, made.text
+            assert made.json()["recorded_by"] == f"hub-{OWN}"
+        listed = (await http.get(path)).json()["items"]
+        assert len(listed) == REPEATS
+        assert [m["note"] for m in listed].count("Recalled") == 1
+        assert_problem(await http.get(f"/cases/{other}/mitigations"), 404)
+        assert_problem(await http.post(f"/cases/{other}/mitigations", json=body), 404)
+        for bad in (
+            body | {"measure": "DS9"},
+            body | {"reason": "bored"},
+            body | {"occurred_at": ago(hours=-2)},
+            body | {"note": "a\u0000b"},
+            body | {"note": "x" * 2_001},
+            body | {"extra": 1},
+        ):
+            assert_problem(await http.post(path, json=bad), 422)
+    async with served.role("lead-provider") as http:
+        assert (await http.post(f"/cases/{other}/mitigations", json=body)).status_code == 201
+        assert len((await http.get(path)).json()["items"]) == REPEATS
+    for role in ("commissioner", "operator"):
+        async with served.role(role) as http:
+            assert_problem(await http.get(path), 403)
+            assert_problem(await http.post(path, json=body), 403)
+    assert await served.rows("kpi_mitigations", own) == REPEATS
+    events = await published(
+        kafka_broker.bootstrap, "gmirs.case.mitigation-recorded.v1", own, REPEATS
+    )
+    assert {e["reason"] for e in events} == set(reasons)
+    assert all("note" not in e for e in events)  # the worker's words stay in case

@@ -18,6 +18,7 @@ from gmirs_case.entrypoints import (
     exit_survey,
     exit_survey_page,
     lifecycle,
+    mitigations,
     onward_referrals,
     outcomes,
     people,
@@ -58,6 +59,7 @@ def create_case_app(infra: Infrastructure[CaseUnitOfWork] | None) -> FastAPI:
             exit_survey_page.router,
             lifecycle.router,
             action_plans.router,
+            mitigations.router,
         ],
     )
 

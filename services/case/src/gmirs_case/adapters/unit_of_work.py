@@ -15,6 +15,7 @@ from gmirs_case.adapters.consent import ConsentRepository
 from gmirs_case.adapters.contacts import ContactRepository
 from gmirs_case.adapters.exit_survey import ExitSurveyRepository
 from gmirs_case.adapters.lifecycle import LifecycleRepository
+from gmirs_case.adapters.mitigations import MitigationRepository
 from gmirs_case.adapters.onward_referrals import OnwardReferralRepository
 from gmirs_case.adapters.outcomes import OutcomeAssessmentRepository
 from gmirs_case.adapters.people import PeopleRepository
@@ -34,6 +35,7 @@ class CaseUnitOfWork(UnitOfWork):
     lifecycles: LifecycleRepository
     caseload: CaseloadRepository
     action_plans: ActionPlanRepository
+    mitigations: MitigationRepository
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
@@ -48,4 +50,5 @@ class CaseUnitOfWork(UnitOfWork):
         self.lifecycles = LifecycleRepository(self.session)
         self.caseload = CaseloadRepository(self.session)
         self.action_plans = ActionPlanRepository(self.session)
+        self.mitigations = MitigationRepository(self.session)
         return self

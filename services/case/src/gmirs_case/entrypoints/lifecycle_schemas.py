@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from typing import Annotated
 
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
+
+from gmirs_case.adapters.lifecycle_events import achievement_of
 from gmirs_case.domain.lifecycle import CaseState, Lifecycle
+from gmirs_contracts.case_kpi import OutcomeAchievement
 from gmirs_contracts.case_lifecycle import CaseState as StateName
 from gmirs_contracts.case_lifecycle import ClosureReason as ClosureReasonName
 from gmirs_contracts.case_lifecycle import Source as SourceName
@@ -20,6 +24,21 @@ class Happened(_Strict):
     """When it happened in the world (it may be recorded later; never in the future)."""
 
     occurred_at: Moment
+
+
+Count = Annotated[StrictInt, Field(ge=0, le=50)]
+
+
+class OutcomeCounts(_Strict):
+    """How many of the referral's desired outcomes were achieved, partly or not (DS5)."""
+
+    achieved: Count
+    partially_achieved: Count
+    not_achieved: Count
+
+
+class SessionsCompletion(Happened):
+    outcomes: OutcomeCounts | None = None
 
 
 class ClosureCreate(Happened):
@@ -47,6 +66,9 @@ class LifecycleRead(BaseModel):
     referral_sent_at: AwareDatetime
     plan_agreed_at: AwareDatetime | None
     closure: ClosureRead | None
+    outcomes: OutcomeAchievement | None = Field(
+        description="The desired outcomes achieved, once recorded (R&M's report replaces the hub's)."
+    )
 
     @classmethod
     def of(cls, lifecycle: Lifecycle) -> LifecycleRead:
@@ -69,5 +91,6 @@ class LifecycleRead(BaseModel):
                 "referral_sent_at": lifecycle.reached[CaseState.RECEIVED],
                 "plan_agreed_at": lifecycle.plan_agreed_at,
                 "closure": closure,
+                "outcomes": achievement_of(lifecycle.outcomes),
             }
         )
