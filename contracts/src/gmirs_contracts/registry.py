@@ -146,6 +146,8 @@ def _case_needs() -> tuple[EventContract[Any], ...]:
             ("outcome-assessment-recorded", n.OutcomeAssessmentRecorded),
             ("consent-given", n.ConsentGiven),
             ("consent-withdrawn", n.ConsentWithdrawn),
+            ("onward-referral-made", n.OnwardReferralMade),
+            ("onward-referral-outcome-recorded", n.OnwardReferralOutcomeRecorded),
         )
     )
 

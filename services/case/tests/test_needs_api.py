@@ -429,3 +429,53 @@ async def test_mitigations_by_every_role_many_times_with_their_events(
     )
     assert {e["reason"] for e in events} == set(reasons)
     assert all("note" not in e for e in events)  # the worker's words stay in case
+
+
+async def test_an_onward_referrals_outcome_is_recorded_once_with_events(
+    served: Served, kafka_broker: Any
+) -> None:
+    own, other = served.cases[OWN], served.cases[OTHER]
+    consent = {
+        "partner": "Oldham Housing Options",
+        "scopes": ["contact-details", "needs"],
+        "given_at": ago(days=2),
+        "recorded_by": "Jo Worker",
+    }
+    body = {"agency": "Oldham  Housing Options", "need": MONEY, "referred_at": ago(hours=3)}
+    async with served.hub() as http:
+        assert (await http.post(f"/cases/{own}/consents", json=consent)).status_code == 201
+        made = (await http.post(f"/cases/{own}/onward-referrals", json=body)).json()
+        assert (made["outcome"], made["outcome_recorded_at"]) == ("pending", None)
+        path = f"/cases/{own}/onward-referrals/{made['id']}/outcome"
+        for _ in range(REPEATS):  # the same answer again: a retry, nothing new
+            answered = await http.put(path, json={"outcome": "accepted"})
+            assert answered.status_code == 200, answered.text
+        first_answer_at = answered.json()["outcome_recorded_at"]
+        assert first_answer_at is not None
+        corrected = (await http.put(path, json={"outcome": "declined"})).json()
+        assert corrected["outcome"] == "declined"
+        assert_problem(await http.put(path, json={"outcome": "pending"}), 422)
+        assert_problem(await http.put(path, json={"outcome": "accepted", "x": 1}), 422)
+        missing = f"/cases/{own}/onward-referrals/{uuid.uuid4()}/outcome"
+        assert_problem(await http.put(missing, json={"outcome": "accepted"}), 404)
+        elsewhere = f"/cases/{other}/onward-referrals/{made['id']}/outcome"
+        assert_problem(await http.put(elsewhere, json={"outcome": "accepted"}), 404)
+        listed = (await http.get(f"/cases/{own}/onward-referrals")).json()["items"]
+        assert [r["outcome"] for r in listed if r["id"] == made["id"]] == ["declined"]
+    async with served.hub(OTHER) as http:
+        assert_problem(await http.put(path, json={"outcome": "accepted"}), 404)
+    for role in ("commissioner", "operator"):
+        async with served.role(role) as http:
+            assert_problem(await http.put(path, json={"outcome": "accepted"}), 403)
+    [referred] = [
+        e
+        for e in await published(
+            kafka_broker.bootstrap, "gmirs.case.onward-referral-made.v1", own, 1
+        )
+        if e["onward_referral_id"] == made["id"]
+    ]
+    assert (referred["agency"], referred["need"]) == ("Oldham Housing Options", MONEY)
+    answers = await published(
+        kafka_broker.bootstrap, "gmirs.case.onward-referral-outcome-recorded.v1", own, 2
+    )
+    assert [a["outcome"] for a in answers] == ["accepted", "declined"]
