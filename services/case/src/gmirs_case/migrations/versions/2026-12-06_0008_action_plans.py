@@ -4,7 +4,7 @@ A trigger refuses any update that changes an agreed version's content, or a shar
 time once set; deleting (a case erased) still cascades.
 
 Revision ID: 0008
-Revises: 0012 (main had landed 0012 on 0007; the lead may re-chain)
+Revises: 0013 (after main's 0012 and 0013; the lead may re-chain)
 Create Date: 2026-12-06
 """
 
@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from gmirs_runtime.migrations import current_schema
 
 revision: str = "0008"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
