@@ -81,9 +81,16 @@ async def record_needs_assessed(case: HubCase) -> dict[str, Any]:
     return await case.send("POST", "/needs-assessment", _happened(), 200)
 
 
-async def agree_action_plan(case: HubCase, version: int, sessions: int) -> dict[str, Any]:
-    body = {**_happened(), "version": version, "number_of_sessions": sessions}
-    return await case.send("POST", "/action-plans", body, 200)
+async def agree_action_plan(case: HubCase, sessions: int) -> dict[str, Any]:
+    """The next version (case numbers it), with the version and the case's lifecycle after it."""
+    body = {
+        **_happened(),
+        "agreed_by": f"caseworker.{case.hub_id}",
+        "number_of_sessions": sessions,
+        "goals": [{"area": "emotional-and-mental-health", "description": "Sleep better"}],
+        "activities": [{"description": "Weekly check-in", "area": "emotional-and-mental-health"}],
+    }
+    return await case.send("POST", "/action-plans", body, 201)
 
 
 async def share_action_plan(case: HubCase, version: int) -> dict[str, Any]:

@@ -189,8 +189,9 @@ async def _assess(case: HubCase) -> None:
 
 
 async def _agree_share_and_rm_approves(case: HubCase, rm_id: str) -> None:
-    assert (await agree_action_plan(case, 1, sessions=2))["state"] == "action-plan-agreed"
-    assert (await share_action_plan(case, 1))["state"] == "action-plan-shared"
+    agreed = await agree_action_plan(case, sessions=2)
+    assert (agreed["version"], agreed["lifecycle"]["state"]) == (1, "action-plan-agreed")
+    assert (await share_action_plan(case, 1))["lifecycle"]["state"] == "action-plan-shared"
     plan = await rm_control(
         case.platform, f"/_control/referrals/{rm_id}/action-plans", {"number_of_sessions": 2, **SNS}
     )

@@ -111,6 +111,8 @@ ALLOWED: Final[dict[str, dict[Operation, frozenset[str]]]] = {
         ("GET", "/evidence-requests"): frozenset({COMMISSIONER, HUB, LEAD}),
         ("GET", "/evidence-requests/{request_id}"): frozenset({COMMISSIONER, HUB, LEAD}),
         ("POST", "/evidence-requests/{request_id}/answer"): frozenset({HUB, LEAD}),
+        ("GET", "/cases/{case_id}/action-plans"): frozenset({HUB, LEAD}),
+        ("GET", "/cases/{case_id}/action-plans/{version}"): frozenset({HUB, LEAD}),
     },
     "metrics": {
         **_EVERY_SERVICE,

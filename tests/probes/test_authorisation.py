@@ -135,7 +135,13 @@ def _valid_case_writes(appointment_id: str) -> dict[tuple[str, str], Any]:
                 "sessions-completion",
             )
         },
-        ("POST", "/cases/{case_id}/action-plans"): {**happened, "version": 1},
+        ("POST", "/cases/{case_id}/action-plans"): {
+            **happened,
+            "agreed_by": "caseworker.bolton",
+            "number_of_sessions": 4,
+            "goals": [{"area": "physical-health", "description": "Register with a GP"}],
+            "activities": [{"description": "Go to the surgery together"}],
+        },
         ("POST", "/cases/{case_id}/closure"): {**happened, "reason": "declined"},
         ("PUT", "/cases/{case_id}/onward-referrals/{onward_referral_id}/outcome"): {
             "outcome": "accepted"

@@ -8,8 +8,11 @@ and to, who moved it (`source`: the hub, or Refer and Monitor through intake), w
 (`occurred_at`) and when case recorded it (`recorded_at`), and the referral's sent time, so
 metrics can measure every KPI window from the events alone. A move reported late by R&M (a
 submission processed after its approval) has `from_state` equal to `state`: it fills in when
-something happened without moving the case. No names, CRNs or free text: notify and metrics
-need none of them, and the case id leads to the record for anyone entitled to it.
+something happened without moving the case. The action plan events also outline the version
+(its id, the outcome areas its goals cover, its number of sessions and of activities), so notify
+can tell the probation practitioner what was agreed and link to it. No names, CRNs or free
+text: notify and metrics need none of them, and the case id leads to the record for anyone
+entitled to it.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from pydantic import AwareDatetime, Field
 
 from gmirs_contracts.base import ContractModel
 from gmirs_contracts.case_kpi import OutcomeAchievement
-from gmirs_contracts.common import HubId
+from gmirs_contracts.common import HubId, OutcomeArea
 from gmirs_contracts.intake_progress import DeliveryState
 
 CaseState = Literal[
@@ -108,25 +111,53 @@ class NeedsAssessed(_AfterAssessment):
     """`gmirs.case.needs-assessed.v1`: needs assessed against the outcome areas."""
 
 
-class ActionPlanAgreed(_AfterAssessment):
+Sessions = Annotated[int, Field(ge=1)]
+
+
+class _PlanOutlined(_AfterAssessment):
+    """What a notification of the plan needs, without its free text (goals, activities).
+
+    Optional, added in place (version 1 kept): null when R&M reported the move, or when the
+    event came before case stored plan content. The plan itself is
+    `GET /cases/{case_id}/action-plans/{version}` on the case API, for those entitled to it.
+    """
+
+    action_plan_id: UUID | None = Field(
+        default=None, description="The plan version's id in case; null when reported by R&M."
+    )
+    outcome_areas: Annotated[list[OutcomeArea], Field(max_length=12)] | None = Field(
+        default=None, description="The outcome areas the version's goals cover, in order."
+    )
+    activity_count: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, description="How many activities the version has."
+    )
+
+
+class ActionPlanAgreed(_PlanOutlined):
     """`gmirs.case.action-plan-agreed.v1`: a version agreed with the person (versions are kept)."""
 
     version: PlanVersion
-    number_of_sessions: Annotated[int, Field(ge=1)] | None
+    number_of_sessions: Sessions | None
 
 
-class ActionPlanShared(_AfterAssessment):
+class ActionPlanShared(_PlanOutlined):
     """`gmirs.case.action-plan-shared.v1`: shared with the PP (R&M: submitted); KP2, DS3."""
 
     version: PlanVersion | None = Field(description="Null when reported by R&M.")
     agreed_at: AwareDatetime | None
+    number_of_sessions: Sessions | None = Field(
+        default=None, description="The shared version's; null when reported by R&M."
+    )
 
 
-class ActionPlanApproved(_AfterAssessment):
+class ActionPlanApproved(_PlanOutlined):
     """`gmirs.case.action-plan-approved.v1`: the PP approved the shared plan."""
 
     version: PlanVersion | None = Field(description="Null when reported by R&M.")
     shared_at: AwareDatetime | None
+    number_of_sessions: Sessions | None = Field(
+        default=None, description="The approved version's; null when reported by R&M."
+    )
 
 
 class InterventionCommenced(_AfterAssessment):

@@ -14,6 +14,12 @@ from gmirs_contracts.case_kpi import OutcomeAchievement
 from gmirs_contracts.example_ids import CASE_ID, REFERRAL_ID, SENT_AT
 
 ASSESSMENT_ID = UUID("3c5e7a9b-2d4f-4b6a-8c0e-1f3a5b7c9d2e")
+PLAN_ID = UUID("5e7a9c1b-3d5f-4a7c-9e1b-2c4d6e8f0a1b")
+PLAN_OUTLINE = {
+    "action_plan_id": PLAN_ID,
+    "outcome_areas": ["shelter-and-accommodation", "finance-and-benefits"],
+    "activity_count": 3,
+}
 
 
 def _day(n: int, hour: int = 10) -> datetime:
@@ -76,12 +82,14 @@ def needs_assessed() -> lc.NeedsAssessed:
 
 def action_plan_agreed() -> lc.ActionPlanAgreed:
     moved = _moved("needs-assessed", "action-plan-agreed", _day(8), **AFTER_ASSESSMENT)
-    return lc.ActionPlanAgreed(**moved, version=1, number_of_sessions=6)
+    return lc.ActionPlanAgreed(**moved, **PLAN_OUTLINE, version=1, number_of_sessions=6)
 
 
 def action_plan_shared() -> lc.ActionPlanShared:
     moved = _moved("action-plan-agreed", "action-plan-shared", _day(9), **AFTER_ASSESSMENT)
-    return lc.ActionPlanShared(**moved, version=1, agreed_at=_day(8))
+    return lc.ActionPlanShared(
+        **moved, **PLAN_OUTLINE, version=1, agreed_at=_day(8), number_of_sessions=6
+    )
 
 
 def action_plan_approved() -> lc.ActionPlanApproved:

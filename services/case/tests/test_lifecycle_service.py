@@ -194,6 +194,14 @@ def assert_refused(response: httpx.Response, state: str, command: str) -> None:
     assert state in problem["detail"]
 
 
+PLAN = {
+    "agreed_by": "caseworker.wigan",
+    "number_of_sessions": 4,
+    "goals": [{"area": "physical-health", "description": "Register with a GP"}],
+    "activities": [{"description": "Go to the surgery together"}],
+}
+
+
 def _slot(kind: str, hours_ago: int) -> dict[str, str]:
     start = NOW() - timedelta(hours=hours_ago)
     return {
@@ -231,9 +239,10 @@ async def test_a_hub_walks_a_case_from_allocation_to_closure(service, kafka_brok
             await http.post(f"{base}/needs-assessment", json={"occurred_at": ago(2)})
         ).is_success
         for version in range(1, 21):  # revised again and again on one connection
-            plan = {"occurred_at": ago(1), "version": version, "number_of_sessions": 4}
-            agreed = await http.post(f"{base}/action-plans", json=plan)
-            assert agreed.json()["state"] == "action-plan-agreed", agreed.text
+            agreed = await http.post(f"{base}/action-plans", json=PLAN | {"occurred_at": ago(1)})
+            assert agreed.status_code == 201, agreed.text
+            assert agreed.headers["location"] == f"{base}/action-plans/{version}"
+            assert agreed.json()["lifecycle"]["state"] == "action-plan-agreed"
         for path in ("action-plans/20/sharing", "action-plans/20/approval"):
             moved = await http.post(f"{base}/{path}", json={"occurred_at": ago(1)})
             assert moved.status_code == 200, moved.text
@@ -282,7 +291,9 @@ async def test_a_hub_walks_a_case_from_allocation_to_closure(service, kafka_brok
     assert moves[-1]["outcomes"] == completed["outcomes"]  # the closure carries them too (DS5)
     assert moves[27]["state"] == "in-sessions"
     assert moves[27]["appointment_id"] is not None
-    assert [m["version"] for m in moves if "number_of_sessions" in m] == list(range(1, 21))
+    agreed_events = [m for m in moves if m["type"] == "gmirs.case.action-plan-agreed.v1"]
+    assert [m["version"] for m in agreed_events] == list(range(1, 21))
+    assert {m["number_of_sessions"] for m in agreed_events} == {4}
 
 
 async def _lifecycle_events(bootstrap: str, case_id: str, count: int) -> list[dict[str, Any]]:

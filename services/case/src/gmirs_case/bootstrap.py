@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from gmirs_case.adapters.unit_of_work import CaseUnitOfWork
 from gmirs_case.entrypoints import (
+    action_plans,
     api,
     caseload,
     casework,
@@ -58,6 +59,7 @@ def create_case_app(infra: Infrastructure[CaseUnitOfWork] | None) -> FastAPI:
             exit_survey.router,
             exit_survey_page.router,
             lifecycle.router,
+            action_plans.router,
             mitigations.router,
             evidence_requests.router,
         ],

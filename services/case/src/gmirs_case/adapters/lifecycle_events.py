@@ -10,6 +10,7 @@ from typing import Any
 
 from gmirs_case.adapters import records
 from gmirs_case.domain.achievement import OutcomeAchievement
+from gmirs_case.domain.action_plans import PlanOutline
 from gmirs_case.domain.lifecycle import CaseState, LifecycleEvent
 from gmirs_case.domain.model import Case
 from gmirs_contracts import case_kpi as kpi
@@ -40,6 +41,7 @@ def payload(event: LifecycleEvent, case: Case, previous_hub_id: str | None) -> C
         "starts_at": getattr(cause, "starts_at", None),
         "version": getattr(cause, "version", None),
         "number_of_sessions": getattr(cause, "number_of_sessions", None),
+        **_plan_outline(getattr(cause, "outline", None)),
         "initial_assessment_attended_at": reached.get(CaseState.INITIAL_ASSESSMENT_ATTENDED),
         "agreed_at": lifecycle.plan_agreed_at,
         "shared_at": reached.get(CaseState.ACTION_PLAN_SHARED),
@@ -61,6 +63,18 @@ def payload(event: LifecycleEvent, case: Case, previous_hub_id: str | None) -> C
     )
     model: type[ContractModel] = contract_of(event).model
     return records.contract(model, values)
+
+
+def _plan_outline(outline: PlanOutline | None) -> dict[str, Any]:
+    """An action plan command's version in outline (no goal or activity text), else nulls."""
+    if outline is None:
+        return {"action_plan_id": None, "outcome_areas": None, "activity_count": None}
+    return {
+        "action_plan_id": outline.plan_id,
+        "number_of_sessions": outline.number_of_sessions,
+        "outcome_areas": [area.value for area in outline.outcome_areas],
+        "activity_count": outline.activity_count,
+    }
 
 
 def achievement_of(outcomes: OutcomeAchievement | None) -> kpi.OutcomeAchievement | None:

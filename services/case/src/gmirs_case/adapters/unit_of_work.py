@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Self
 
+from gmirs_case.adapters.action_plans import ActionPlanRepository
 from gmirs_case.adapters.caseload import CaseloadRepository
 from gmirs_case.adapters.casework import CaseworkRepository
 from gmirs_case.adapters.consent import ConsentRepository
@@ -34,6 +35,7 @@ class CaseUnitOfWork(UnitOfWork):
     exit_surveys: ExitSurveyRepository
     lifecycles: LifecycleRepository
     caseload: CaseloadRepository
+    action_plans: ActionPlanRepository
     mitigations: MitigationRepository
     evidence_requests: EvidenceRequestRepository
 
@@ -49,6 +51,7 @@ class CaseUnitOfWork(UnitOfWork):
         self.exit_surveys = ExitSurveyRepository(self.session)
         self.lifecycles = LifecycleRepository(self.session)
         self.caseload = CaseloadRepository(self.session)
+        self.action_plans = ActionPlanRepository(self.session)
         self.mitigations = MitigationRepository(self.session)
         self.evidence_requests = EvidenceRequestRepository(self.session)
         return self

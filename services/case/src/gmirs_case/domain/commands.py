@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import ClassVar, TypeAlias
 
 from gmirs_case.domain.achievement import OutcomeAchievement
+from gmirs_case.domain.action_plans import PlanOutline
 from gmirs_case.domain.closure import ClosureReason
 
 
@@ -93,6 +94,7 @@ class AgreeActionPlan:
     version: int
     number_of_sessions: int | None
     occurred_at: datetime
+    outline: PlanOutline | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +104,7 @@ class ShareActionPlan:
     kind: ClassVar[CommandKind] = CommandKind.SHARE_ACTION_PLAN
     version: int
     occurred_at: datetime
+    outline: PlanOutline | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +114,7 @@ class RecordActionPlanApproval:
     kind: ClassVar[CommandKind] = CommandKind.RECORD_ACTION_PLAN_APPROVAL
     version: int
     occurred_at: datetime
+    outline: PlanOutline | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,9 @@ The path a referral takes through a hub:
 
 and from any open state a case can close early with a reason (disengaged, declined,
 inappropriate, signposted elsewhere, withdrawn, ended in R&M). An action plan can be agreed
-again (a new version; versions are kept by the caller) and shared again at any point before the
-sessions end, so a revision during sessions leaves the case in sessions. A case can be
-reallocated to another hub while open. Closed is final.
+again (a new version; domain/action_plans.py keeps every version) and shared again at any
+point before the sessions end, so a revision during sessions leaves the case in sessions. A
+case can be reallocated to another hub while open. Closed is final.
 
 `TRANSITIONS` is the whole rulebook, as data: (state, command kind) -> next state. A pair that is
 not in it is refused with `InvalidTransition`, naming the current state (the API's 409). Each

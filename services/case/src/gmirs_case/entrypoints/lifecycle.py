@@ -4,6 +4,8 @@ Every command locks the case, is decided by the lifecycle's transition table, an
 its event through the outbox in the same transaction. A command the case's state does not
 allow is a 409 naming the state and the command. Only the lead provider reallocates a case.
 The exit survey is offered by asking for its link (`POST /cases/{id}/exit-survey`).
+The action plan's commands have routes of their own (entrypoints/action_plans.py), which store
+each version's content with the move.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Path
+from fastapi import Depends
 
 from gmirs_case.domain import commands as c
 from gmirs_case.domain.achievement import InvalidAchievementError, OutcomeAchievement
@@ -23,7 +25,6 @@ from gmirs_case.domain.model import CaseError
 from gmirs_case.entrypoints.case_problems import audited, no_such_case
 from gmirs_case.entrypoints.deps import LEAD_PROVIDER, CaseWorker, KnownHubs, UoW, hub_scope
 from gmirs_case.entrypoints.lifecycle_schemas import (
-    ActionPlanAgreement,
     ClosureCreate,
     Happened,
     LifecycleRead,
@@ -37,7 +38,6 @@ from gmirs_runtime.problems import Problem, problem_responses, problem_type
 
 router = authenticated_router(prefix="/cases/{case_id}", tags=["case lifecycle"])
 ERRORS = problem_responses(404, 409, 413, 422)
-Version = Annotated[int, Path(ge=1, le=1000)]
 LeadProvider = Annotated[Principal, Depends(require_roles(LEAD_PROVIDER))]
 
 
@@ -90,33 +90,6 @@ def _simple(path: str, make: Callable[[datetime], c.Command], summary: str) -> N
 
 _simple("/first-contact", c.RecordFirstContact, "Record the first contact with the person")
 _simple("/needs-assessment", c.AssessNeeds, "Record that needs were assessed")
-
-
-@router.post("/action-plans", responses=ERRORS)
-async def agree_action_plan(
-    case_id: uuid.UUID, body: ActionPlanAgreement, principal: CaseWorker, uow: UoW
-) -> LifecycleRead:
-    """Agree a version of the action plan with the person (again, to revise it)."""
-    command = c.AgreeActionPlan(body.version, body.number_of_sessions, body.occurred_at)
-    return await _run(case_id, principal, uow, command)
-
-
-@router.post("/action-plans/{version}/sharing", responses=ERRORS)
-async def share_action_plan(
-    case_id: uuid.UUID, version: Version, body: Happened, principal: CaseWorker, uow: UoW
-) -> LifecycleRead:
-    """Share an agreed version with the probation practitioner."""
-    command = c.ShareActionPlan(version, body.occurred_at)
-    return await _run(case_id, principal, uow, command)
-
-
-@router.post("/action-plans/{version}/approval", responses=ERRORS)
-async def record_action_plan_approval(
-    case_id: uuid.UUID, version: Version, body: Happened, principal: CaseWorker, uow: UoW
-) -> LifecycleRead:
-    """Record that the probation practitioner approved a shared version."""
-    command = c.RecordActionPlanApproval(version, body.occurred_at)
-    return await _run(case_id, principal, uow, command)
 
 
 @router.post("/sessions-completion", responses=ERRORS)

@@ -15,8 +15,6 @@ from gmirs_contracts.case_lifecycle import Source as SourceName
 from gmirs_contracts.common import HubId, Moment
 from gmirs_contracts.intake_progress import DeliveryState
 
-PlanVersion = Annotated[StrictInt, Field(ge=1, le=1000)]
-
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -26,11 +24,6 @@ class Happened(_Strict):
     """When it happened in the world (it may be recorded later; never in the future)."""
 
     occurred_at: Moment
-
-
-class ActionPlanAgreement(Happened):
-    version: PlanVersion
-    number_of_sessions: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
 
 
 Count = Annotated[StrictInt, Field(ge=0, le=50)]
