@@ -67,6 +67,17 @@ ALLOWED: Final[dict[str, dict[Operation, frozenset[str]]]] = {
         ("PUT", "/cases/{case_id}/appointments/{appointment_id}/attendance"): frozenset(
             {HUB, LEAD}
         ),
+        ("GET", "/cases/{case_id}/appointments/{appointment_id}"): frozenset({HUB, LEAD}),
+        **{
+            (method, f"/cases/{{case_id}}/appointments/{{appointment_id}}/{change}"): frozenset(
+                {HUB, LEAD}
+            )
+            for method, change in (
+                ("POST", "reschedule"),
+                ("POST", "cancellation"),
+                ("PUT", "rm-appointment"),
+            )
+        },
         ("POST", "/cases/{case_id}/contacts"): frozenset({HUB, LEAD}),
         ("GET", "/cases/{case_id}/contacts"): frozenset({HUB, LEAD}),
         ("POST", "/cases/{case_id}/assessments"): frozenset({HUB, LEAD}),

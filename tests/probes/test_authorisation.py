@@ -89,6 +89,17 @@ def _valid_case_writes(appointment_id: str) -> dict[tuple[str, str], Any]:
             "attended": "yes",
             "session_happened": True,
         },
+        ("POST", "/cases/{case_id}/appointments/{appointment_id}/reschedule"): {
+            "starts_at": (start + timedelta(days=1)).isoformat(),
+            "ends_at": (start + timedelta(days=1, hours=1)).isoformat(),
+            "requested_by": "service-provider",
+        },
+        ("POST", "/cases/{case_id}/appointments/{appointment_id}/cancellation"): {
+            "reason": "booked-in-error",
+        },
+        ("PUT", "/cases/{case_id}/appointments/{appointment_id}/rm-appointment"): {
+            "rm_appointment_id": str(uuid.uuid4()),
+        },
         ("POST", "/cases/{case_id}/contacts"): {
             "method": "phone",
             "outcome": "no-answer",

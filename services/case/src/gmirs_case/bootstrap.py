@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from gmirs_case.adapters.unit_of_work import CaseUnitOfWork
 from gmirs_case.entrypoints import (
     api,
+    appointments,
     caseload,
     casework,
     consent,
@@ -47,6 +48,7 @@ def create_case_app(infra: Infrastructure[CaseUnitOfWork] | None) -> FastAPI:
         routers=[
             caseload.router,
             api.router,
+            appointments.router,
             people.router,
             casework.router,
             contacts.router,

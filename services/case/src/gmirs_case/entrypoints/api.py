@@ -13,13 +13,13 @@ from fastapi import Response, status
 
 from gmirs_case.domain.lifecycle import InvalidTransition
 from gmirs_case.domain.model import (
+    AppointmentCancelledError,
     AppointmentInFutureError,
     AppointmentKind,
     AppointmentNotFoundError,
     Attendance,
     AttendanceAlreadyRecordedError,
     CaseError,
-    DeliveryType,
 )
 from gmirs_case.entrypoints.case_problems import no_such_case
 from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
@@ -89,7 +89,7 @@ async def create_appointment(
         session_number=body.session_number,
         starts_at=body.starts_at,
         ends_at=body.ends_at,
-        delivery_type=DeliveryType(body.delivery_type),
+        place=body.place(body.session_type),
     )
     try:
         _, appointment = await book_appointment(
@@ -137,7 +137,11 @@ async def put_attendance(
         raise no_such_case() from None
     except AppointmentNotFoundError as exc:
         raise Problem(404, detail=str(exc)) from None
-    except (AttendanceAlreadyRecordedError, AppointmentInFutureError) as exc:
+    except (
+        AttendanceAlreadyRecordedError,
+        AppointmentInFutureError,
+        AppointmentCancelledError,
+    ) as exc:
         raise Problem(409, detail=str(exc)) from None
     except InvalidTransition as exc:
         raise refused(exc) from None

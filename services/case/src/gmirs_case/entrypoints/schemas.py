@@ -17,13 +17,18 @@ from pydantic import (
 )
 
 from gmirs_case.domain.model import Case
+from gmirs_case.entrypoints.appointment_schemas import (
+    AddressRead,
+    CancellationRead,
+    DeliveryTypeName,
+    PlaceBody,
+    RescheduledRead,
+    SessionTypeName,
+)
 from gmirs_case.entrypoints.lifecycle_schemas import LifecycleRead
 from gmirs_contracts.common import Moment
 
 AppointmentKindName = Literal["initial-assessment", "session"]
-DeliveryTypeName = Literal[
-    "phone-call", "video-call", "in-person-probation-office", "in-person-other"
-]
 AttendedName = Literal["yes", "late", "no"]
 NoSessionReasonName = Literal["pop-acceptable", "pop-unacceptable", "logistics"]
 
@@ -32,12 +37,14 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class AppointmentCreate(_Strict):
+class AppointmentCreate(PlaceBody):
+    """A one-to-one or family appointment of one case (group sessions: /group-sessions)."""
+
     kind: AppointmentKindName
     session_number: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
     starts_at: Moment
     ends_at: Moment
-    delivery_type: DeliveryTypeName
+    session_type: Literal["one-to-one", "family"] = "one-to-one"
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> AppointmentCreate:
@@ -81,8 +88,16 @@ class AppointmentRead(_Read):
     report_due_by: AwareDatetime
     attendance: AttendanceRead | None
     rm_appointment_id: uuid.UUID | None = Field(
-        description="Refer and Monitor's id, for an appointment it booked."
+        description="Refer and Monitor's id: of an appointment it booked, or linked to this one."
     )
+    session_type: SessionTypeName
+    nps_office_code: str | None
+    address: AddressRead | None
+    group_session_id: uuid.UUID | None = Field(
+        description="The group or family session whose register this appointment is a place on."
+    )
+    cancellation: CancellationRead | None
+    reschedules: list[RescheduledRead] = Field(description="Its earlier times, oldest first.")
 
 
 class CaseRead(_Read):
