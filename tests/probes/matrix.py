@@ -78,6 +78,14 @@ ALLOWED: Final[dict[str, dict[Operation, frozenset[str]]]] = {
                 ("PUT", "rm-appointment"),
             )
         },
+        ("POST", "/group-sessions"): frozenset({HUB, LEAD}),
+        ("GET", "/group-sessions/{session_id}"): frozenset({HUB, LEAD}),
+        ("POST", "/group-sessions/{session_id}/participants"): frozenset({HUB, LEAD}),
+        ("POST", "/group-sessions/{session_id}/reschedule"): frozenset({HUB, LEAD}),
+        ("POST", "/group-sessions/{session_id}/cancellation"): frozenset({HUB, LEAD}),
+        ("PUT", "/group-sessions/{session_id}/participants/{case_id}/attendance"): frozenset(
+            {HUB, LEAD}
+        ),
         ("POST", "/cases/{case_id}/contacts"): frozenset({HUB, LEAD}),
         ("GET", "/cases/{case_id}/contacts"): frozenset({HUB, LEAD}),
         ("POST", "/cases/{case_id}/assessments"): frozenset({HUB, LEAD}),
@@ -197,7 +205,7 @@ class Probed:
             "token": "no-such-exit-survey-link",
             "version": "1",
         }
-        for name in ("referral_id", "message_id", "subscription_id", "task_id"):
+        for name in ("referral_id", "message_id", "subscription_id", "task_id", "session_id"):
             values[name] = str(uuid.uuid4())
         return template.format(**values)
 

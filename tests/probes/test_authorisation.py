@@ -100,6 +100,10 @@ def _valid_case_writes(appointment_id: str) -> dict[tuple[str, str], Any]:
         ("PUT", "/cases/{case_id}/appointments/{appointment_id}/rm-appointment"): {
             "rm_appointment_id": str(uuid.uuid4()),
         },
+        ("PUT", "/group-sessions/{session_id}/participants/{case_id}/attendance"): {
+            "attended": "yes",
+            "session_happened": True,
+        },
         ("POST", "/cases/{case_id}/contacts"): {
             "method": "phone",
             "outcome": "no-answer",
@@ -178,6 +182,7 @@ async def test_a_hub_cannot_reach_another_hubs_case_by_id(probed: Probed) -> Non
                 appointment_id=appointment_a,
                 consent_id=consent_a,
                 task_id=uuid.uuid4(),
+                session_id=uuid.uuid4(),
                 version=1,
             )
             response = await intruder.request(method, url, json=bodies.get((method, path)))
