@@ -14,10 +14,18 @@ from datetime import UTC, datetime
 
 from gmirs_case.domain.appointment_values import CancellationReason, RequestedBy
 from gmirs_case.domain.appointments import AppointmentChangeRefused, PlaceError
-from gmirs_case.domain.model import AppointmentNotFoundError
+from gmirs_case.domain.lifecycle import InvalidTransition
+from gmirs_case.domain.model import (
+    AppointmentCancelledError,
+    AppointmentInFutureError,
+    AppointmentNotFoundError,
+    AttendanceAlreadyRecordedError,
+    CaseError,
+)
 from gmirs_case.entrypoints.appointment_schemas import CancellationBody, RescheduleBody, RmLinkBody
 from gmirs_case.entrypoints.case_problems import audited, no_such_case, visible_case
 from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
+from gmirs_case.entrypoints.lifecycle import refused
 from gmirs_case.entrypoints.schemas import AppointmentRead
 from gmirs_case.handlers.appointment_changes import (
     Cancel,
@@ -46,6 +54,24 @@ def appointment_problems() -> Iterator[None]:
     except AppointmentChangeRefused as exc:
         raise Problem(409, detail=str(exc)) from None
     except PlaceError as exc:
+        raise Problem(422, detail=str(exc)) from None
+
+
+@contextmanager
+def attendance_problems() -> Iterator[None]:
+    """The problems recording attendance answers, on a case's route or a group's register."""
+    try:
+        with appointment_problems():
+            yield
+    except (
+        AttendanceAlreadyRecordedError,
+        AppointmentInFutureError,
+        AppointmentCancelledError,
+    ) as exc:
+        raise Problem(409, detail=str(exc)) from None
+    except InvalidTransition as exc:
+        raise refused(exc) from None
+    except CaseError as exc:
         raise Problem(422, detail=str(exc)) from None
 
 

@@ -16,16 +16,8 @@ from datetime import UTC, datetime
 from fastapi import Response, status
 
 from gmirs_case.domain.appointment_values import CancellationReason, RequestedBy
-from gmirs_case.domain.lifecycle import InvalidTransition
-from gmirs_case.domain.model import (
-    AppointmentCancelledError,
-    AppointmentInFutureError,
-    Attendance,
-    AttendanceAlreadyRecordedError,
-    CaseError,
-)
 from gmirs_case.entrypoints.appointment_schemas import CancellationBody, RescheduleBody
-from gmirs_case.entrypoints.appointments import appointment_problems
+from gmirs_case.entrypoints.appointments import appointment_problems, attendance_problems
 from gmirs_case.entrypoints.case_problems import audited
 from gmirs_case.entrypoints.deps import HUB, CaseWorker, UoW, hub_scope
 from gmirs_case.entrypoints.group_session_schemas import (
@@ -33,7 +25,6 @@ from gmirs_case.entrypoints.group_session_schemas import (
     GroupSessionRead,
     ParticipantBody,
 )
-from gmirs_case.entrypoints.lifecycle import refused
 from gmirs_case.entrypoints.schemas import AppointmentRead, AttendanceCreate
 from gmirs_case.handlers import group_sessions as handlers
 from gmirs_case.handlers.appointment_changes import Cancel, Move
@@ -139,28 +130,11 @@ async def record_register_attendance(
     uow: UoW,
 ) -> AppointmentRead:
     """One person's attendance, on their own case (a non-attendance starts their 24 hours)."""
-    attendance = Attendance.of(
-        body.attended,
-        body.session_happened,
-        body.no_session_reason,
-        body.notify_pp_of_concerns,
-        recorded_at=_now(),
-    )
-    try:
-        with session_problems():
-            appointment = await handlers.record_place_attendance(
-                uow, session_id, case_id, attendance, hub_id=hub_scope(principal)
-            )
-    except (
-        AttendanceAlreadyRecordedError,
-        AppointmentInFutureError,
-        AppointmentCancelledError,
-    ) as exc:
-        raise Problem(409, detail=str(exc)) from None
-    except InvalidTransition as exc:
-        raise refused(exc) from None
-    except CaseError as exc:
-        raise Problem(422, detail=str(exc)) from None
+    attendance = body.domain(recorded_at=_now())
+    with session_problems(), attendance_problems():
+        appointment = await handlers.record_place_attendance(
+            uow, session_id, case_id, attendance, hub_id=hub_scope(principal)
+        )
     await audited(uow, principal, "case.attendance-recorded", case_id)
     await uow.commit()
     return AppointmentRead.model_validate(appointment)

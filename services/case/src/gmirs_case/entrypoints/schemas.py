@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -16,7 +17,7 @@ from pydantic import (
     model_validator,
 )
 
-from gmirs_case.domain.model import Case
+from gmirs_case.domain.model import Attendance, Case
 from gmirs_case.entrypoints.appointment_schemas import (
     AddressRead,
     CancellationRead,
@@ -58,6 +59,15 @@ class AttendanceCreate(_Strict):
     session_happened: StrictBool
     no_session_reason: NoSessionReasonName | None = None
     notify_pp_of_concerns: StrictBool = False
+
+    def domain(self, recorded_at: datetime) -> Attendance:
+        return Attendance.of(
+            self.attended,
+            self.session_happened,
+            self.no_session_reason,
+            self.notify_pp_of_concerns,
+            recorded_at=recorded_at,
+        )
 
 
 class _Read(BaseModel):
