@@ -79,6 +79,7 @@ ALLOWED: Final[dict[str, dict[Operation, frozenset[str]]]] = {
             )
         },
         ("POST", "/group-sessions"): frozenset({HUB, LEAD}),
+        ("GET", "/group-sessions"): frozenset({HUB, LEAD}),
         ("GET", "/group-sessions/{session_id}"): frozenset({HUB, LEAD}),
         ("POST", "/group-sessions/{session_id}/participants"): frozenset({HUB, LEAD}),
         ("POST", "/group-sessions/{session_id}/reschedule"): frozenset({HUB, LEAD}),

@@ -231,10 +231,27 @@ async def test_a_hub_links_its_booking_to_rms_appointment_once(
         taken = f"/cases/{other_case}/appointments/{another}/rm-appointment"
         assert_problem(await http.put(taken, json={"rm_appointment_id": rm_id}), 409, "another")
         assert_problem(await http.put(path, json={"rm_appointment_id": "not-a-uuid"}), 422)
+        move = {
+            "starts_at": at(hours=22),
+            "ends_at": at(hours=23),
+            "requested_by": "service-provider",
+        }
+        base = f"/cases/{case}/appointments/{appointment}"
+        assert (await http.post(f"{base}/reschedule", json=move)).status_code == 200
+        cancel = {"reason": "person-requested"}
+        assert (await http.post(f"{base}/cancellation", json=cancel)).status_code == 200
     (event,) = await published(
         kafka_broker.bootstrap, "gmirs.case.appointment-linked.v1", 1, appointment_id=appointment
     )
     assert (event["rm_appointment_id"], event["source"]) == (rm_id, "hub")
+    for change in ("rescheduled", "cancelled"):  # what the write-back to R&M will name
+        (later,) = await published(
+            kafka_broker.bootstrap,
+            f"gmirs.case.appointment-{change}.v1",
+            1,
+            appointment_id=appointment,
+        )
+        assert later["rm_appointment_id"] == rm_id
 
 
 async def test_rms_report_of_a_hub_booked_appointment_attaches_to_it_instead_of_a_second_one(

@@ -225,3 +225,31 @@ def _place(case: httpx.Response, session_id: str) -> dict[str, Any]:
     places: list[dict[str, Any]] = case.json()["appointments"]
     (place,) = [a for a in places if a["group_session_id"] == session_id]
     return place
+
+
+async def test_a_hub_lists_only_its_own_sessions_soonest_first_naming_no_one(
+    served: Served,
+) -> None:
+    later = at(hours=2000)
+    async with served.hub() as http:
+        ids = [(await create(http, plan(served.own[:n], 2001 + n)))["id"] for n in (2, 1)]
+        cancel = {"reason": "booked-in-error"}
+        assert (
+            await http.post(f"/group-sessions/{ids[1]}/cancellation", json=cancel)
+        ).status_code == 200
+        page = await http.get("/group-sessions", params={"starts_from": later, "limit": 10})
+        assert page.status_code == 200, page.text
+        items = page.json()["items"]
+        assert [i["id"] for i in items] == [ids[1], ids[0]]
+        assert [(i["places"], i["cancelled"]) for i in items] == [(1, True), (2, False)]
+        assert "case_id" not in page.text
+        assert_problem(await http.get("/group-sessions", params={"limit": 201}), 422)
+        assert_problem(await http.get("/group-sessions", params={"starts_from": "1970"}), 422)
+    async with served.hub(OTHER) as other:
+        theirs = (await other.get("/group-sessions", params={"starts_from": later})).json()
+        assert theirs["items"] == []
+    async with served.role("lead-provider") as lead:
+        every = (await lead.get("/group-sessions", params={"starts_from": later})).json()
+        assert {i["id"] for i in every["items"]} == set(ids)
+    async with served.role("commissioner") as http:
+        assert (await http.get("/group-sessions")).status_code == 403

@@ -7,9 +7,10 @@ case, a unique index), so a person's place and their attendance are one row.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, MetaData, Table, Text, Uuid, select, update
+from sqlalchemy import Column, DateTime, MetaData, Table, Text, Uuid, func, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -72,6 +73,27 @@ class GroupSessionRepository:
         )
         reschedules = [rescheduled_of(r) for r in earlier]
         return from_record(GroupSession, row, reschedules=reschedules, **nested_of(row))
+
+    async def page(
+        self, *, hub_id: str | None, starts_from: datetime | None, limit: int, offset: int
+    ) -> list[tuple[GroupSession, int]]:
+        """Sessions soonest first (from `starts_from`), each with how many are on its register."""
+        places = (
+            select(func.count())
+            .where(col(AppointmentRow.group_session_id) == group_sessions.c.id)
+            .scalar_subquery()
+        )
+        query = select(group_sessions, places.label("places"))
+        if hub_id is not ALL_HUBS:
+            query = query.where(group_sessions.c.hub_id == hub_id)
+        if starts_from is not None:
+            query = query.where(group_sessions.c.starts_at >= starts_from)
+        query = query.order_by(group_sessions.c.starts_at, group_sessions.c.id)
+        rows = await self._session.execute(query.limit(limit).offset(offset))
+        return [
+            (from_record(GroupSession, row, reschedules=[], **nested_of(row)), row.places)
+            for row in rows
+        ]
 
     async def save(self, group_session: GroupSession) -> None:
         """Store the session's times and cancellation (its place never changes)."""

@@ -95,3 +95,39 @@ class GroupSessionRead(BaseModel):
             },
             from_attributes=True,
         )
+
+
+class GroupSessionSummary(BaseModel):
+    """A session in a list: no one on its register is named, only how many there are."""
+
+    id: uuid.UUID
+    hub_id: str
+    session_type: Literal["group", "family"]
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    delivery_type: DeliveryTypeName
+    cancelled: bool
+    places: int
+
+
+class GroupSessionPage(BaseModel):
+    items: list[GroupSessionSummary]
+    limit: int
+    offset: int
+
+    @classmethod
+    def of(cls, rows: list[tuple[GroupSession, int]], limit: int, offset: int) -> GroupSessionPage:
+        items = [
+            GroupSessionSummary(
+                id=s.id,
+                hub_id=s.hub_id,
+                session_type=s.session_type.value,
+                starts_at=s.starts_at,
+                ends_at=s.ends_at,
+                delivery_type=s.delivery_type.value,
+                cancelled=s.cancellation is not None,
+                places=places,
+            )
+            for s, places in rows
+        ]
+        return cls(items=items, limit=limit, offset=offset)

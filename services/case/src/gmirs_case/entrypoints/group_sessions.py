@@ -12,8 +12,9 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import Response, status
+from fastapi import Query, Response, status
 
 from gmirs_case.domain.appointment_values import CancellationReason, RequestedBy
 from gmirs_case.entrypoints.appointment_schemas import CancellationBody, RescheduleBody
@@ -22,6 +23,7 @@ from gmirs_case.entrypoints.case_problems import audited
 from gmirs_case.entrypoints.deps import HUB, CaseWorker, UoW, hub_scope
 from gmirs_case.entrypoints.group_session_schemas import (
     GroupSessionCreate,
+    GroupSessionPage,
     GroupSessionRead,
     ParticipantBody,
 )
@@ -29,7 +31,9 @@ from gmirs_case.entrypoints.schemas import AppointmentRead, AttendanceCreate
 from gmirs_case.handlers import group_sessions as handlers
 from gmirs_case.handlers.appointment_changes import Cancel, Move
 from gmirs_case.handlers.group_sessions import GroupSessionNotFoundError, Participant, PlanSession
+from gmirs_contracts.common import Moment
 from gmirs_runtime.auth import Principal, authenticated_router
+from gmirs_runtime.paging import PageOffset, page_limit
 from gmirs_runtime.problems import Problem, problem_responses
 
 router = authenticated_router(prefix="/group-sessions", tags=["group sessions"])
@@ -63,6 +67,21 @@ async def create_group_session(
         session = await handlers.plan(uow, command, now=_now())
     response.headers["Location"] = f"/group-sessions/{session.id}"
     return await _answer(uow, principal, session.id, "case.group-session-planned")
+
+
+@router.get("", responses=problem_responses(422))
+async def list_group_sessions(
+    principal: CaseWorker,
+    uow: UoW,
+    starts_from: Annotated[Moment | None, Query(description="Only sessions from then.")] = None,
+    limit: Annotated[int, page_limit(200)] = 50,
+    offset: PageOffset = 0,
+) -> GroupSessionPage:
+    """The caller's hub's sessions (every hub's for the lead provider), soonest first."""
+    rows = await uow.group_sessions.page(
+        hub_id=hub_scope(principal), starts_from=starts_from, limit=limit, offset=offset
+    )
+    return GroupSessionPage.of(rows, limit, offset)
 
 
 @router.get(ONE, responses=problem_responses(404, 422))
