@@ -67,6 +67,26 @@ ALLOWED: Final[dict[str, dict[Operation, frozenset[str]]]] = {
         ("PUT", "/cases/{case_id}/appointments/{appointment_id}/attendance"): frozenset(
             {HUB, LEAD}
         ),
+        ("GET", "/cases/{case_id}/appointments/{appointment_id}"): frozenset({HUB, LEAD}),
+        **{
+            (method, f"/cases/{{case_id}}/appointments/{{appointment_id}}/{change}"): frozenset(
+                {HUB, LEAD}
+            )
+            for method, change in (
+                ("POST", "reschedule"),
+                ("POST", "cancellation"),
+                ("PUT", "rm-appointment"),
+            )
+        },
+        ("POST", "/group-sessions"): frozenset({HUB, LEAD}),
+        ("GET", "/group-sessions"): frozenset({HUB, LEAD}),
+        ("GET", "/group-sessions/{session_id}"): frozenset({HUB, LEAD}),
+        ("POST", "/group-sessions/{session_id}/participants"): frozenset({HUB, LEAD}),
+        ("POST", "/group-sessions/{session_id}/reschedule"): frozenset({HUB, LEAD}),
+        ("POST", "/group-sessions/{session_id}/cancellation"): frozenset({HUB, LEAD}),
+        ("PUT", "/group-sessions/{session_id}/participants/{case_id}/attendance"): frozenset(
+            {HUB, LEAD}
+        ),
         ("POST", "/cases/{case_id}/contacts"): frozenset({HUB, LEAD}),
         ("GET", "/cases/{case_id}/contacts"): frozenset({HUB, LEAD}),
         ("POST", "/cases/{case_id}/mitigations"): frozenset({HUB, LEAD}),
@@ -197,7 +217,7 @@ class Probed:
             "version": "1",
         }
         made_up = ("referral_id", "message_id", "subscription_id", "task_id")
-        for name in (*made_up, "onward_referral_id", "request_id"):
+        for name in (*made_up, "onward_referral_id", "request_id", "session_id"):
             values[name] = str(uuid.uuid4())
         return template.format(**values)
 

@@ -89,6 +89,21 @@ def _valid_case_writes(appointment_id: str) -> dict[tuple[str, str], Any]:
             "attended": "yes",
             "session_happened": True,
         },
+        ("POST", "/cases/{case_id}/appointments/{appointment_id}/reschedule"): {
+            "starts_at": (start + timedelta(days=1)).isoformat(),
+            "ends_at": (start + timedelta(days=1, hours=1)).isoformat(),
+            "requested_by": "service-provider",
+        },
+        ("POST", "/cases/{case_id}/appointments/{appointment_id}/cancellation"): {
+            "reason": "booked-in-error",
+        },
+        ("PUT", "/cases/{case_id}/appointments/{appointment_id}/rm-appointment"): {
+            "rm_appointment_id": str(uuid.uuid4()),
+        },
+        ("PUT", "/group-sessions/{session_id}/participants/{case_id}/attendance"): {
+            "attended": "yes",
+            "session_happened": True,
+        },
         ("POST", "/cases/{case_id}/contacts"): {
             "method": "phone",
             "outcome": "no-answer",
@@ -181,6 +196,7 @@ async def test_a_hub_cannot_reach_another_hubs_case_by_id(probed: Probed) -> Non
                 consent_id=consent_a,
                 task_id=uuid.uuid4(),
                 onward_referral_id=uuid.uuid4(),
+                session_id=uuid.uuid4(),
                 version=1,
             )
             response = await intruder.request(method, url, json=bodies.get((method, path)))

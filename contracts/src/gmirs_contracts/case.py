@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, Field
@@ -47,6 +47,10 @@ class AppointmentBooked(ContractModel):
     ends_at: AwareDatetime
     delivery_type: DeliveryType
     booked_at: AwareDatetime
+    session_type: Literal["one-to-one", "group", "family"] = "one-to-one"
+    group_session_id: UUID | None = Field(
+        default=None, description="The group or family session the appointment is a place on."
+    )
 
 
 class AttendanceRecorded(ContractModel):

@@ -22,6 +22,7 @@ from gmirs_contracts import (
     webhooks,
 )
 from gmirs_contracts.base import ContractModel
+from gmirs_contracts.case_appointments_examples import APPOINTMENT_EXAMPLES
 from gmirs_contracts.case_evidence_examples import EVIDENCE_EXAMPLES
 from gmirs_contracts.case_lifecycle_examples import LIFECYCLE_EXAMPLES
 from gmirs_contracts.case_needs_examples import NEEDS_EXAMPLES
@@ -363,6 +364,7 @@ EVENT_EXAMPLES: dict[str, Callable[[], ContractModel]] = {
     "gmirs.case.case-opened.v1": case_opened,
     "gmirs.case.appointment-booked.v1": appointment_booked,
     "gmirs.case.attendance-recorded.v1": attendance_recorded,
+    **APPOINTMENT_EXAMPLES,
     **LIFECYCLE_EXAMPLES,
     **NEEDS_EXAMPLES,
     "gmirs.case.worker-assigned.v1": worker_assigned,

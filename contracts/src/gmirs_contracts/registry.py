@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 
 from gmirs_contracts import (
     case,
+    case_appointments,
     case_evidence,
     case_exit_survey,
     case_kpi,
@@ -153,12 +154,26 @@ def _case_needs() -> tuple[EventContract[Any], ...]:
     )
 
 
+def _case_appointments() -> tuple[EventContract[Any], ...]:
+    """An appointment moved, cancelled or linked to R&M's, on the case topic."""
+    a = case_appointments
+    return tuple(
+        EventContract(f"gmirs.case.{event}.v1", case.TOPIC, model)
+        for event, model in (
+            ("appointment-rescheduled", a.AppointmentRescheduled),
+            ("appointment-cancelled", a.AppointmentCancelled),
+            ("appointment-linked", a.AppointmentLinked),
+        )
+    )
+
+
 EVENTS: Mapping[str, EventContract[Any]] = _index(
     EventContract("gmirs.intake.referral-received.v1", intake.TOPIC, intake.ReferralReceived),
     *_intake_progress(),
     EventContract("gmirs.case.case-opened.v1", case.TOPIC, case.CaseOpened),
     EventContract("gmirs.case.appointment-booked.v1", case.TOPIC, case.AppointmentBooked),
     EventContract("gmirs.case.attendance-recorded.v1", case.TOPIC, case.AttendanceRecorded),
+    *_case_appointments(),
     *_case_lifecycle(),
     *_case_needs(),
     EventContract("gmirs.case.mitigation-recorded.v1", case.TOPIC, case_kpi.MitigationRecorded),

@@ -11,6 +11,7 @@ from gmirs_case.adapters.unit_of_work import CaseUnitOfWork
 from gmirs_case.entrypoints import (
     action_plans,
     api,
+    appointments,
     caseload,
     casework,
     consent,
@@ -18,6 +19,7 @@ from gmirs_case.entrypoints import (
     evidence_requests,
     exit_survey,
     exit_survey_page,
+    group_sessions,
     lifecycle,
     mitigations,
     onward_referrals,
@@ -50,6 +52,8 @@ def create_case_app(infra: Infrastructure[CaseUnitOfWork] | None) -> FastAPI:
         routers=[
             caseload.router,
             api.router,
+            appointments.router,
+            group_sessions.router,
             people.router,
             casework.router,
             contacts.router,

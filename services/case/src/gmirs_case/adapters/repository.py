@@ -13,8 +13,10 @@ from sqlalchemy import ColumnElement, CursorResult, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gmirs_case.adapters import appointments as stored
 from gmirs_case.adapters.records import columns_of, from_record, record_of
 from gmirs_case.adapters.tables import AppointmentRow, CaseRow
+from gmirs_case.domain.appointment_values import Rescheduled
 from gmirs_case.domain.model import Appointment, Attendance, Case
 
 ALL_HUBS = None
@@ -69,7 +71,8 @@ class CaseRepository:
             .where(AppointmentRow.case_id == row.id)  # type: ignore[arg-type]
             .order_by(AppointmentRow.starts_at)  # type: ignore[arg-type]
         )
-        return _to_case(row, [_to_appointment(a) for a in appointments.scalars()])
+        history = await stored.reschedules_of_case(self._session, row.id)
+        return _to_case(row, [_to_appointment(a, history[a.id]) for a in appointments.scalars()])
 
     async def save_appointment(self, case: Case, appointment: Appointment) -> None:
         """Insert or update one appointment and bump the case version."""
@@ -99,15 +102,17 @@ def _appointment_values(case_id: uuid.UUID, a: Appointment) -> dict[str, Any]:
         if a.attendance
         else dict.fromkeys(columns_of(Attendance, rename=ATTENDANCE_COLUMNS))
     )
-    return {**record_of(a, leave_out={"attendance"}), "case_id": case_id, **attendance}
+    own = record_of(a, leave_out={"attendance", *stored.NESTED})
+    return {**own, "case_id": case_id, **attendance, **stored.nested_values(a)}
 
 
 def _to_case(row: CaseRow, appointments: list[Appointment]) -> Case:
     return from_record(Case, row, appointments=appointments)
 
 
-def _to_appointment(row: AppointmentRow) -> Appointment:
+def _to_appointment(row: AppointmentRow, history: list[Rescheduled]) -> Appointment:
     attendance = None
     if row.attended is not None and row.attendance_recorded_at is not None:
         attendance = from_record(Attendance, row, rename=ATTENDANCE_COLUMNS)
-    return from_record(Appointment, row, attendance=attendance)
+    nested = stored.nested_of(row)
+    return from_record(Appointment, row, attendance=attendance, reschedules=history, **nested)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Column, DateTime, ForeignKey, Uuid
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 
@@ -53,3 +55,10 @@ class AppointmentRow(SQLModel, table=True):
     notify_pp_of_concerns: bool | None = None
     attendance_recorded_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     rm_appointment_id: uuid.UUID | None = Field(default=None, unique=True)
+    session_type: str = "one-to-one"
+    nps_office_code: str | None = None
+    address: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
+    group_session_id: uuid.UUID | None = None
+    cancelled_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    cancellation_reason: str | None = None
+    cancellation_note: str | None = None

@@ -15,6 +15,7 @@ from gmirs_case.adapters.consent import ConsentRepository
 from gmirs_case.adapters.contacts import ContactRepository
 from gmirs_case.adapters.evidence_requests import EvidenceRequestRepository
 from gmirs_case.adapters.exit_survey import ExitSurveyRepository
+from gmirs_case.adapters.group_sessions import GroupSessionRepository
 from gmirs_case.adapters.lifecycle import LifecycleRepository
 from gmirs_case.adapters.mitigations import MitigationRepository
 from gmirs_case.adapters.onward_referrals import OnwardReferralRepository
@@ -38,6 +39,7 @@ class CaseUnitOfWork(UnitOfWork):
     action_plans: ActionPlanRepository
     mitigations: MitigationRepository
     evidence_requests: EvidenceRequestRepository
+    group_sessions: GroupSessionRepository
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
@@ -54,4 +56,5 @@ class CaseUnitOfWork(UnitOfWork):
         self.action_plans = ActionPlanRepository(self.session)
         self.mitigations = MitigationRepository(self.session)
         self.evidence_requests = EvidenceRequestRepository(self.session)
+        self.group_sessions = GroupSessionRepository(self.session)
         return self

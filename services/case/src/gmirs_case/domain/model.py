@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from gmirs_case.domain.appointment_values import Address, Cancellation, Rescheduled, SessionType
+
 REPORT_WINDOW = timedelta(hours=24)
 
 
@@ -29,6 +31,10 @@ class AttendanceAlreadyRecordedError(CaseError):
 
 
 class AppointmentInFutureError(CaseError):
+    pass
+
+
+class AppointmentCancelledError(CaseError):
     pass
 
 
@@ -100,6 +106,14 @@ class Appointment:
     attendance: Attendance | None = None
     rm_appointment_id: uuid.UUID | None = None
     """Refer and Monitor's id for a session it booked (the notify write-back names it)."""
+    session_type: SessionType = SessionType.ONE_TO_ONE
+    nps_office_code: str | None = None
+    address: Address | None = None
+    group_session_id: uuid.UUID | None = None
+    """The group or family session whose register this appointment is the person's place on."""
+    cancellation: Cancellation | None = None
+    reschedules: list[Rescheduled] = field(default_factory=list)
+    """Its earlier times, oldest first."""
 
     @property
     def report_due_by(self) -> datetime:
@@ -128,6 +142,10 @@ class Case:
         ends_at: datetime,
         delivery_type: DeliveryType,
         now: datetime,
+        session_type: SessionType = SessionType.ONE_TO_ONE,
+        nps_office_code: str | None = None,
+        address: Address | None = None,
+        group_session_id: uuid.UUID | None = None,
     ) -> Appointment:
         if ends_at <= starts_at:
             raise CaseError("an appointment must end after it starts")
@@ -139,6 +157,10 @@ class Case:
             ends_at=ends_at,
             delivery_type=delivery_type,
             booked_at=now,
+            session_type=session_type,
+            nps_office_code=nps_office_code,
+            address=address,
+            group_session_id=group_session_id,
         )
         self.appointments.append(appointment)
         return appointment
@@ -149,6 +171,8 @@ class Case:
             raise AttendanceAlreadyRecordedError(
                 "attendance is already recorded for this appointment"
             )
+        if appointment.cancellation is not None:
+            raise AppointmentCancelledError("the appointment is cancelled")
         if appointment.starts_at > attendance.recorded_at:
             raise AppointmentInFutureError(
                 "attendance cannot be recorded before the appointment starts"

@@ -13,14 +13,10 @@ from fastapi import Response, status
 
 from gmirs_case.domain.lifecycle import InvalidTransition
 from gmirs_case.domain.model import (
-    AppointmentInFutureError,
     AppointmentKind,
-    AppointmentNotFoundError,
-    Attendance,
-    AttendanceAlreadyRecordedError,
     CaseError,
-    DeliveryType,
 )
+from gmirs_case.entrypoints.appointments import attendance_problems
 from gmirs_case.entrypoints.case_problems import no_such_case
 from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
 from gmirs_case.entrypoints.lifecycle import refused
@@ -89,7 +85,7 @@ async def create_appointment(
         session_number=body.session_number,
         starts_at=body.starts_at,
         ends_at=body.ends_at,
-        delivery_type=DeliveryType(body.delivery_type),
+        place=body.place(body.session_type),
     )
     try:
         _, appointment = await book_appointment(
@@ -121,28 +117,12 @@ async def put_attendance(
     _if_match: CaseIfMatch,
 ) -> AppointmentRead:
     """Record whether the person attended; a non-attendance starts the 24-hour report clock."""
-    attendance = Attendance.of(
-        body.attended,
-        body.session_happened,
-        body.no_session_reason,
-        body.notify_pp_of_concerns,
-        recorded_at=datetime.now(UTC),
-    )
+    attendance = body.domain(recorded_at=datetime.now(UTC))
     command = RecordAttendance(
         case_id=case_id, appointment_id=appointment_id, attendance=attendance
     )
-    try:
+    with attendance_problems():
         _, appointment = await record_attendance(command, uow=uow, hub_id=hub_scope(principal))
-    except CaseNotFoundError:
-        raise no_such_case() from None
-    except AppointmentNotFoundError as exc:
-        raise Problem(404, detail=str(exc)) from None
-    except (AttendanceAlreadyRecordedError, AppointmentInFutureError) as exc:
-        raise Problem(409, detail=str(exc)) from None
-    except InvalidTransition as exc:
-        raise refused(exc) from None
-    except CaseError as exc:
-        raise Problem(422, detail=str(exc)) from None
     await set_case_etag(response, uow, case_id, hub_scope(principal))
     await uow.commit()
     return AppointmentRead.model_validate(appointment)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -16,14 +17,19 @@ from pydantic import (
     model_validator,
 )
 
-from gmirs_case.domain.model import Case
+from gmirs_case.domain.model import Attendance, Case
+from gmirs_case.entrypoints.appointment_schemas import (
+    AddressRead,
+    CancellationRead,
+    DeliveryTypeName,
+    PlaceBody,
+    RescheduledRead,
+    SessionTypeName,
+)
 from gmirs_case.entrypoints.lifecycle_schemas import LifecycleRead
 from gmirs_contracts.common import Moment
 
 AppointmentKindName = Literal["initial-assessment", "session"]
-DeliveryTypeName = Literal[
-    "phone-call", "video-call", "in-person-probation-office", "in-person-other"
-]
 AttendedName = Literal["yes", "late", "no"]
 NoSessionReasonName = Literal["pop-acceptable", "pop-unacceptable", "logistics"]
 
@@ -32,12 +38,14 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class AppointmentCreate(_Strict):
+class AppointmentCreate(PlaceBody):
+    """A one-to-one or family appointment of one case (group sessions: /group-sessions)."""
+
     kind: AppointmentKindName
     session_number: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
     starts_at: Moment
     ends_at: Moment
-    delivery_type: DeliveryTypeName
+    session_type: Literal["one-to-one", "family"] = "one-to-one"
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> AppointmentCreate:
@@ -51,6 +59,15 @@ class AttendanceCreate(_Strict):
     session_happened: StrictBool
     no_session_reason: NoSessionReasonName | None = None
     notify_pp_of_concerns: StrictBool = False
+
+    def domain(self, recorded_at: datetime) -> Attendance:
+        return Attendance.of(
+            self.attended,
+            self.session_happened,
+            self.no_session_reason,
+            self.notify_pp_of_concerns,
+            recorded_at=recorded_at,
+        )
 
 
 class _Read(BaseModel):
@@ -81,8 +98,16 @@ class AppointmentRead(_Read):
     report_due_by: AwareDatetime
     attendance: AttendanceRead | None
     rm_appointment_id: uuid.UUID | None = Field(
-        description="Refer and Monitor's id, for an appointment it booked."
+        description="Refer and Monitor's id: of an appointment it booked, or linked to this one."
     )
+    session_type: SessionTypeName
+    nps_office_code: str | None
+    address: AddressRead | None
+    group_session_id: uuid.UUID | None = Field(
+        description="The group or family session whose register this appointment is a place on."
+    )
+    cancellation: CancellationRead | None
+    reschedules: list[RescheduledRead] = Field(description="Its earlier times, oldest first.")
 
 
 class CaseRead(_Read):

@@ -8,12 +8,12 @@ from datetime import datetime
 
 from gmirs_case.adapters import events
 from gmirs_case.adapters.unit_of_work import CaseUnitOfWork
+from gmirs_case.domain.appointments import Place
 from gmirs_case.domain.model import (
     Appointment,
     AppointmentKind,
     Attendance,
     Case,
-    DeliveryType,
 )
 from gmirs_case.handlers.lifecycle import after_attendance, after_booking
 from gmirs_case.handlers.locking import locked_case
@@ -26,7 +26,8 @@ class BookAppointment:
     session_number: int | None
     starts_at: datetime
     ends_at: datetime
-    delivery_type: DeliveryType
+    place: Place
+    group_session_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,14 +41,26 @@ async def book_appointment(
     command: BookAppointment, *, uow: CaseUnitOfWork, hub_id: str | None, now: datetime
 ) -> tuple[Case, Appointment]:
     case = await locked_case(uow, command.case_id, hub_id)
+    return case, await book_on_case(uow, case, command, now=now)
+
+
+async def book_on_case(
+    uow: CaseUnitOfWork, case: Case, command: BookAppointment, *, now: datetime
+) -> Appointment:
+    """Book on the (already locked) case, save it and publish the booking."""
+    place = command.place
     appointment = case.book(
         appointment_id=uuid.uuid4(),
         kind=command.kind,
         session_number=command.session_number,
         starts_at=command.starts_at,
         ends_at=command.ends_at,
-        delivery_type=command.delivery_type,
+        delivery_type=place.delivery_type,
         now=now,
+        session_type=place.session_type,
+        nps_office_code=place.nps_office_code,
+        address=place.address,
+        group_session_id=command.group_session_id,
     )
     await uow.cases.save_appointment(case, appointment)
     await after_booking(uow, case, appointment, now=now)
@@ -57,7 +70,7 @@ async def book_appointment(
         aggregate_type=events.AGGREGATE,
         aggregate_id=case.id,
     )
-    return case, appointment
+    return appointment
 
 
 async def record_attendance(

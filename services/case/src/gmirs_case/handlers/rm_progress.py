@@ -83,7 +83,7 @@ async def apply_progress(
     uow: CaseUnitOfWork, case: Case, progress: Progress, *, now: datetime
 ) -> None:
     known = isinstance(progress, p.AttendanceRecorded) and not await record_rm_appointment(
-        uow, case, progress
+        uow, case, progress, now=now
     )
     if known:
         return  # the case already held this attendance (the hub's own, written back)
