@@ -27,13 +27,14 @@ from gmirs_case.entrypoints.lifecycle_schemas import (
     LifecycleRead,
     Reallocation,
 )
+from gmirs_case.entrypoints.routing import case_router
 from gmirs_case.handlers.lifecycle import reallocate, run_command
 from gmirs_case.handlers.locking import CaseNotFoundError
 from gmirs_contracts.hubs import HUB_IDS
-from gmirs_runtime.auth import Principal, authenticated_router, require_roles
+from gmirs_runtime.auth import Principal, require_roles
 from gmirs_runtime.problems import Problem, problem_responses, problem_type
 
-router = authenticated_router(prefix="/cases/{case_id}", tags=["case lifecycle"])
+router = case_router(prefix="/cases/{case_id}", tags=["case lifecycle"])
 ERRORS = problem_responses(404, 409, 413, 422)
 Version = Annotated[int, Path(ge=1, le=1000)]
 LeadProvider = Annotated[Principal, Depends(require_roles(LEAD_PROVIDER))]
