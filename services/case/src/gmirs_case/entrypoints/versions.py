@@ -2,12 +2,13 @@
 
 `GET /cases/{case_id}` answers an `ETag` (`"<version>"`). Every write on a case (the routes
 `case_router` builds: POST, PUT, PATCH, DELETE on /cases/{case_id}/...) goes through
-`guard_case_write` before its route runs: the case row is locked (another hub's case is a 404,
-like a missing one), a given `If-Match` must name the current version (412 otherwise, naming the
-current ETag), and when the write commits the version moves up by one and the answer carries the
-new `ETag`. Without `If-Match` a write goes ahead as before, so existing clients keep working
-(If-Match is recommended, not required: no 428). A route that reads `If-Match` itself for a
-resource with its own version (the person's contact details) is left to it.
+`guard_case_write` before its route runs: the case row is locked, a given `If-Match` must name
+the current version (412 otherwise, naming the current ETag), and when the write commits the
+version moves up by one and the answer carries the new `ETag`. A case the caller may not see is
+left to the route, which answers 404 as before (after a 422 for a bad request). Without
+`If-Match` a write goes ahead as before, so existing clients keep working (If-Match is
+recommended, not required: no 428). A route that reads `If-Match` itself for a resource with its
+own version (the person's contact details) is left to it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request, Response
 
-from gmirs_case.entrypoints.case_problems import no_such_case
 from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
 from gmirs_runtime.problems import Problem, problem_type
 
@@ -55,7 +55,7 @@ async def guard_case_write(
         return
     version = await uow.caseload.version(case_id, hub_id=hub_scope(principal), lock=True)
     if version is None:
-        raise no_such_case()
+        return  # not a case the caller may see: the route answers 404, after checking the request
     if if_match is not None and not _matches(if_match, version):
         raise Problem(
             412,
