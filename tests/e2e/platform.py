@@ -21,6 +21,8 @@ class Platform:
     stack: LocalStack
     collector_url: str
     tokens: dict[str, str] = field(default_factory=dict)
+    handed_secrets: set[str] = field(default_factory=set)
+    """Other credentials the platform handed to tests (survey link tokens): no log may hold one."""
 
     async def token(self, client_id: str) -> str:
         if client_id not in self.tokens:
@@ -72,6 +74,26 @@ class Platform:
 
         await eventually(arrived, timeout=timeout)
         return seen
+
+
+async def probation_deliveries(
+    platform: Platform, appointment_id: str, timeout: float = 30
+) -> list[dict[str, Any]]:
+    """The fake probation system's deliveries about one appointment, once there is at least one."""
+    found: list[dict[str, Any]] = []
+
+    async def delivered() -> bool:
+        async with httpx.AsyncClient(base_url=platform.stack.url("probation")) as http:
+            deliveries = (await http.get("/_control/deliveries")).json()
+        found[:] = [
+            d
+            for d in deliveries
+            if d["body"]["data"]["appointment"]["appointment_id"] == appointment_id
+        ]
+        return bool(found)
+
+    await eventually(delivered, timeout=timeout, what=f"a delivery about {appointment_id}")
+    return found
 
 
 def event_type(record: ConsumerRecord[bytes, bytes]) -> str:

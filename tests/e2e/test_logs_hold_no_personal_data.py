@@ -4,7 +4,8 @@ The logs are those the other tests already produced (every process of the stack 
 server log), so this costs one read of them. conftest.py runs it after the last other e2e test.
 What is searched for: every CRN, name and e-mail address the tests sent (tests/e2e/referrals.py
 records them) or that reached the database (R&M referrals come from the simulator), every bearer
-token the tests used and every client secret of the stack.
+token the tests used, every other credential the platform handed them (survey links) and every
+client secret of the stack.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ async def _stored_personal_data(platform: Platform) -> set[str]:
 def _secrets(platform: Platform) -> set[str]:
     stack = platform.stack
     found = {client["client_secret"] for client in stack.clients} | {stack.rm_secret}
-    found |= set(platform.tokens.values())
+    found |= set(platform.tokens.values()) | platform.handed_secrets
     return found | ({stack.probation_secret} if stack.probation_secret else set())
 
 

@@ -10,23 +10,15 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import httpx
 import pytest
 
 from gmirs_runtime.testing.kafka import eventually
 from gmirs_stack.aws import queue_depth
 from tests.e2e.platform import Platform, data_of, database_count, event_type
+from tests.e2e.rm import rm_control as _rm
 
 pytestmark = pytest.mark.e2e
 INTAKE = "intake.referral-events.v1"
-
-
-async def _rm(platform: Platform, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=platform.stack.url("rm"), timeout=30) as http:
-        response = await http.post(path, json=body or {})
-        assert response.status_code == 200, response.text
-        result: dict[str, Any] = response.json()
-        return result
 
 
 @pytest.fixture(autouse=True)

@@ -10,11 +10,10 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 
 from gmirs_runtime.testing.kafka import eventually
-from tests.e2e.platform import Platform, data_of, event_type
+from tests.e2e.platform import Platform, data_of, event_type, probation_deliveries
 from tests.e2e.referrals import direct_referral
 
 pytestmark = pytest.mark.e2e
@@ -162,18 +161,6 @@ async def _open_case(platform: Platform, pdu: str) -> str:
 
 
 async def _delivery_for(platform: Platform, appointment_id: str) -> dict:  # type: ignore[type-arg]
-    found: list[dict] = []  # type: ignore[type-arg]
-
-    async def delivered() -> bool:
-        async with httpx.AsyncClient(base_url=platform.stack.url("probation")) as http:
-            deliveries = (await http.get("/_control/deliveries")).json()
-        found[:] = [
-            d
-            for d in deliveries
-            if d["body"]["data"]["appointment"]["appointment_id"] == appointment_id
-        ]
-        return bool(found)
-
-    await eventually(delivered, timeout=30)
+    found = await probation_deliveries(platform, appointment_id)
     assert len(found) == 1
     return found[0]

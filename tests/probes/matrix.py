@@ -69,6 +69,8 @@ ALLOWED: Final[dict[str, dict[Operation, frozenset[str]]]] = {
         ),
         ("POST", "/cases/{case_id}/contacts"): frozenset({HUB, LEAD}),
         ("GET", "/cases/{case_id}/contacts"): frozenset({HUB, LEAD}),
+        ("POST", "/cases/{case_id}/mitigations"): frozenset({HUB, LEAD}),
+        ("GET", "/cases/{case_id}/mitigations"): frozenset({HUB, LEAD}),
         ("POST", "/cases/{case_id}/assessments"): frozenset({HUB, LEAD}),
         ("GET", "/cases/{case_id}/distance-travelled"): frozenset({HUB, LEAD}),
         ("POST", "/cases/{case_id}/consents"): frozenset({HUB, LEAD}),
@@ -76,6 +78,9 @@ ALLOWED: Final[dict[str, dict[Operation, frozenset[str]]]] = {
         ("POST", "/cases/{case_id}/consents/{consent_id}/withdrawal"): frozenset({HUB, LEAD}),
         ("POST", "/cases/{case_id}/onward-referrals"): frozenset({HUB, LEAD}),
         ("GET", "/cases/{case_id}/onward-referrals"): frozenset({HUB, LEAD}),
+        ("PUT", "/cases/{case_id}/onward-referrals/{onward_referral_id}/outcome"): frozenset(
+            {HUB, LEAD}
+        ),
         ("GET", "/cases/{case_id}/person"): frozenset({HUB, LEAD}),
         ("PATCH", "/cases/{case_id}/person/contact"): frozenset({HUB, LEAD}),
         ("PUT", "/cases/{case_id}/worker"): frozenset({HUB, LEAD}),
@@ -186,7 +191,8 @@ class Probed:
             "token": "no-such-exit-survey-link",
             "version": "1",
         }
-        for name in ("referral_id", "message_id", "subscription_id", "task_id"):
+        made_up = ("referral_id", "message_id", "subscription_id", "task_id", "onward_referral_id")
+        for name in made_up:
             values[name] = str(uuid.uuid4())
         return template.format(**values)
 

@@ -138,6 +138,14 @@ def _valid_case_writes(appointment_id: str) -> dict[tuple[str, str], Any]:
         },
         ("POST", "/cases/{case_id}/action-plans"): {**happened, "version": 1},
         ("POST", "/cases/{case_id}/closure"): {**happened, "reason": "declined"},
+        ("PUT", "/cases/{case_id}/onward-referrals/{onward_referral_id}/outcome"): {
+            "outcome": "accepted"
+        },
+        ("POST", "/cases/{case_id}/mitigations"): {
+            **happened,
+            "measure": "DS2",
+            "reason": "pop-in-custody",
+        },
     }
 
 
@@ -167,6 +175,7 @@ async def test_a_hub_cannot_reach_another_hubs_case_by_id(probed: Probed) -> Non
                 appointment_id=appointment_a,
                 consent_id=consent_a,
                 task_id=uuid.uuid4(),
+                onward_referral_id=uuid.uuid4(),
                 version=1,
             )
             response = await intruder.request(method, url, json=bodies.get((method, path)))

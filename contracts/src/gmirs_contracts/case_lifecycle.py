@@ -20,6 +20,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, Field
 
 from gmirs_contracts.base import ContractModel
+from gmirs_contracts.case_kpi import OutcomeAchievement
 from gmirs_contracts.common import HubId
 from gmirs_contracts.intake_progress import DeliveryState
 
@@ -137,6 +138,10 @@ class InterventionCommenced(_AfterAssessment):
 class SessionsCompleted(_LifecycleMoved):
     """`gmirs.case.sessions-completed.v1`: delivery finished (R&M: end of service report)."""
 
+    outcomes: OutcomeAchievement | None = Field(
+        default=None, description="The desired outcomes achieved, when recorded (DS5)."
+    )
+
 
 class ExitSurveyOffered(_LifecycleMoved):
     """`gmirs.case.exit-survey-offered.v1`: KP5 is `occurred_at` - `sessions_completed_at`."""
@@ -157,3 +162,6 @@ class CaseClosed(_LifecycleMoved):
     rm_delivery_state: DeliveryState | None
     sessions_completed_at: AwareDatetime | None
     exit_survey_offered_at: AwareDatetime | None
+    outcomes: OutcomeAchievement | None = Field(
+        default=None, description="The desired outcomes achieved, when recorded (DS5)."
+    )

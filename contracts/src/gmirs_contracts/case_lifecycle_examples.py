@@ -10,6 +10,7 @@ from uuid import UUID
 
 from gmirs_contracts import case_lifecycle as lc
 from gmirs_contracts.base import ContractModel
+from gmirs_contracts.case_kpi import OutcomeAchievement
 from gmirs_contracts.example_ids import CASE_ID, REFERRAL_ID, SENT_AT
 
 ASSESSMENT_ID = UUID("3c5e7a9b-2d4f-4b6a-8c0e-1f3a5b7c9d2e")
@@ -96,7 +97,14 @@ def intervention_commenced() -> lc.InterventionCommenced:
 
 
 def sessions_completed() -> lc.SessionsCompleted:
-    return lc.SessionsCompleted(**_moved("in-sessions", "sessions-completed", _day(60)))
+    return lc.SessionsCompleted(
+        **_moved("in-sessions", "sessions-completed", _day(60)), outcomes=_OUTCOMES
+    )
+
+
+_OUTCOMES = OutcomeAchievement(
+    achieved=2, partially_achieved=1, not_achieved=0, achievement_score=2.5
+)
 
 
 def exit_survey_offered() -> lc.ExitSurveyOffered:
@@ -113,6 +121,7 @@ def case_closed() -> lc.CaseClosed:
         rm_delivery_state=None,
         sessions_completed_at=_day(60),
         exit_survey_offered_at=_day(61),
+        outcomes=_OUTCOMES,
     )
 
 

@@ -3,13 +3,14 @@
 For metrics: contacts by method including unsuccessful attempts (Appendix A indicator 7) and
 records made within one business day of contact (KP1, `occurred_at` against `recorded_at`); the
 distance-travelled tool's timing (DS4) and its 1-10 scores per outcome area. For notify and later
-sharing features: which named partner may receive what. No names, CRNs or free text: partners are
+sharing features: which named partner may receive what; onward referrals to other agencies and
+their outcomes (Appendix A: referred on). No names, CRNs or free text: partners are
 organisations, and the scores are the platform's own scale, not anyone's words.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, Field
@@ -85,4 +86,32 @@ class ConsentWithdrawn(_OfCase):
     consent_id: UUID
     partner: PartnerName
     withdrawn_at: AwareDatetime
+    recorded_at: AwareDatetime
+
+
+OnwardReferralOutcome = Literal["pending", "accepted", "declined", "no-response"]
+
+
+class OnwardReferralMade(_OfCase):
+    """`gmirs.case.onward-referral-made.v1`: the person was referred on to another agency.
+
+    Appendix A indicator "referred on": the agency (an organisation, as the consent names it),
+    the need it is for and when; the consent that allowed it.
+    """
+
+    onward_referral_id: UUID
+    agency: PartnerName
+    need: OutcomeArea
+    outcome: OnwardReferralOutcome
+    consent_id: UUID
+    referred_at: AwareDatetime
+    recorded_at: AwareDatetime
+
+
+class OnwardReferralOutcomeRecorded(_OfCase):
+    """`gmirs.case.onward-referral-outcome-recorded.v1`: the agency accepted, declined or never
+    answered an onward referral."""
+
+    onward_referral_id: UUID
+    outcome: OnwardReferralOutcome
     recorded_at: AwareDatetime

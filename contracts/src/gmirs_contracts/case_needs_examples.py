@@ -73,9 +73,36 @@ def consent_withdrawn() -> n.ConsentWithdrawn:
     )
 
 
+ONWARD_REFERRAL_ID = UUID("7e6d5c4b-3a29-4c18-9f07-e6d5c4b3a291")
+
+
+def onward_referral_made() -> n.OnwardReferralMade:
+    return n.OnwardReferralMade(
+        **OF_CASE,
+        onward_referral_id=ONWARD_REFERRAL_ID,
+        agency="Bolton Housing Advice",
+        need="shelter-and-accommodation",
+        outcome="pending",
+        consent_id=CONSENT_ID,
+        referred_at=_day(8),
+        recorded_at=_day(8, hour=15),
+    )
+
+
+def onward_referral_outcome_recorded() -> n.OnwardReferralOutcomeRecorded:
+    return n.OnwardReferralOutcomeRecorded(
+        **OF_CASE,
+        onward_referral_id=ONWARD_REFERRAL_ID,
+        outcome="accepted",
+        recorded_at=_day(12, hour=10),
+    )
+
+
 NEEDS_EXAMPLES: dict[str, Callable[[], ContractModel]] = {
     "gmirs.case.contact-attempted.v1": contact_attempted,
     "gmirs.case.outcome-assessment-recorded.v1": outcome_assessment_recorded,
     "gmirs.case.consent-given.v1": consent_given,
     "gmirs.case.consent-withdrawn.v1": consent_withdrawn,
+    "gmirs.case.onward-referral-made.v1": onward_referral_made,
+    "gmirs.case.onward-referral-outcome-recorded.v1": onward_referral_outcome_recorded,
 }

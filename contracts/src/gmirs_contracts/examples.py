@@ -14,6 +14,7 @@ from uuid import UUID
 from gmirs_contracts import (
     case,
     case_exit_survey,
+    case_kpi,
     case_people,
     intake,
     intake_progress,
@@ -285,6 +286,19 @@ def exit_survey_declined() -> case_exit_survey.ExitSurveyDeclined:
     )
 
 
+def mitigation_recorded() -> case_kpi.MitigationRecorded:
+    return case_kpi.MitigationRecorded(
+        mitigation_id=UUID("0c9b8a7d-6e5f-4a3b-9c2d-1e0f9a8b7c6d"),
+        case_id=CASE_ID,
+        referral_id=REFERRAL_ID,
+        hub_id="bolton",
+        measure="DS2",
+        reason="pop-in-custody",
+        occurred_at=SENT_AT + timedelta(days=3),
+        recorded_at=SENT_AT + timedelta(days=3, hours=2),
+    )
+
+
 def non_attendance_reported() -> notify.NonAttendanceReported:
     return notify.NonAttendanceReported(
         report_id=UUID("f1e2d3c4-b5a6-4978-8695-a4b3c2d1e0f9"),
@@ -351,6 +365,7 @@ EVENT_EXAMPLES: dict[str, Callable[[], ContractModel]] = {
     **LIFECYCLE_EXAMPLES,
     **NEEDS_EXAMPLES,
     "gmirs.case.worker-assigned.v1": worker_assigned,
+    "gmirs.case.mitigation-recorded.v1": mitigation_recorded,
     "gmirs.case.exit-survey-completed.v1": exit_survey_completed,
     "gmirs.case.exit-survey-declined.v1": exit_survey_declined,
     "gmirs.notify.non-attendance-reported.v1": non_attendance_reported,

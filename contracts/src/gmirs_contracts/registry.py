@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 from gmirs_contracts import (
     case,
     case_exit_survey,
+    case_kpi,
     case_lifecycle,
     case_needs,
     case_people,
@@ -145,6 +146,8 @@ def _case_needs() -> tuple[EventContract[Any], ...]:
             ("outcome-assessment-recorded", n.OutcomeAssessmentRecorded),
             ("consent-given", n.ConsentGiven),
             ("consent-withdrawn", n.ConsentWithdrawn),
+            ("onward-referral-made", n.OnwardReferralMade),
+            ("onward-referral-outcome-recorded", n.OnwardReferralOutcomeRecorded),
         )
     )
 
@@ -157,6 +160,7 @@ EVENTS: Mapping[str, EventContract[Any]] = _index(
     EventContract("gmirs.case.attendance-recorded.v1", case.TOPIC, case.AttendanceRecorded),
     *_case_lifecycle(),
     *_case_needs(),
+    EventContract("gmirs.case.mitigation-recorded.v1", case.TOPIC, case_kpi.MitigationRecorded),
     EventContract("gmirs.case.worker-assigned.v1", case.TOPIC, case_people.WorkerAssigned),
     EventContract(
         "gmirs.case.exit-survey-completed.v1", case.TOPIC, case_exit_survey.ExitSurveyCompleted

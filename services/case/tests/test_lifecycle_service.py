@@ -235,8 +235,18 @@ async def test_a_hub_walks_a_case_from_allocation_to_closure(service, kafka_brok
             moved = await http.post(f"{base}/{path}", json={"occurred_at": ago(1)})
             assert moved.status_code == 200, moved.text
         await _appointment(http, case_id, "session", 3)
-        for path in ("sessions-completion", "exit-survey-offer"):
-            assert (await http.post(f"{base}/{path}", json={"occurred_at": ago(0.01)})).is_success
+        nonsense = {"achieved": 0, "partially_achieved": 0, "not_achieved": 0}
+        refused = await http.post(
+            f"{base}/sessions-completion", json={"occurred_at": ago(0.01), "outcomes": nonsense}
+        )
+        assert refused.status_code == 422, refused.text
+        outcomes = {"achieved": 2, "partially_achieved": 1, "not_achieved": 1}
+        completion = {"occurred_at": ago(0.01), "outcomes": outcomes}
+        done = await http.post(f"{base}/sessions-completion", json=completion)
+        assert done.json()["outcomes"] == outcomes | {"achievement_score": 2.5}, done.text
+        assert (
+            await http.post(f"{base}/exit-survey-offer", json={"occurred_at": ago(0.01)})
+        ).is_success
         closure = {"occurred_at": ago(0.01), "reason": "completed"}
         assert (await http.post(f"{base}/closure", json=closure)).json()["state"] == "closed"
         assert_refused(
@@ -266,6 +276,9 @@ async def test_a_hub_walks_a_case_from_allocation_to_closure(service, kafka_brok
         "exit-survey-offered",
         "closed",
     ]
+    completed = next(m for m in moves if m["state"] == "sessions-completed")
+    assert completed["outcomes"] == outcomes | {"achievement_score": 2.5}
+    assert moves[-1]["outcomes"] == completed["outcomes"]  # the closure carries them too (DS5)
     assert moves[27]["state"] == "in-sessions"
     assert moves[27]["appointment_id"] is not None
     assert [m["version"] for m in moves if "number_of_sessions" in m] == list(range(1, 21))

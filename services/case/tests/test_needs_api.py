@@ -388,3 +388,94 @@ async def test_hostile_input_on_the_new_writes_is_refused_and_every_access_is_au
         "case.consent-withdrawn",
         "case.consents-viewed",
     }
+
+
+async def test_mitigations_by_every_role_many_times_with_their_events(
+    served: Served, kafka_broker: Any
+) -> None:
+    own, other = served.cases[OWN], served.cases[OTHER]
+    path = f"/cases/{own}/mitigations"
+    reasons = ["pop-in-custody", "pop-unwell", "awaiting-probation-practitioner"]
+    async with served.hub() as http:
+        for n in range(REPEATS):
+            body = {"measure": "DS2", "reason": reasons[n % 3], "occurred_at": ago(hours=n)}
+            made = await http.post(path, json=body | ({"note": "Recalled"} if n == 0 else {}))
+            assert made.status_code == 201, made.text
+            assert made.json()["recorded_by"] == f"hub-{OWN}"
+        listed = (await http.get(path)).json()["items"]
+        assert len(listed) == REPEATS
+        assert [m["note"] for m in listed].count("Recalled") == 1
+        assert_problem(await http.get(f"/cases/{other}/mitigations"), 404)
+        assert_problem(await http.post(f"/cases/{other}/mitigations", json=body), 404)
+        for bad in (
+            body | {"measure": "DS9"},
+            body | {"reason": "bored"},
+            body | {"occurred_at": ago(hours=-2)},
+            body | {"note": "a\u0000b"},
+            body | {"note": "x" * 2_001},
+            body | {"extra": 1},
+        ):
+            assert_problem(await http.post(path, json=bad), 422)
+    async with served.role("lead-provider") as http:
+        assert (await http.post(f"/cases/{other}/mitigations", json=body)).status_code == 201
+        assert len((await http.get(path)).json()["items"]) == REPEATS
+    for role in ("commissioner", "operator"):
+        async with served.role(role) as http:
+            assert_problem(await http.get(path), 403)
+            assert_problem(await http.post(path, json=body), 403)
+    assert await served.rows("kpi_mitigations", own) == REPEATS
+    events = await published(
+        kafka_broker.bootstrap, "gmirs.case.mitigation-recorded.v1", own, REPEATS
+    )
+    assert {e["reason"] for e in events} == set(reasons)
+    assert all("note" not in e for e in events)  # the worker's words stay in case
+
+
+async def test_an_onward_referrals_outcome_is_recorded_once_with_events(
+    served: Served, kafka_broker: Any
+) -> None:
+    own, other = served.cases[OWN], served.cases[OTHER]
+    consent = {
+        "partner": "Oldham Housing Options",
+        "scopes": ["contact-details", "needs"],
+        "given_at": ago(days=2),
+        "recorded_by": "Jo Worker",
+    }
+    body = {"agency": "Oldham  Housing Options", "need": MONEY, "referred_at": ago(hours=3)}
+    async with served.hub() as http:
+        assert (await http.post(f"/cases/{own}/consents", json=consent)).status_code == 201
+        made = (await http.post(f"/cases/{own}/onward-referrals", json=body)).json()
+        assert (made["outcome"], made["outcome_recorded_at"]) == ("pending", None)
+        path = f"/cases/{own}/onward-referrals/{made['id']}/outcome"
+        for _ in range(REPEATS):  # the same answer again: a retry, nothing new
+            answered = await http.put(path, json={"outcome": "accepted"})
+            assert answered.status_code == 200, answered.text
+        first_answer_at = answered.json()["outcome_recorded_at"]
+        assert first_answer_at is not None
+        corrected = (await http.put(path, json={"outcome": "declined"})).json()
+        assert corrected["outcome"] == "declined"
+        assert_problem(await http.put(path, json={"outcome": "pending"}), 422)
+        assert_problem(await http.put(path, json={"outcome": "accepted", "x": 1}), 422)
+        missing = f"/cases/{own}/onward-referrals/{uuid.uuid4()}/outcome"
+        assert_problem(await http.put(missing, json={"outcome": "accepted"}), 404)
+        elsewhere = f"/cases/{other}/onward-referrals/{made['id']}/outcome"
+        assert_problem(await http.put(elsewhere, json={"outcome": "accepted"}), 404)
+        listed = (await http.get(f"/cases/{own}/onward-referrals")).json()["items"]
+        assert [r["outcome"] for r in listed if r["id"] == made["id"]] == ["declined"]
+    async with served.hub(OTHER) as http:
+        assert_problem(await http.put(path, json={"outcome": "accepted"}), 404)
+    for role in ("commissioner", "operator"):
+        async with served.role(role) as http:
+            assert_problem(await http.put(path, json={"outcome": "accepted"}), 403)
+    [referred] = [
+        e
+        for e in await published(
+            kafka_broker.bootstrap, "gmirs.case.onward-referral-made.v1", own, 1
+        )
+        if e["onward_referral_id"] == made["id"]
+    ]
+    assert (referred["agency"], referred["need"]) == ("Oldham Housing Options", MONEY)
+    answers = await published(
+        kafka_broker.bootstrap, "gmirs.case.onward-referral-outcome-recorded.v1", own, 2
+    )
+    assert [a["outcome"] for a in answers] == ["accepted", "declined"]

@@ -105,14 +105,20 @@ async def session_booked(http: httpx.AsyncClient, case: str) -> Params:
     return {"appointment_id": booked["id"]}
 
 
+AGENCY = "Bolton Money Advice"
 CONSENT = {"scopes": ["all"], "given_at": moment(60 * 24), "recorded_by": "Jo Worker"}
 
 
 async def consent_given(http: httpx.AsyncClient, case: str) -> Params:
-    given = await ok(
-        http.post(f"/cases/{case}/consents", json={**CONSENT, "partner": "Bolton Money Advice"})
-    )
+    given = await ok(http.post(f"/cases/{case}/consents", json={**CONSENT, "partner": AGENCY}))
     return {"consent_id": given["id"]}
+
+
+async def onward_referral_made(http: httpx.AsyncClient, case: str) -> Params:
+    await consent_given(http, case)
+    referral = {"agency": AGENCY, "need": "finance-and-benefits", "referred_at": moment(60)}
+    made = await ok(http.post(f"/cases/{case}/onward-referrals", json=referral))
+    return {"onward_referral_id": made["id"]}
 
 
 async def task_set(http: httpx.AsyncClient, case: str) -> Params:
@@ -162,7 +168,13 @@ EXAMPLES: dict[str, Example] = {
     ),
     "share_action_plan": Example(happened, plan_agreed),
     "record_action_plan_approval": Example(happened, plan_shared),
-    "sessions-completion": Example(happened, in_sessions),
+    "complete_sessions": Example(
+        lambda n: {
+            **happened(n),
+            "outcomes": {"achieved": 1 + n, "partially_achieved": 1, "not_achieved": 0},
+        },
+        in_sessions,
+    ),
     "exit-survey-offer": Example(happened, sessions_completed),
     "close_case": Example(lambda n: {**happened(n), "reason": ["disengaged", "declined"][n % 2]}),
     "reallocate_case": Example(lambda n: {"hub_id": ["bury", "wigan"][n % 2]}, role="lead"),
@@ -176,11 +188,21 @@ EXAMPLES: dict[str, Example] = {
     "withdraw_consent": Example(lambda n: {"withdrawn_at": moment(30 + n)}, consent_given),
     "create_onward_referral": Example(
         lambda n: {
-            "agency": "Bolton Money Advice",
+            "agency": AGENCY,
             "need": "finance-and-benefits",
             "referred_at": moment(30 + n),
         },
         consent_given,
+    ),
+    "put_onward_outcome": Example(
+        lambda n: {"outcome": ["accepted", "declined"][n % 2]}, onward_referral_made
+    ),
+    "create_mitigation": Example(
+        lambda n: {
+            "measure": ["DS2", "KP6"][n % 2],
+            "reason": "pop-unwell",
+            "occurred_at": moment(30),
+        }
     ),
     "post_note": Example(lambda n: {"text": f"Spoke to the person ({n}).", "sensitive": False}),
     "post_task": Example(

@@ -36,7 +36,7 @@ def test_adding_working_days_skips_weekends_and_holidays() -> None:
     assert add_working_days(date(2026, 12, 24), 1) == date(2026, 12, 29)
     assert add_working_days(date(2026, 12, 5), 1) == date(2026, 12, 7)
     assert add_working_days(date(2026, 12, 7), 0) == date(2026, 12, 7)
-    with pytest.raises(ValueError, match="must not be negative"):
+    with pytest.raises(ValueError, match="negative"):
         add_working_days(date(2026, 12, 7), -1)
 
 

@@ -17,6 +17,7 @@ from gmirs_case.entrypoints import (
     exit_survey,
     exit_survey_page,
     lifecycle,
+    mitigations,
     onward_referrals,
     outcomes,
     people,
@@ -56,6 +57,7 @@ def create_case_app(infra: Infrastructure[CaseUnitOfWork] | None) -> FastAPI:
             exit_survey.router,
             exit_survey_page.router,
             lifecycle.router,
+            mitigations.router,
         ],
     )
 

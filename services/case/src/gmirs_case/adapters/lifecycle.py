@@ -7,6 +7,7 @@ JSON object of state -> ISO time) so the list can filter by state and metrics ca
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlmodel import Field, SQLModel, col
 
 from gmirs_case.adapters.records import from_record, record_of
 from gmirs_case.adapters.tables import _ts
+from gmirs_case.domain.achievement import OutcomeAchievement
 from gmirs_case.domain.lifecycle import CaseState, Lifecycle
 
 
@@ -35,6 +37,7 @@ class LifecycleRow(SQLModel, table=True):
     rm_delivery_state: str | None = None
     closed_by: str | None = None
     plan_agreed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    outcomes: dict[str, int] | None = Field(default=None, sa_column=Column(JSONB))
     referral_sent_at: datetime = Field(sa_column=_ts())
 
 
@@ -61,7 +64,8 @@ class LifecycleRepository:
         if row is None:
             raise LookupError(f"case {case_id} has no lifecycle")
         reached = {CaseState(k): datetime.fromisoformat(v) for k, v in row.reached.items()}
-        return from_record(Lifecycle, row, reached=reached)
+        outcomes = OutcomeAchievement(**row.outcomes) if row.outcomes else None
+        return from_record(Lifecycle, row, reached=reached, outcomes=outcomes)
 
     async def save(self, case_id: uuid.UUID, lifecycle: Lifecycle) -> None:
         """Insert or replace the case's lifecycle; the referral's sent time is when it was received."""
@@ -100,6 +104,7 @@ class LifecycleRepository:
 def _values(case_id: uuid.UUID, lifecycle: Lifecycle) -> dict[str, Any]:
     values = record_of(lifecycle)
     values["reached"] = {state.value: at.isoformat() for state, at in lifecycle.reached.items()}
+    values["outcomes"] = asdict(lifecycle.outcomes) if lifecycle.outcomes else None
     return {
         **values,
         "case_id": case_id,

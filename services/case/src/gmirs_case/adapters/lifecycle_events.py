@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from gmirs_case.adapters import records
+from gmirs_case.domain.achievement import OutcomeAchievement
 from gmirs_case.domain.lifecycle import CaseState, LifecycleEvent
 from gmirs_case.domain.model import Case
+from gmirs_contracts import case_kpi as kpi
 from gmirs_contracts.base import ContractModel
 from gmirs_contracts.registry import EVENTS, EventContract
 
@@ -44,9 +46,30 @@ def payload(event: LifecycleEvent, case: Case, previous_hub_id: str | None) -> C
         "sessions_completed_at": reached.get(CaseState.SESSIONS_COMPLETED),
         "exit_survey_offered_at": reached.get(CaseState.EXIT_SURVEY_OFFERED),
         "reason_settled": lifecycle.closure_settled,
+        "outcomes": achievement_of(lifecycle.outcomes),
     } | records.record_of(
         lifecycle,
-        leave_out={"state", "since", "reached", "closure_settled", "closed_by", "plan_agreed_at"},
+        leave_out={
+            "state",
+            "since",
+            "reached",
+            "closure_settled",
+            "closed_by",
+            "plan_agreed_at",
+            "outcomes",
+        },
     )
     model: type[ContractModel] = contract_of(event).model
     return records.contract(model, values)
+
+
+def achievement_of(outcomes: OutcomeAchievement | None) -> kpi.OutcomeAchievement | None:
+    """The published shape of the outcome counts, with R&M's score."""
+    if outcomes is None:
+        return None
+    return kpi.OutcomeAchievement(
+        achieved=outcomes.achieved,
+        partially_achieved=outcomes.partially_achieved,
+        not_achieved=outcomes.not_achieved,
+        achievement_score=outcomes.achievement_score,
+    )

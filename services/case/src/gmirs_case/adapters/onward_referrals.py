@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Uuid, insert, select
+from sqlalchemy import Column, ForeignKey, Uuid, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
@@ -25,6 +25,7 @@ class OnwardReferralRow(SQLModel, table=True):
     outcome: str
     consent_id: uuid.UUID = Field(sa_column=Column(Uuid, ForeignKey("consents.id"), nullable=False))
     recorded_at: datetime = Field(sa_column=_ts())
+    outcome_recorded_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
 class OnwardReferralRepository:
@@ -43,3 +44,20 @@ class OnwardReferralRepository:
         )
         rows = (await self._session.execute(query)).scalars().all()
         return [from_record(OnwardReferral, row) for row in rows]
+
+    async def get(self, case_id: uuid.UUID, referral_id: uuid.UUID) -> OnwardReferral | None:
+        query = select(OnwardReferralRow).where(
+            col(OnwardReferralRow.case_id) == case_id, col(OnwardReferralRow.id) == referral_id
+        )
+        row = (await self._session.execute(query)).scalar_one_or_none()
+        return None if row is None else from_record(OnwardReferral, row)
+
+    async def save_outcome(self, referral: OnwardReferral) -> None:
+        statement = (
+            update(OnwardReferralRow)
+            .where(col(OnwardReferralRow.id) == referral.id)
+            .values(
+                outcome=referral.outcome.value, outcome_recorded_at=referral.outcome_recorded_at
+            )
+        )
+        await self._session.execute(statement)

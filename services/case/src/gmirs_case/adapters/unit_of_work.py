@@ -14,6 +14,7 @@ from gmirs_case.adapters.consent import ConsentRepository
 from gmirs_case.adapters.contacts import ContactRepository
 from gmirs_case.adapters.exit_survey import ExitSurveyRepository
 from gmirs_case.adapters.lifecycle import LifecycleRepository
+from gmirs_case.adapters.mitigations import MitigationRepository
 from gmirs_case.adapters.onward_referrals import OnwardReferralRepository
 from gmirs_case.adapters.outcomes import OutcomeAssessmentRepository
 from gmirs_case.adapters.people import PeopleRepository
@@ -32,6 +33,7 @@ class CaseUnitOfWork(UnitOfWork):
     exit_surveys: ExitSurveyRepository
     lifecycles: LifecycleRepository
     caseload: CaseloadRepository
+    mitigations: MitigationRepository
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
@@ -45,4 +47,5 @@ class CaseUnitOfWork(UnitOfWork):
         self.exit_surveys = ExitSurveyRepository(self.session)
         self.lifecycles = LifecycleRepository(self.session)
         self.caseload = CaseloadRepository(self.session)
+        self.mitigations = MitigationRepository(self.session)
         return self

@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar, TypeAlias
 
+from gmirs_case.domain.achievement import OutcomeAchievement
 from gmirs_case.domain.closure import ClosureReason
 
 
@@ -123,8 +124,11 @@ class CommenceIntervention:
 
 @dataclass(frozen=True, slots=True)
 class CompleteSessions:
+    """The sessions ended; the hub may say how far the desired outcomes were achieved."""
+
     kind: ClassVar[CommandKind] = CommandKind.COMPLETE_SESSIONS
     occurred_at: datetime
+    outcomes: OutcomeAchievement | None = None
 
 
 @dataclass(frozen=True, slots=True)

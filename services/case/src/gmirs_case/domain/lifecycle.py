@@ -29,12 +29,14 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
+from gmirs_case.domain.achievement import OutcomeAchievement
 from gmirs_case.domain.closure import ClosureReason, RmDeliveryState
 from gmirs_case.domain.commands import (
     AgreeActionPlan,
     CloseCase,
     Command,
     CommandKind,
+    CompleteSessions,
     RecordActionPlanApproval,
     ShareActionPlan,
 )
@@ -167,7 +169,8 @@ class InvalidTransition(Exception):
 class Lifecycle:
     """Where a case is, since when, the first time it reached each state, and how it closed.
 
-    `plan_agreed_at` is when the latest action plan version was agreed (KP2 runs from it).
+    `plan_agreed_at` is when the latest action plan version was agreed (KP2 runs from it);
+    `outcomes` how far the desired outcomes were achieved, once sessions ended (DS5).
     """
 
     state: CaseState
@@ -179,6 +182,7 @@ class Lifecycle:
     rm_delivery_state: RmDeliveryState | None = None
     closed_by: Source | None = None
     plan_agreed_at: datetime | None = None
+    outcomes: OutcomeAchievement | None = None
 
     @classmethod
     def received(cls, referral_sent_at: datetime) -> Lifecycle:
@@ -230,6 +234,8 @@ def decide(
     after = lifecycle.moved_to(target, command.occurred_at)
     if isinstance(command, AgreeActionPlan):
         after = replace(after, plan_agreed_at=command.occurred_at)
+    if isinstance(command, CompleteSessions) and command.outcomes is not None:
+        after = replace(after, outcomes=command.outcomes)
     if isinstance(command, CloseCase):
         after = replace(
             after, closure_reason=command.reason, closure_settled=True, closed_by=Source.HUB

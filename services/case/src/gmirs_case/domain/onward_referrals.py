@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -36,6 +36,10 @@ class OnwardReferralInFutureError(CaseError):
     pass
 
 
+class OutcomeNotSettledError(CaseError):
+    """An outcome recorded later is what the agency did: it cannot be `pending` again."""
+
+
 @dataclass(frozen=True, slots=True)
 class OnwardReferral:
     id: uuid.UUID
@@ -45,6 +49,7 @@ class OnwardReferral:
     outcome: ReferralOutcome
     consent_id: uuid.UUID
     recorded_at: datetime
+    outcome_recorded_at: datetime | None = None
 
 
 def refer_onward(
@@ -67,3 +72,14 @@ def refer_onward(
     assert consent_id is not None  # an allowed decision names its consent
     agency = " ".join(agency.split())
     return OnwardReferral(uuid.uuid4(), agency, need, referred_at, outcome, consent_id, now)
+
+
+def settle_outcome(
+    referral: OnwardReferral, outcome: ReferralOutcome, *, now: datetime
+) -> OnwardReferral | None:
+    """The referral with the agency's answer, or None when it already says so (a retry)."""
+    if outcome is ReferralOutcome.PENDING:
+        raise OutcomeNotSettledError("an onward referral's outcome cannot go back to pending")
+    if referral.outcome is outcome:
+        return None
+    return replace(referral, outcome=outcome, outcome_recorded_at=now)

@@ -21,6 +21,8 @@ applied by its own `occurred_at` and the result does not depend on arrival order
   still ends with the reason the ending's code gives (a second case-closed event refines it).
   A case the hub closed stays as the hub closed it.
 - Once closed, other facts only fill in when earlier states were first reached.
+- The end of service report's outcome ratings (DS5) replace what the hub recorded, even on a
+  closed case: R&M's report is the official one.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
+from gmirs_case.domain.achievement import OutcomeAchievement
 from gmirs_case.domain.closure import RmDeliveryState, reason_from_rm
 from gmirs_case.domain.lifecycle import (
     PROGRESS,
@@ -66,6 +69,7 @@ class RmFact:
     occurred_at: datetime
     delivery_state: RmDeliveryState | None = None
     withdrawal_code: str | None = None
+    outcomes: OutcomeAchievement | None = None
 
 
 _F, _S = RmFactKind, CaseState
@@ -106,6 +110,8 @@ def apply_rm_fact(
     else:
         target, name = IMPLIES[fact.kind]
         after = _progress(lifecycle, target, fact.occurred_at)
+        if fact.outcomes is not None:
+            after = replace(after, outcomes=fact.outcomes)
     if after == lifecycle:
         return lifecycle, []
     event = LifecycleEvent(

@@ -15,6 +15,7 @@ from typing import Annotated
 from fastapi import Depends, Path
 
 from gmirs_case.domain import commands as c
+from gmirs_case.domain.achievement import InvalidAchievementError, OutcomeAchievement
 from gmirs_case.domain.closure import ClosureReason
 from gmirs_case.domain.lifecycle import InvalidCommand, InvalidTransition, Lifecycle
 from gmirs_case.domain.model import CaseError
@@ -26,6 +27,7 @@ from gmirs_case.entrypoints.lifecycle_schemas import (
     Happened,
     LifecycleRead,
     Reallocation,
+    SessionsCompletion,
 )
 from gmirs_case.entrypoints.routing import case_router
 from gmirs_case.handlers.lifecycle import reallocate, run_command
@@ -89,7 +91,6 @@ def _simple(path: str, make: Callable[[datetime], c.Command], summary: str) -> N
 
 _simple("/first-contact", c.RecordFirstContact, "Record the first contact with the person")
 _simple("/needs-assessment", c.AssessNeeds, "Record that needs were assessed")
-_simple("/sessions-completion", c.CompleteSessions, "Record that the sessions are completed")
 _simple("/exit-survey-offer", c.OfferExitSurvey, "Record that the exit survey was offered")
 
 
@@ -118,6 +119,18 @@ async def record_action_plan_approval(
     """Record that the probation practitioner approved a shared version."""
     command = c.RecordActionPlanApproval(version, body.occurred_at)
     return await _run(case_id, principal, uow, command)
+
+
+@router.post("/sessions-completion", responses=ERRORS)
+async def complete_sessions(
+    case_id: uuid.UUID, body: SessionsCompletion, principal: CaseWorker, uow: UoW
+) -> LifecycleRead:
+    """Record that the sessions are completed, and how far the outcomes were achieved (DS5)."""
+    try:
+        outcomes = OutcomeAchievement(**body.outcomes.model_dump()) if body.outcomes else None
+    except InvalidAchievementError as exc:
+        raise Problem(422, detail=str(exc)) from None
+    return await _run(case_id, principal, uow, c.CompleteSessions(body.occurred_at, outcomes))
 
 
 @router.post("/closure", responses=ERRORS)

@@ -6,7 +6,9 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
+from gmirs_case.adapters.lifecycle_events import achievement_of
 from gmirs_case.domain.lifecycle import CaseState, Lifecycle
+from gmirs_contracts.case_kpi import OutcomeAchievement
 from gmirs_contracts.case_lifecycle import CaseState as StateName
 from gmirs_contracts.case_lifecycle import ClosureReason as ClosureReasonName
 from gmirs_contracts.case_lifecycle import Source as SourceName
@@ -29,6 +31,21 @@ class Happened(_Strict):
 class ActionPlanAgreement(Happened):
     version: PlanVersion
     number_of_sessions: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
+
+
+Count = Annotated[StrictInt, Field(ge=0, le=50)]
+
+
+class OutcomeCounts(_Strict):
+    """How many of the referral's desired outcomes were achieved, partly or not (DS5)."""
+
+    achieved: Count
+    partially_achieved: Count
+    not_achieved: Count
+
+
+class SessionsCompletion(Happened):
+    outcomes: OutcomeCounts | None = None
 
 
 class ClosureCreate(Happened):
@@ -56,6 +73,9 @@ class LifecycleRead(BaseModel):
     referral_sent_at: AwareDatetime
     plan_agreed_at: AwareDatetime | None
     closure: ClosureRead | None
+    outcomes: OutcomeAchievement | None = Field(
+        description="The desired outcomes achieved, once recorded (R&M's report replaces the hub's)."
+    )
 
     @classmethod
     def of(cls, lifecycle: Lifecycle) -> LifecycleRead:
@@ -78,5 +98,6 @@ class LifecycleRead(BaseModel):
                 "referral_sent_at": lifecycle.reached[CaseState.RECEIVED],
                 "plan_agreed_at": lifecycle.plan_agreed_at,
                 "closure": closure,
+                "outcomes": achievement_of(lifecycle.outcomes),
             }
         )

@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from gmirs_case.domain.onward_referrals import (
     OnwardReferralInFutureError,
+    OutcomeNotSettledError,
     ReferralOutcome,
     SharingRefusedError,
 )
@@ -18,8 +19,12 @@ from gmirs_case.domain.outcomes import OutcomeArea
 from gmirs_case.entrypoints.case_problems import audited, no_such_case, visible_case
 from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
 from gmirs_case.entrypoints.routing import case_router
-from gmirs_case.handlers.consent import record_onward_referral
 from gmirs_case.handlers.locking import CaseNotFoundError
+from gmirs_case.handlers.onward_referrals import (
+    OnwardReferralNotFoundError,
+    record_onward_outcome,
+    record_onward_referral,
+)
 from gmirs_contracts import common
 from gmirs_runtime.problems import Problem, problem_responses
 
@@ -50,6 +55,15 @@ class OnwardReferralRead(BaseModel):
     outcome: OutcomeName
     consent_id: uuid.UUID = Field(description="The consent that allowed it.")
     recorded_at: AwareDatetime
+    outcome_recorded_at: AwareDatetime | None = Field(
+        description="When the agency's answer was recorded (null while pending from the start)."
+    )
+
+
+class OnwardOutcomeUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["accepted", "declined", "no-response"]
 
 
 class OnwardReferralList(BaseModel):
@@ -99,3 +113,35 @@ async def list_onward_referrals(
     await audited(uow, principal, "case.onward-referrals-viewed", case_id)
     await uow.commit()
     return OnwardReferralList(items=[OnwardReferralRead.model_validate(r) for r in referrals])
+
+
+@router.put(
+    "/{case_id}/onward-referrals/{onward_referral_id}/outcome",
+    responses=problem_responses(404, 413, 422),
+)
+async def put_onward_outcome(
+    case_id: uuid.UUID,
+    onward_referral_id: uuid.UUID,
+    body: OnwardOutcomeUpdate,
+    principal: CaseWorker,
+    uow: UoW,
+) -> OnwardReferralRead:
+    """Record what the agency did with the referral (the same answer again changes nothing)."""
+    try:
+        referral = await record_onward_outcome(
+            case_id,
+            onward_referral_id,
+            ReferralOutcome(body.outcome),
+            uow=uow,
+            hub_id=hub_scope(principal),
+            now=datetime.now(UTC),
+        )
+    except CaseNotFoundError:
+        raise no_such_case() from None
+    except OnwardReferralNotFoundError:
+        raise Problem(404, detail="No such onward referral on this case.") from None
+    except OutcomeNotSettledError as exc:
+        raise Problem(422, detail=str(exc)) from None
+    await audited(uow, principal, "case.onward-referral-outcome-recorded", case_id)
+    await uow.commit()
+    return OnwardReferralRead.model_validate(referral)

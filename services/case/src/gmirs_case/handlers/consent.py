@@ -1,5 +1,4 @@
-"""A hub records the person's consent to share with a named partner, its withdrawal, and the
-onward referrals that consent allows."""
+"""A hub records the person's consent to share with a named partner, and its withdrawal."""
 
 from __future__ import annotations
 
@@ -12,8 +11,6 @@ from gmirs_case.adapters import records
 from gmirs_case.adapters.unit_of_work import CaseUnitOfWork
 from gmirs_case.domain.consent import Consent, ShareScope, give_consent, withdraw
 from gmirs_case.domain.model import Case
-from gmirs_case.domain.onward_referrals import OnwardReferral, ReferralOutcome, refer_onward
-from gmirs_case.domain.outcomes import OutcomeArea
 from gmirs_case.handlers.contacts import AGGREGATE, of_case
 from gmirs_case.handlers.locking import locked_case
 from gmirs_contracts import case_needs as contract
@@ -77,28 +74,3 @@ async def record_withdrawal(
 def _values(case: Case, consent: Consent) -> dict[str, object]:
     values = records.record_of(consent, rename={"id": "consent_id"})
     return of_case(case) | values | {"scopes": [s.value for s in consent.scopes]}
-
-
-async def record_onward_referral(
-    case_id: uuid.UUID,
-    *,
-    agency: str,
-    need: OutcomeArea,
-    referred_at: datetime,
-    outcome: ReferralOutcome,
-    uow: CaseUnitOfWork,
-    hub_id: str | None,
-    now: datetime,
-) -> OnwardReferral:
-    """Record a referral to another agency, if the person's consent covers it."""
-    case = await locked_case(uow, case_id, hub_id)
-    referral = refer_onward(
-        await uow.consents.list(case.id),
-        agency=agency,
-        need=need,
-        referred_at=referred_at,
-        outcome=outcome,
-        now=now,
-    )
-    await uow.onward_referrals.add(case.id, referral)
-    return referral

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeAlias
 
 from gmirs_case.adapters.unit_of_work import CaseUnitOfWork
+from gmirs_case.domain.achievement import OutcomeAchievement
 from gmirs_case.domain.closure import RmDeliveryState
 from gmirs_case.domain.model import Case
 from gmirs_case.domain.rm_progress import RmFact, RmFactKind, apply_rm_fact
@@ -105,7 +106,12 @@ def facts_of(progress: Progress) -> Sequence[RmFact]:
     if isinstance(progress, p.ReferralEnded | p.ReferralConcluded):
         return [_ending(progress)]
     kind, at = _MOVES[type(progress)], _time_of(progress)
-    return [RmFact(kind, at)] if at is not None else []
+    if at is None:
+        return []
+    if isinstance(progress, p.EndOfServiceReportSubmitted):
+        levels = [outcome.achievement_level for outcome in progress.outcomes]
+        return [RmFact(kind, at, outcomes=OutcomeAchievement.of_levels(levels))]
+    return [RmFact(kind, at)]
 
 
 _MOVES: dict[type[Progress], RmFactKind] = {
