@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any, Protocol, Self
 
@@ -132,6 +132,7 @@ class UnitOfWork:
         self._source = source
         self._max_event_bytes = max_event_bytes
         self._events: list[tuple[str, str, Event]] = []
+        self._before_commit: list[Callable[[], Awaitable[None]]] = []
         self._session: AsyncSession | None = None
 
     @property
@@ -143,6 +144,7 @@ class UnitOfWork:
     async def __aenter__(self) -> Self:
         self._session = self._sessions()
         self._events = []
+        self._before_commit = []
         return self
 
     async def __aexit__(
@@ -230,8 +232,19 @@ class UnitOfWork:
     def emitted(self) -> list[Event]:
         return [event for _, _, event in self._events]
 
+    def before_commit(self, step: Callable[[], Awaitable[None]]) -> None:
+        """Run `step` inside this transaction when it next commits (not if it rolls back).
+
+        For work that must see everything the transaction did, whoever commits it: the case
+        service moves a case's version past a write and answers its new ETag this way.
+        """
+        self._before_commit.append(step)
+
     async def commit(self) -> None:
-        """Write queued events to the outbox and commit everything in one transaction."""
+        """Run the before-commit steps, write queued events to the outbox, commit it all at once."""
+        steps, self._before_commit = self._before_commit, []
+        for step in steps:
+            await step()
         if self._events:
             await self.session.execute(insert(outbox), [_outbox_row(*e) for e in self._events])
         await self.session.commit()
@@ -240,6 +253,7 @@ class UnitOfWork:
     async def rollback(self) -> None:
         await self.session.rollback()
         self._events = []
+        self._before_commit = []
 
 
 def _outbox_row(topic: str, aggregate_type: str, event: Event) -> dict[str, Any]:

@@ -1,27 +1,31 @@
 """`Idempotency-Key` for any POST: a retried request replays the first answer instead of acting twice.
 
-A route adopts it with one dependency (`dependencies=[IdempotentPost]`) on a router built with
-`route_class=IdempotentRoute`. The key is claimed in the request's own transaction (a row in
-`idempotency_keys`, unique per client id and key), so the write and its claim commit or roll back
-together: a request that failed left no claim and may simply be retried. A concurrent request
-with the same key waits on that row's lock, then finds it. Once the route has answered, its status,
-body and `Location`/`ETag` are stored on the claim; the same key and the same request (method,
-path, canonical JSON body) replays them, with `Idempotent-Replayed: true`; the same key with
-another request is a 409. A claim committed whose answer could not be stored (the process died
-between the two) is a 409 too: the write happened, its answer is lost. Keys live for
-`RETENTION`, then `purge_expired` removes them (and an expired key may be used again).
+A router built with `route_class=IdempotentRoute` gives every POST route the `IdempotentPost`
+dependency (a route of another unsafe method may add it to its `dependencies`; on GET, HEAD and
+OPTIONS, already safe to retry, it does nothing). The key is claimed in the request's own
+transaction (a row in `idempotency_keys`, unique per client id and key), so the write and its
+claim commit or roll back together: a request that failed left no claim and may simply be
+retried. A concurrent request with the same key waits on that row's lock, then finds it. Once the
+route has answered, its status, body and `Location`/`ETag` are stored on the claim; the same key
+and the same request (method, path, canonical JSON body) replays them, with
+`Idempotent-Replayed: true`; the same key with another request is a 409. An answer marked
+`Cache-Control: no-store` (it holds a secret, such as a single-use link) is not kept: its key then
+answers 409 `idempotency-answer-withheld` (the write was done once; ask again with a new key).
+A claim committed whose answer could not be stored (the process died between the two) is a 409
+too: the write happened, its answer is lost. Keys live for `RETENTION`, then `purge_expired`
+removes them (and an expired key may be used again).
 """
 
 from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import timedelta
 from typing import Annotated, Any
 
 import orjson
-from fastapi import Depends, Header, Request, Response
+from fastapi import Depends, Header, Request, Response, params
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from sqlalchemy import (
@@ -47,7 +51,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gmirs_runtime.auth import principal_of
 from gmirs_runtime.db import UnitOfWork
 from gmirs_runtime.deps import UnitOfWorkDep
-from gmirs_runtime.problems import Problem, problem_type
+from gmirs_runtime.problems import Problem, problem_responses, problem_type
 
 RETENTION = timedelta(hours=24)
 PURGE_BATCH = 1000
@@ -55,6 +59,8 @@ PURGE_ONE_IN = 64
 """Roughly one stored answer in this many also purges a batch of expired keys."""
 REPLAYED_HEADERS = ("location", "etag")
 HEADER = "Idempotency-Key"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+"""Methods that are safe to retry as they are: a key sent with them is ignored."""
 _STATE = "idempotency_claim"
 
 
@@ -120,7 +126,7 @@ async def claim_idempotency_key(
     request: Request, uow: UnitOfWorkDep, key: IdempotencyKeyHeader = None
 ) -> None:
     """Claim `key` in the request's transaction, or answer with what the first request got."""
-    if key is None:
+    if key is None or request.method in SAFE_METHODS:
         return
     client_id = principal_of(request).client_id
     fingerprint = await _fingerprint(request)
@@ -148,12 +154,19 @@ async def claim_idempotency_key(
             type=problem_type("idempotency-answer-lost"),
             detail="A request with this Idempotency-Key was carried out; its answer was lost.",
         )
+    if row.body is None:
+        raise Problem(
+            409,
+            type=problem_type("idempotency-answer-withheld"),
+            detail="A request with this Idempotency-Key was carried out; its answer held a secret "
+            "and was not kept. Ask again with a new key.",
+        )
     headers = {**(row.headers or {}), "Idempotent-Replayed": "true"}
     raise _Replay(row.status, row.body, headers)
 
 
 IdempotentPost = Depends(claim_idempotency_key)
-"""Add to a POST route's `dependencies` (its router needs `route_class=IdempotentRoute`)."""
+"""The claim as a route dependency (`IdempotentRoute` adds it to every POST by itself)."""
 
 
 async def _claim(session: AsyncSession, client_id: str, key: str, fingerprint: str) -> bool:
@@ -189,6 +202,7 @@ async def remember_answer(request: Request, response: Response) -> None:
         return
     client_id, key = claim
     headers = {h: response.headers[h] for h in REPLAYED_HEADERS if h in response.headers}
+    kept = None if _not_to_store(response) else bytes(response.body)
     factory: Callable[[], UnitOfWork] = request.app.state.unit_of_work
     async with factory() as uow:
         await uow.session.execute(
@@ -200,11 +214,16 @@ async def remember_answer(request: Request, response: Response) -> None:
                     idempotency_keys.c.status.is_(None),
                 )
             )
-            .values(status=response.status_code, body=bytes(response.body), headers=headers)
+            .values(status=response.status_code, body=kept, headers=headers)
         )
         if random.randrange(PURGE_ONE_IN) == 0:
             await purge_expired(uow.session)
         await uow.commit()
+
+
+def _not_to_store(response: Response) -> bool:
+    directives = response.headers.get("cache-control", "").lower().split(",")
+    return "no-store" in {d.strip() for d in directives}
 
 
 async def purge_expired(session: AsyncSession, *, limit: int = PURGE_BATCH) -> int:
@@ -222,8 +241,33 @@ async def purge_expired(session: AsyncSession, *, limit: int = PURGE_BATCH) -> i
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+Addition = tuple[params.Depends, tuple[int, ...]]
+"""A dependency a route class gives a route, with the problem statuses it may answer."""
+
+
 class IdempotentRoute(APIRoute):
-    """Routes whose answers are stored on their claimed Idempotency-Key (see module docstring)."""
+    """Every POST route claims its Idempotency-Key, and answers are stored on their claim.
+
+    Subclasses give routes more dependencies by extending `additions` (theirs run after the
+    claim, so a replay never reaches them); each is documented with the problems it may answer.
+    """
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        methods = {m.upper() for m in kwargs.get("methods") or ()}
+        additions = self.additions(path, methods, endpoint)
+        kwargs["dependencies"] = with_dependencies(
+            kwargs.get("dependencies"), [depends for depends, _ in additions]
+        )
+        statuses = sorted({status for _, problems in additions for status in problems})
+        kwargs["responses"] = {**problem_responses(*statuses), **(kwargs.get("responses") or {})}
+        super().__init__(path, endpoint, **kwargs)
+
+    @classmethod
+    def additions(
+        cls, path: str, methods: set[str], endpoint: Callable[..., Any]
+    ) -> list[Addition]:
+        """What this route class gives a route of `methods` on `path`: the claim to a POST."""
+        return [(IdempotentPost, (409, 422))] if "POST" in methods else []
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -234,3 +278,11 @@ class IdempotentRoute(APIRoute):
             return response
 
         return handle
+
+
+def with_dependencies(
+    given: Sequence[params.Depends] | None, added: Sequence[params.Depends]
+) -> list[params.Depends]:
+    """`given` then each of `added` whose function is not among them already."""
+    have = {d.dependency for d in given or ()}
+    return [*(given or ()), *(d for d in added if d.dependency not in have)]

@@ -1,4 +1,5 @@
-"""A unit of work on real PostgreSQL: a lone read can skip the transaction block."""
+"""A unit of work on real PostgreSQL: a lone read can skip the transaction block; steps run in
+the transaction just before it commits."""
 
 from __future__ import annotations
 
@@ -41,3 +42,29 @@ async def test_the_connection_goes_back_to_the_pool_transactional(service_db) ->
             await _in_own_transaction(uow)
     async with service_db.uow() as uow:
         assert not await _in_own_transaction(uow)
+
+
+async def test_before_commit_steps_run_inside_the_transaction_and_not_after_a_rollback(
+    service_db,
+) -> None:
+    seen: list[str] = []
+
+    async def step(uow: UnitOfWork, name: str) -> None:
+        seen.append(name)
+        assert uow.session.in_transaction()
+        seen.append(str(await uow.session.scalar(_XACT_ID)))
+
+    async with service_db.uow() as uow:
+        written = str(await uow.session.scalar(_XACT_ID))
+        uow.before_commit(lambda: step(uow, "first"))
+        uow.before_commit(lambda: step(uow, "second"))
+        assert seen == []
+        await uow.commit()
+        assert seen == ["first", written, "second", written]  # in order, in the write's own
+        await uow.commit()  # a step runs once
+        assert len(seen) == 4
+    async with service_db.uow() as uow:
+        uow.before_commit(lambda: step(uow, "rolled back"))
+        await uow.rollback()
+        await uow.commit()
+    assert "rolled back" not in seen

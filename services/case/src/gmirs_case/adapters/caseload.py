@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, case, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -90,3 +90,19 @@ class CaseloadRepository:
         if lock:
             query = query.with_for_update()
         return (await self._session.execute(query)).scalar_one_or_none()
+
+    async def advance_version(self, case_id: uuid.UUID, *, read: int) -> int:
+        """Move the locked case's version one past `read`, unless this transaction already did.
+
+        A write that bumps the version itself (an appointment, a reallocation) is not counted
+        twice: the row is locked, so a version other than `read` is this transaction's own.
+        """
+        version = col(CaseRow.version)
+        moved = case((version == read, read + 1), else_=version)
+        statement = (
+            update(CaseRow)
+            .where(col(CaseRow.id) == case_id)
+            .values(version=moved)
+            .returning(version)
+        )
+        return int((await self._session.execute(statement)).scalar_one())

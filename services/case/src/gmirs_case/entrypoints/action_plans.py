@@ -37,12 +37,13 @@ from gmirs_case.entrypoints.case_problems import audited, no_such_case, visible_
 from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
 from gmirs_case.entrypoints.lifecycle import refused
 from gmirs_case.entrypoints.lifecycle_schemas import Happened
+from gmirs_case.entrypoints.routing import case_router
 from gmirs_case.handlers.action_plans import AgreePlan, When, agree_plan, approve_plan, share_plan
 from gmirs_case.handlers.locking import CaseNotFoundError
-from gmirs_runtime.auth import Principal, authenticated_router
+from gmirs_runtime.auth import Principal
 from gmirs_runtime.problems import Problem, problem_responses, problem_type
 
-router = authenticated_router(prefix="/cases/{case_id}/action-plans", tags=["action plans"])
+router = case_router(prefix="/cases/{case_id}/action-plans", tags=["action plans"])
 WRITE_ERRORS = problem_responses(404, 409, 413, 422)
 Version = Annotated[int, Path(ge=1, le=2**31 - 1, description="The plan version (from 1).")]
 T = TypeVar("T")

@@ -21,13 +21,14 @@ from gmirs_case.entrypoints.case_problems import no_such_case
 from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
 from gmirs_case.entrypoints.lifecycle import refused
 from gmirs_case.entrypoints.lifecycle_schemas import LifecycleRead
+from gmirs_case.entrypoints.routing import case_router
 from gmirs_case.entrypoints.schemas import (
     AppointmentCreate,
     AppointmentRead,
     AttendanceCreate,
     CaseRead,
 )
-from gmirs_case.entrypoints.versions import CaseIfMatch, set_case_etag
+from gmirs_case.entrypoints.versions import set_case_etag
 from gmirs_case.handlers.appointments import (
     BookAppointment,
     RecordAttendance,
@@ -36,11 +37,9 @@ from gmirs_case.handlers.appointments import (
 )
 from gmirs_case.handlers.locking import CaseNotFoundError
 from gmirs_runtime import audit
-from gmirs_runtime.auth import authenticated_router
-from gmirs_runtime.idempotency import IdempotentPost, IdempotentRoute
 from gmirs_runtime.problems import Problem, problem_responses
 
-router = authenticated_router(prefix="/cases", tags=["cases"], route_class=IdempotentRoute)
+router = case_router(prefix="/cases", tags=["cases"])
 
 
 @router.get("/{case_id}", responses=problem_responses(404))
@@ -68,7 +67,6 @@ async def get_case(
     "/{case_id}/appointments",
     status_code=status.HTTP_201_CREATED,
     responses=problem_responses(404, 409, 412, 413, 422),
-    dependencies=[IdempotentPost],
 )
 async def create_appointment(
     case_id: uuid.UUID,
@@ -76,7 +74,6 @@ async def create_appointment(
     principal: CaseWorker,
     uow: UoW,
     response: Response,
-    _if_match: CaseIfMatch,
 ) -> AppointmentRead:
     """Book an appointment on a case (`Idempotency-Key` makes a retry safe)."""
     command = BookAppointment(
@@ -97,7 +94,6 @@ async def create_appointment(
         raise refused(exc) from None
     except CaseError as exc:
         raise Problem(409, detail=str(exc)) from None
-    await set_case_etag(response, uow, case_id, hub_scope(principal))
     await uow.commit()
     response.headers["Location"] = f"/cases/{case_id}/appointments/{appointment.id}"
     return AppointmentRead.model_validate(appointment)
@@ -113,8 +109,6 @@ async def put_attendance(
     body: AttendanceCreate,
     principal: CaseWorker,
     uow: UoW,
-    response: Response,
-    _if_match: CaseIfMatch,
 ) -> AppointmentRead:
     """Record whether the person attended; a non-attendance starts the 24-hour report clock."""
     attendance = body.domain(recorded_at=datetime.now(UTC))
@@ -123,6 +117,5 @@ async def put_attendance(
     )
     with attendance_problems():
         _, appointment = await record_attendance(command, uow=uow, hub_id=hub_scope(principal))
-    await set_case_etag(response, uow, case_id, hub_scope(principal))
     await uow.commit()
     return AppointmentRead.model_validate(appointment)

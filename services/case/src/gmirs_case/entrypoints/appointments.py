@@ -26,6 +26,7 @@ from gmirs_case.entrypoints.appointment_schemas import CancellationBody, Resched
 from gmirs_case.entrypoints.case_problems import audited, no_such_case, visible_case
 from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
 from gmirs_case.entrypoints.lifecycle import refused
+from gmirs_case.entrypoints.routing import case_router
 from gmirs_case.entrypoints.schemas import AppointmentRead
 from gmirs_case.handlers.appointment_changes import (
     Cancel,
@@ -35,10 +36,9 @@ from gmirs_case.handlers.appointment_changes import (
     reschedule_appointment,
 )
 from gmirs_case.handlers.locking import CaseNotFoundError
-from gmirs_runtime.auth import authenticated_router
 from gmirs_runtime.problems import Problem, problem_responses
 
-router = authenticated_router(prefix="/cases", tags=["appointments"])
+router = case_router(prefix="/cases", tags=["appointments"])
 ONE = "/{case_id}/appointments/{appointment_id}"
 
 

@@ -21,15 +21,15 @@ from gmirs_case.adapters.caseload import CaseloadFilter
 from gmirs_case.adapters.records import from_record
 from gmirs_case.domain.model import Case
 from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
+from gmirs_case.entrypoints.routing import case_router
 from gmirs_case.entrypoints.schemas import CaseSummary
 from gmirs_contracts.case_lifecycle import CaseState as StateName
 from gmirs_contracts.common import Day, ProbationDeliveryUnit
-from gmirs_runtime.auth import authenticated_router
 from gmirs_runtime.cursors import CursorQuery, decode_cursor, encode_cursor, scope_of
 from gmirs_runtime.paging import PageOffset, page_limit
 from gmirs_runtime.problems import Problem, problem_responses
 
-router = authenticated_router(prefix="/cases", tags=["cases"])
+router = case_router(prefix="/cases", tags=["cases"])
 
 Search = Annotated[
     str | None,

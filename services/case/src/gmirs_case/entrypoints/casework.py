@@ -24,6 +24,7 @@ from gmirs_case.entrypoints.people_schemas import (
     TaskPage,
     TaskRead,
 )
+from gmirs_case.entrypoints.routing import case_router
 from gmirs_case.handlers.casework import (
     TaskNotFoundError,
     add_task,
@@ -33,11 +34,11 @@ from gmirs_case.handlers.casework import (
 )
 from gmirs_case.handlers.locking import CaseNotFoundError
 from gmirs_contracts.case_people import WorkerUsername
-from gmirs_runtime.auth import Principal, authenticated_router
+from gmirs_runtime.auth import Principal
 from gmirs_runtime.paging import PageOffset, page_limit
 from gmirs_runtime.problems import Problem, problem_responses
 
-router = authenticated_router(tags=["casework"])
+router = case_router(tags=["casework"])
 _NOT_FOUND = "No such case."
 
 

@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from gmirs_case.domain.consent import ConsentAlreadyWithdrawnError, ConsentError, ShareScope
 from gmirs_case.entrypoints.case_problems import audited, no_such_case, visible_case
 from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
+from gmirs_case.entrypoints.routing import case_router
 from gmirs_case.handlers.consent import (
     ConsentNotFoundError,
     GiveConsent,
@@ -20,10 +21,9 @@ from gmirs_case.handlers.consent import (
 )
 from gmirs_case.handlers.locking import CaseNotFoundError
 from gmirs_contracts import common
-from gmirs_runtime.auth import authenticated_router
 from gmirs_runtime.problems import Problem, problem_responses
 
-router = authenticated_router(prefix="/cases", tags=["consent"])
+router = case_router(prefix="/cases", tags=["consent"])
 
 Partner = Annotated[common.Line, Field(min_length=1, max_length=200)]
 

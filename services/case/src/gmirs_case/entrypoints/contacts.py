@@ -16,14 +16,14 @@ from gmirs_case.domain.contacts import (
 )
 from gmirs_case.entrypoints.case_problems import audited, no_such_case, visible_case
 from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
+from gmirs_case.entrypoints.routing import case_router
 from gmirs_case.handlers.contacts import record_contact
 from gmirs_case.handlers.locking import CaseNotFoundError
 from gmirs_contracts import common
-from gmirs_runtime.auth import authenticated_router
 from gmirs_runtime.paging import PageOffset, page_limit
 from gmirs_runtime.problems import Problem, problem_responses
 
-router = authenticated_router(prefix="/cases", tags=["contacts"])
+router = case_router(prefix="/cases", tags=["contacts"])
 
 
 class ContactCreate(BaseModel):

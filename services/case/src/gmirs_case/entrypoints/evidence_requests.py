@@ -31,6 +31,7 @@ from gmirs_case.entrypoints.evidence_requests_schemas import (
     EvidenceRequestPage,
     EvidenceRequestRead,
 )
+from gmirs_case.entrypoints.routing import case_router
 from gmirs_case.handlers.evidence_requests import (
     EvidenceRequestNotFoundError,
     answer_evidence_request,
@@ -39,12 +40,12 @@ from gmirs_case.handlers.evidence_requests import (
 from gmirs_case.settings import CaseSettings
 from gmirs_contracts.common import HubId
 from gmirs_runtime import audit
-from gmirs_runtime.auth import Principal, authenticated_router, require_roles
+from gmirs_runtime.auth import Principal, require_roles
 from gmirs_runtime.paging import PageOffset, page_limit
 from gmirs_runtime.problems import Problem, problem_responses
 
 COMMISSIONER = "commissioner"
-router = authenticated_router(prefix="/evidence-requests", tags=["evidence requests"])
+router = case_router(prefix="/evidence-requests", tags=["evidence requests"])
 Commissioner = Annotated[Principal, Depends(require_roles(COMMISSIONER))]
 Reader = Annotated[Principal, Depends(require_roles(COMMISSIONER, HUB, LEAD_PROVIDER))]
 _NOT_FOUND = "No such evidence request."

@@ -4,7 +4,9 @@ Asking for the case's first link is the lifecycle's exit-survey offer (one comma
 allowed once the sessions are completed, a 409 naming the state before that.
 
 The link goes back to the hub once, in the response, for it to send to the person (text, email,
-letter); it is never logged, audited or published, and only its hash is stored.
+letter); it is never logged, audited or published, and only its hash is stored. So its answer is
+`Cache-Control: no-store`, which also keeps it off the Idempotency-Key store: a retry with the key
+makes no second link, and answers 409 `idempotency-answer-withheld`.
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ from gmirs_case.domain.lifecycle import InvalidTransition
 from gmirs_case.entrypoints.case_problems import audited, no_such_case
 from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
 from gmirs_case.entrypoints.lifecycle import refused
+from gmirs_case.entrypoints.routing import case_router
 from gmirs_case.handlers.exit_survey import decline_exit_survey, offer_exit_survey
 from gmirs_case.handlers.locking import CaseNotFoundError
 from gmirs_case.settings import CaseSettings
-from gmirs_runtime.auth import Principal, authenticated_router
+from gmirs_runtime.auth import Principal
 from gmirs_runtime.problems import problem_responses
 
-router = authenticated_router(prefix="/cases", tags=["exit survey"])
+router = case_router(prefix="/cases", tags=["exit survey"])
 DEFAULT_VALID_DAYS = CaseSettings.model_fields["exit_survey_valid_days"].default
 
 

@@ -5,6 +5,10 @@ this service served for that link (its nonce) and, when the browser says where i
 this site (Origin, Sec-Fetch-Site), so another site cannot post answers through a visitor's
 browser. Every answer is an HTML page for a person, never JSON: 404 for a link that never existed,
 410 for one used or expired, 400 for answers to correct. Rate-limited per address.
+
+Not a `case_router`, so no `Idempotency-Key`: a browser form cannot send it, and the link is
+already single-use (a resubmitted form, a double click, a retry after a lost answer finds the link
+used: a 410 page, the answers stored once).
 """
 
 from __future__ import annotations

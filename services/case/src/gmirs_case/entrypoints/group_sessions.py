@@ -27,16 +27,17 @@ from gmirs_case.entrypoints.group_session_schemas import (
     GroupSessionRead,
     ParticipantBody,
 )
+from gmirs_case.entrypoints.routing import case_router
 from gmirs_case.entrypoints.schemas import AppointmentRead, AttendanceCreate
 from gmirs_case.handlers import group_sessions as handlers
 from gmirs_case.handlers.appointment_changes import Cancel, Move
 from gmirs_case.handlers.group_sessions import GroupSessionNotFoundError, Participant, PlanSession
 from gmirs_contracts.common import Moment
-from gmirs_runtime.auth import Principal, authenticated_router
+from gmirs_runtime.auth import Principal
 from gmirs_runtime.paging import PageOffset, page_limit
 from gmirs_runtime.problems import Problem, problem_responses
 
-router = authenticated_router(prefix="/group-sessions", tags=["group sessions"])
+router = case_router(prefix="/group-sessions", tags=["group sessions"])
 ONE = "/{session_id}"
 
 

@@ -31,12 +31,13 @@ from gmirs_case.entrypoints.lifecycle_schemas import (
     Reallocation,
     SessionsCompletion,
 )
+from gmirs_case.entrypoints.routing import case_router
 from gmirs_case.handlers.lifecycle import reallocate, run_command
 from gmirs_case.handlers.locking import CaseNotFoundError
-from gmirs_runtime.auth import Principal, authenticated_router, require_roles
+from gmirs_runtime.auth import Principal, require_roles
 from gmirs_runtime.problems import Problem, problem_responses, problem_type
 
-router = authenticated_router(prefix="/cases/{case_id}", tags=["case lifecycle"])
+router = case_router(prefix="/cases/{case_id}", tags=["case lifecycle"])
 ERRORS = problem_responses(404, 409, 413, 422)
 LeadProvider = Annotated[Principal, Depends(require_roles(LEAD_PROVIDER))]
 

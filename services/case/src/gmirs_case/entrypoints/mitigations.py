@@ -16,13 +16,13 @@ from gmirs_case.domain.mitigations import (
 from gmirs_case.entrypoints.access import Now
 from gmirs_case.entrypoints.case_problems import audited, no_such_case, visible_case
 from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
+from gmirs_case.entrypoints.routing import case_router
 from gmirs_case.handlers.locking import CaseNotFoundError
 from gmirs_case.handlers.mitigations import add_mitigation
 from gmirs_contracts import case_kpi, common
-from gmirs_runtime.auth import authenticated_router
 from gmirs_runtime.problems import Problem, problem_responses
 
-router = authenticated_router(prefix="/cases", tags=["mitigations"])
+router = case_router(prefix="/cases", tags=["mitigations"])
 
 
 class MitigationCreate(BaseModel):

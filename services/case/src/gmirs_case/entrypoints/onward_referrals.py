@@ -18,6 +18,7 @@ from gmirs_case.domain.onward_referrals import (
 from gmirs_case.domain.outcomes import OutcomeArea
 from gmirs_case.entrypoints.case_problems import audited, no_such_case, visible_case
 from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
+from gmirs_case.entrypoints.routing import case_router
 from gmirs_case.handlers.locking import CaseNotFoundError
 from gmirs_case.handlers.onward_referrals import (
     OnwardReferralNotFoundError,
@@ -25,10 +26,9 @@ from gmirs_case.handlers.onward_referrals import (
     record_onward_referral,
 )
 from gmirs_contracts import common
-from gmirs_runtime.auth import authenticated_router
 from gmirs_runtime.problems import Problem, problem_responses
 
-router = authenticated_router(prefix="/cases", tags=["consent"])
+router = case_router(prefix="/cases", tags=["consent"])
 
 OutcomeName = Literal["pending", "accepted", "declined", "no-response"]
 CONSENT_REQUIRED = "https://gmirs.example/problems/consent-required"

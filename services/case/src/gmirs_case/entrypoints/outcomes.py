@@ -23,12 +23,12 @@ from gmirs_case.entrypoints.outcomes_schemas import (
     AssessmentRead,
     DistanceTravelledRead,
 )
+from gmirs_case.entrypoints.routing import case_router
 from gmirs_case.handlers.locking import CaseNotFoundError
 from gmirs_case.handlers.outcomes import RecordAssessment, record_assessment
-from gmirs_runtime.auth import authenticated_router
 from gmirs_runtime.problems import Problem, problem_responses
 
-router = authenticated_router(prefix="/cases", tags=["distance travelled"])
+router = case_router(prefix="/cases", tags=["distance travelled"])
 
 
 def _command(case_id: uuid.UUID, body: AssessmentCreate) -> RecordAssessment:

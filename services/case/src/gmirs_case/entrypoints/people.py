@@ -24,12 +24,13 @@ from gmirs_case.entrypoints.people_schemas import (
     WorkerPut,
     WorkerRead,
 )
+from gmirs_case.entrypoints.routing import case_router
 from gmirs_case.handlers.locking import CaseNotFoundError
 from gmirs_case.handlers.people import StaleContactError, assign_worker, correct_contact
-from gmirs_runtime.auth import Principal, authenticated_router
+from gmirs_runtime.auth import Principal
 from gmirs_runtime.problems import Problem, problem_responses
 
-router = authenticated_router(prefix="/cases", tags=["people"])
+router = case_router(prefix="/cases", tags=["people"])
 _ETAG = re.compile(r'^(?:W/)?"?([0-9]{1,9})"?$')
 
 

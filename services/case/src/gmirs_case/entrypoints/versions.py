@@ -1,11 +1,14 @@
-"""Optimistic concurrency on a case: `ETag` from its version, `If-Match` on the writes that change it.
+"""Optimistic concurrency on a case: `ETag` from its version, `If-Match` on every write to it.
 
-`GET /cases/{case_id}` answers an `ETag` (`"<version>"`; the version goes up with every change
-to the case). A write given `If-Match` goes ahead only if the case is still at that version
-(412 otherwise, naming the current ETag); without `If-Match` it goes ahead as before, so existing
-clients keep working (If-Match is recommended, not required: no 428). A route adopts it with one
-parameter, `_if_match: CaseIfMatch`; the check locks the case row, so nothing changes it between the
-check and the write.
+`GET /cases/{case_id}` answers an `ETag` (`"<version>"`). Every write on a case (the routes
+`case_router` builds: POST, PUT, PATCH, DELETE on /cases/{case_id}/...) goes through
+`guard_case_write` before its route runs: the case row is locked, a given `If-Match` must name
+the current version (412 otherwise, naming the current ETag), and when the write commits the
+version moves up by one and the answer carries the new `ETag`. A case the caller may not see is
+left to the route, which answers 404 as before (after a 422 for a bad request). Without
+`If-Match` a write goes ahead as before, so existing clients keep working (If-Match is
+recommended, not required: no 428). A route that reads `If-Match` itself for a resource with its
+own version (the person's contact details) is left to it.
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, Header, Response
+from fastapi import Depends, Header, Request, Response
 
-from gmirs_case.entrypoints.case_problems import no_such_case
 from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
 from gmirs_runtime.problems import Problem, problem_type
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 IfMatchHeader = Annotated[
     str | None,
@@ -33,29 +37,44 @@ def etag_of(version: int) -> str:
     return f'"{version}"'
 
 
-async def check_if_match(
-    case_id: uuid.UUID, principal: CaseWorker, uow: UoW, if_match: IfMatchHeader = None
+def _matches(if_match: str, version: int) -> bool:
+    wanted = {tag.strip() for tag in if_match.split(",")}
+    return "*" in wanted or etag_of(version) in wanted
+
+
+async def guard_case_write(
+    request: Request,
+    case_id: uuid.UUID,
+    principal: CaseWorker,
+    uow: UoW,
+    response: Response,
+    if_match: IfMatchHeader = None,
 ) -> None:
-    """Refuse the write (412) if the case changed since the ETag in `If-Match` was read."""
-    if if_match is None:
+    """Lock the case for this write, refuse it if stale, and answer its new ETag on commit."""
+    if request.method not in WRITE_METHODS:
         return
     version = await uow.caseload.version(case_id, hub_id=hub_scope(principal), lock=True)
     if version is None:
-        raise no_such_case()
-    wanted = {tag.strip() for tag in if_match.split(",")}
-    if "*" in wanted or etag_of(version) in wanted:
-        return
-    raise Problem(
-        412,
-        type=problem_type("case-changed"),
-        detail="The case changed since it was read; read it again and retry.",
-        headers={"ETag": etag_of(version)},
-        current_etag=etag_of(version),
-    )
+        return  # not a case the caller may see: the route answers 404, after checking the request
+    if if_match is not None and not _matches(if_match, version):
+        raise Problem(
+            412,
+            type=problem_type("case-changed"),
+            detail="The case changed since it was read; read it again and retry.",
+            headers={"ETag": etag_of(version)},
+            current_etag=etag_of(version),
+        )
+
+    async def advance() -> None:
+        response.headers["ETag"] = etag_of(
+            await uow.caseload.advance_version(case_id, read=version)
+        )
+
+    uow.before_commit(advance)
 
 
-CaseIfMatch = Annotated[None, Depends(check_if_match)]
-"""Add `_if_match: CaseIfMatch` to a route on /cases/{case_id}/... that changes the case."""
+CaseWrite = Depends(guard_case_write)
+"""The guard as a route dependency (`case_router`'s routes get it by themselves)."""
 
 
 async def set_case_etag(
