@@ -20,7 +20,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, Field
 
 from gmirs_contracts.base import ContractModel
-from gmirs_contracts.common import HubId
+from gmirs_contracts.common import HubId, Source
 from gmirs_contracts.intake_progress import DeliveryState
 
 CaseState = Literal[
@@ -48,7 +48,6 @@ ClosureReason = Literal[
     "withdrawn",
     "ended-in-rm",
 ]
-Source = Literal["hub", "refer-and-monitor"]
 PlanVersion = Annotated[int, Field(ge=1)]
 
 

@@ -9,8 +9,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 from gmirs_case.domain.lifecycle import CaseState, Lifecycle
 from gmirs_contracts.case_lifecycle import CaseState as StateName
 from gmirs_contracts.case_lifecycle import ClosureReason as ClosureReasonName
-from gmirs_contracts.case_lifecycle import Source as SourceName
 from gmirs_contracts.common import HubId, Moment
+from gmirs_contracts.common import Source as SourceName
 from gmirs_contracts.intake_progress import DeliveryState
 
 PlanVersion = Annotated[StrictInt, Field(ge=1, le=1000)]

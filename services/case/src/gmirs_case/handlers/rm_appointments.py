@@ -1,6 +1,9 @@
 """R&M's appointments (its initial assessment and sessions) as the case's own appointments.
 
 Keyed by R&M's appointment id, which the notify write-back needs to report to the right one.
+Each newly learned attendance is published as `attendance-recorded` with source
+`refer-and-monitor` (a non-attendance there starts notify's report, already complete in R&M);
+attendance the case already held (the hub's own, written back and echoed) publishes nothing.
 R&M does not tell intake how an appointment is delivered, so its delivery type stays unknown.
 """
 
@@ -8,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 
+from gmirs_case.adapters import events
 from gmirs_case.adapters.unit_of_work import CaseUnitOfWork
 from gmirs_case.domain.model import (
     Appointment,
@@ -20,11 +24,11 @@ from gmirs_contracts.intake_progress import AttendanceRecorded
 
 async def record_rm_appointment(
     uow: CaseUnitOfWork, case: Case, progress: AttendanceRecorded
-) -> bool:
-    """Record R&M's attendance on its appointment; False if the case already held it."""
+) -> Appointment | None:
+    """Record R&M's attendance on its appointment; None if the case already held it."""
     appointment = _by_rm_id(case, progress.rm_appointment_id)
     if appointment is not None and appointment.attendance is not None:
-        return False
+        return None
     attendance = Attendance.of(
         progress.attended,
         progress.session_happened,
@@ -46,7 +50,13 @@ async def record_rm_appointment(
         case.appointments.append(appointment)
     appointment.attendance = attendance
     await uow.cases.save_appointment(case, appointment)
-    return True
+    uow.publish(
+        events.ATTENDANCE_RECORDED,
+        events.attendance_recorded(case, appointment, source="refer-and-monitor"),
+        aggregate_type=events.AGGREGATE,
+        aggregate_id=case.id,
+    )
+    return appointment
 
 
 def _by_rm_id(case: Case, rm_appointment_id: uuid.UUID) -> Appointment | None:
