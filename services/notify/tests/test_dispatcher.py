@@ -13,11 +13,13 @@ from gmirs_notify.adapters.events import ATTENDANCE_RECORDED
 from gmirs_notify.adapters.sender import WebhookSender
 from gmirs_notify.bootstrap import Wiring
 from gmirs_notify.domain.deadline import DeadlinePolicy
+from gmirs_notify.domain.report import ReportPolicy
 from gmirs_notify.domain.subscription import Subscription, new_secret
 from gmirs_notify.domain.targets import TargetPolicy
 from gmirs_notify.entrypoints.dispatcher import Dispatcher
+from gmirs_notify.handlers.clock import utc_now
 from gmirs_notify.handlers.deliver import Deliverer
-from gmirs_notify.handlers.record_non_attendance import record_non_attendance
+from gmirs_notify.handlers.record_non_attendance import NonAttendanceRecorder
 from gmirs_notify.settings import NotifySettings
 from gmirs_runtime.db import asyncpg_dsn
 from gmirs_runtime.eventing.subscriptions import Handles
@@ -34,7 +36,9 @@ from .harness import (
     running_notify,
 )
 
-RECORD_NON_ATTENDANCE = Handles(ATTENDANCE_RECORDED, record_non_attendance)
+RECORD_NON_ATTENDANCE = Handles(
+    ATTENDANCE_RECORDED, NonAttendanceRecorder(policy=ReportPolicy(), clock=utc_now)
+)
 """The consumer's subscription, applied directly (parsing included) to test without the inbox."""
 
 
@@ -99,10 +103,13 @@ async def test_a_report_near_its_deadline_is_escalated_once(
     await eventually(failing_repeatedly)
     delivery = await notify.delivery(event.subject)
     assert delivery is not None
-    alerts = [r for r in caplog.records if "non-attendance report at risk" in r.getMessage()]
+    alerts = [r for r in caplog.records if "webhook delivery at risk" in r.getMessage()]
     assert len(alerts) == 1
     assert alerts[0].levelno == logging.ERROR
     assert alerts[0].delivery_id == str(delivery["id"])  # type: ignore[attr-defined]
+    [report] = await notify.report(event.subject)
+    escalations = [r for r in caplog.records if "non-attendance report at risk" in r.getMessage()]
+    assert [r.report_id for r in escalations] == [str(report["id"])]  # type: ignore[attr-defined]
     assert "X123456" not in caplog.text  # no CRN in any log line
 
     page = await notify.call(OPERATOR, "GET", "/deliveries", params={"status": "pending"})

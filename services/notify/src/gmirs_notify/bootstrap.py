@@ -17,8 +17,10 @@ from gmirs_notify.domain.deadline import RetrySchedule
 from gmirs_notify.domain.targets import TargetPolicy
 from gmirs_notify.entrypoints import api, deliveries
 from gmirs_notify.entrypoints.dispatcher import Dispatcher
+from gmirs_notify.entrypoints.report_clock import ReportClock
+from gmirs_notify.handlers.clock import Clock, utc_now
 from gmirs_notify.handlers.deliver import Deliverer
-from gmirs_notify.handlers.record_non_attendance import record_non_attendance
+from gmirs_notify.handlers.record_non_attendance import NonAttendanceRecorder
 from gmirs_notify.settings import NotifySettings
 from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure, create_service_app
 from gmirs_runtime.db import asyncpg_dsn
@@ -40,6 +42,8 @@ class Wiring:
     """None: derived from the settings (production refuses private targets)."""
     case_topic: str = case.TOPIC
     consumer_group: str = CONSUMER_GROUP
+    clock: Clock = utc_now
+    """What time it is for reports and deliveries (tests move a fake one forward)."""
 
 
 def create_notify_app(
@@ -64,15 +68,17 @@ async def build(
         raise TypeError("notify needs NotifySettings")
     wiring = wiring or Wiring()
     infra = build_infrastructure(settings, unit_of_work=NotifyUnitOfWork)
+    recorder = NonAttendanceRecorder(policy=settings.report_policy(), clock=wiring.clock)
     infra.consumer(
         group=wiring.consumer_group,
         topics=[wiring.case_topic],
-        subscriptions=[Handles(ATTENDANCE_RECORDED, record_non_attendance)],
+        subscriptions=[Handles(ATTENDANCE_RECORDED, recorder)],
     )
     policy = wiring.target_policy or settings.target_policy()
     sender = WebhookSender(policy=policy, timeout_seconds=settings.webhook_timeout_seconds)
     service = infra.service("notify")
     service.workers["dispatcher"] = _dispatcher(settings, infra, sender, wiring).run
+    service.workers["report-clock"] = _report_clock(settings, infra, wiring).run
     service.on_stop.append(sender.aclose)
     service.app = create_notify_app(infra, policy)
     return service, infra
@@ -85,7 +91,9 @@ def _dispatcher(
     wiring: Wiring,
 ) -> Dispatcher:
     deadline = settings.deadline_policy(wiring.schedule)
-    deliverer = Deliverer(sender=sender, unit_of_work=infra.unit_of_work, policy=deadline)
+    deliverer = Deliverer(
+        sender=sender, unit_of_work=infra.unit_of_work, policy=deadline, clock=wiring.clock
+    )
     return Dispatcher(
         dsn=asyncpg_dsn(settings.database_url.get_secret_value()),
         schema=settings.database_schema,
@@ -95,6 +103,18 @@ def _dispatcher(
         lease=timedelta(seconds=settings.webhook_timeout_seconds) + LEASE_MARGIN,
         poll_seconds=settings.dispatch_poll_seconds,
         max_in_flight=settings.dispatch_max_in_flight,
+        clock=wiring.clock,
+    )
+
+
+def _report_clock(
+    settings: NotifySettings, infra: Infrastructure[NotifyUnitOfWork], wiring: Wiring
+) -> ReportClock:
+    return ReportClock(
+        unit_of_work=infra.unit_of_work,
+        policy=settings.report_policy(),
+        poll_seconds=settings.report_clock_seconds,
+        clock=wiring.clock,
     )
 
 

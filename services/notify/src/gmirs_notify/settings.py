@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from gmirs_notify.domain.deadline import DeadlinePolicy, RetrySchedule
+from gmirs_notify.domain.report import ReportPolicy
 from gmirs_notify.domain.targets import TargetPolicy
 from gmirs_runtime.settings import ServiceSettings
 
@@ -26,6 +27,8 @@ class NotifySettings(ServiceSettings):
     dispatch_max_in_flight: int = Field(default=50, ge=1, le=1000)
     escalate_before: timedelta = timedelta(hours=4)
     give_up_after: timedelta = timedelta(hours=72)
+    report_clock_seconds: float = Field(default=15.0, gt=0, le=300)
+    """How often the report clock looks for reports to escalate or breach."""
     allow_private_webhook_targets: bool = False
     """Local stacks only: let webhooks reach private addresses (e.g. a compose network)."""
 
@@ -49,3 +52,7 @@ class NotifySettings(ServiceSettings):
             escalate_before=self.escalate_before,
             give_up_after=self.give_up_after,
         )
+
+    def report_policy(self) -> ReportPolicy:
+        """Reports escalate `escalate_before` their deadline: 20 hours after the end by default."""
+        return ReportPolicy(escalate_before=self.escalate_before)

@@ -135,8 +135,10 @@ class Report:
     acknowledged_channel: Channel | None = None
     escalated_at: datetime | None = None
     escalation_cause: Cause | None = None
+    escalation_detail: str | None = None
     breached_at: datetime | None = None
     breach_cause: Cause | None = None
+    breach_detail: str | None = None
 
     @property
     def completing(self) -> frozenset[Channel]:
@@ -187,8 +189,8 @@ class Report:
             changes += self._escalate(now, *self.cause())
         if now >= self.due_at and self.breached_at is None:
             self.breached_at = now
-            self.breach_cause, detail = self.cause()
-            changes.append(Breached(self.id, now, self.breach_cause, detail))
+            self.breach_cause, self.breach_detail = self.cause()
+            changes.append(Breached(self.id, now, self.breach_cause, self.breach_detail))
         return changes
 
     def next_check_at(self, policy: ReportPolicy) -> datetime | None:
@@ -216,7 +218,7 @@ class Report:
     def _escalate(self, now: datetime, cause: Cause, detail: str) -> list[Change]:
         if self.escalated_at is not None:
             return []
-        self.escalated_at, self.escalation_cause = now, cause
+        self.escalated_at, self.escalation_cause, self.escalation_detail = now, cause, detail
         return [Escalated(self.id, now, cause, detail)]
 
 
