@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -11,6 +12,7 @@ from fastapi import FastAPI
 
 from gmirs_contracts import case
 from gmirs_notify.adapters.events import ATTENDANCE_RECORDED
+from gmirs_notify.adapters.gov_notify import GovNotifyClient
 from gmirs_notify.adapters.sender import WebhookSender
 from gmirs_notify.adapters.unit_of_work import NotifyUnitOfWork
 from gmirs_notify.domain.deadline import RetrySchedule
@@ -20,6 +22,7 @@ from gmirs_notify.entrypoints.dispatcher import Dispatcher
 from gmirs_notify.entrypoints.report_clock import ReportClock
 from gmirs_notify.handlers.clock import Clock, utc_now
 from gmirs_notify.handlers.deliver import Deliverer
+from gmirs_notify.handlers.escalation import EscalationMailer, EscalationRecipients
 from gmirs_notify.handlers.record_non_attendance import NonAttendanceRecorder
 from gmirs_notify.settings import NotifySettings
 from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure, create_service_app
@@ -28,6 +31,7 @@ from gmirs_runtime.eventing.subscriptions import Handles
 from gmirs_runtime.service import Service
 from gmirs_runtime.settings import ServiceSettings
 
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 CONSUMER_GROUP = "notify"
 LEASE_MARGIN = timedelta(seconds=30)
@@ -115,6 +119,30 @@ def _report_clock(
         policy=settings.report_policy(),
         poll_seconds=settings.report_clock_seconds,
         clock=wiring.clock,
+        after_round=_escalation_mailer(settings, infra),
+    )
+
+
+def _escalation_mailer(
+    settings: NotifySettings, infra: Infrastructure[NotifyUnitOfWork]
+) -> EscalationMailer | None:
+    """Escalation emails through GOV.UK Notify, when a key and a template are configured."""
+    if settings.gov_notify_api_key is None or settings.escalation_template_id is None:
+        log.warning("escalation emails are off: no GOV.UK Notify key or template configured")
+        return None
+    client = GovNotifyClient(
+        api_key=settings.gov_notify_api_key.get_secret_value(),
+        base_url=settings.gov_notify_base_url,
+    )
+    recipients = EscalationRecipients(
+        lead_provider=settings.escalation_lead_provider_email,
+        hub_contacts=settings.escalation_hub_contacts,
+    )
+    return EscalationMailer(
+        client=client,
+        template_id=settings.escalation_template_id,
+        recipients=recipients,
+        unit_of_work=infra.unit_of_work,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from gmirs_notify.domain.deadline import DeadlinePolicy, RetrySchedule
@@ -29,6 +29,14 @@ class NotifySettings(ServiceSettings):
     give_up_after: timedelta = timedelta(hours=72)
     report_clock_seconds: float = Field(default=15.0, gt=0, le=300)
     """How often the report clock looks for reports to escalate or breach."""
+    gov_notify_api_key: SecretStr | None = None
+    """GOV.UK Notify API key; without it escalation is the event, the log and the operator list."""
+    gov_notify_base_url: str = "https://api.notifications.service.gov.uk"
+    escalation_template_id: str | None = None
+    """Notify email template with ((case_reference)), ((hub)), ((due_at)) and ((cause))."""
+    escalation_hub_contacts: dict[str, str] = Field(default_factory=dict)
+    """Hub id -> the hub's named contact's email address (JSON in the environment)."""
+    escalation_lead_provider_email: str | None = None
     allow_private_webhook_targets: bool = False
     """Local stacks only: let webhooks reach private addresses (e.g. a compose network)."""
 

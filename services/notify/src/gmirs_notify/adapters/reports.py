@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, Select, and_, func, select, update
+from sqlalchemy import CursorResult, Select, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,7 +36,7 @@ _ENUMS: dict[str, Any] = {
     "breach_cause": Cause,
 }
 _FIELDS = tuple(c.name for c in reports.columns if c.name not in {"event_id", "next_check_at"})
-_STORED_ONLY = {"escalation_notified_at"}
+_STORED_ONLY = {"escalation_notified_at", "escalation_email_retry_at"}
 
 
 def status_filter(status: ReportStatus) -> Any:
@@ -120,41 +120,50 @@ class ReportRepository:
         )
 
     async def retry_now(self, report_id: uuid.UUID, *, now: datetime) -> None:
-        """Let the clock judge the report at once (and so retry what it drives)."""
+        """Let the clock judge the report at once and retry an unsent escalation email."""
         await self._session.execute(
             update(reports)
             .where(reports.c.id == report_id, reports.c.next_check_at.is_not(None))
             .values(next_check_at=now)
         )
+        await self._session.execute(
+            update(reports)
+            .where(reports.c.id == report_id, reports.c.escalation_notified_at.is_(None))
+            .values(escalation_email_retry_at=None)
+        )
 
     async def claim_unnotified_escalations(
         self, *, now: datetime, limit: int, lease: timedelta
     ) -> list[Report]:
-        """Escalated reports whose email is not sent yet; the claim leases them for one send."""
+        """Escalated reports whose emails are not sent yet, leased for one try (a failed try
+        is retried when the lease ends)."""
         due = and_(
             reports.c.escalated_at.is_not(None),
-            reports.c.escalated_at <= now,
             reports.c.escalation_notified_at.is_(None),
+            or_(
+                reports.c.escalation_email_retry_at.is_(None),
+                reports.c.escalation_email_retry_at <= now,
+            ),
         )
-        query = select(reports).where(due).limit(limit).with_for_update(skip_locked=True)
+        query = (
+            select(reports)
+            .where(due)
+            .order_by(reports.c.escalated_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
         found = await self._hydrate(query)
         if found:
             await self._session.execute(
                 update(reports)
                 .where(reports.c.id.in_([r.id for r in found]))
-                .values(escalation_notified_at=now + lease)
+                .values(escalation_email_retry_at=now + lease)
             )
         return found
 
     async def escalation_notified(self, report_id: uuid.UUID, *, at: datetime) -> None:
         await self._session.execute(
             update(reports).where(reports.c.id == report_id).values(escalation_notified_at=at)
-        )
-
-    async def escalation_not_notified(self, report_id: uuid.UUID) -> None:
-        """A send failed: release the lease so the next round tries again."""
-        await self._session.execute(
-            update(reports).where(reports.c.id == report_id).values(escalation_notified_at=None)
         )
 
     async def page(

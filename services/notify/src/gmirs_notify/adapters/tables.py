@@ -104,6 +104,7 @@ reports = Table(
     Column("escalation_cause", Text),
     Column("escalation_detail", Text),
     _ts("escalation_notified_at"),
+    _ts("escalation_email_retry_at"),
     _ts("breached_at"),
     Column("breach_cause", Text),
     Column("breach_detail", Text),

@@ -44,6 +44,7 @@ def _reports(schema: str) -> None:
         sa.Column("escalation_cause", sa.Text),
         sa.Column("escalation_detail", sa.Text),
         _ts("escalation_notified_at"),
+        _ts("escalation_email_retry_at"),
         _ts("breached_at"),
         sa.Column("breach_cause", sa.Text),
         sa.Column("breach_detail", sa.Text),

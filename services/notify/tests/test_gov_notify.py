@@ -1,0 +1,141 @@
+"""GOV.UK Notify: the fake checks keys the way Notify does, and escalation emails go through it.
+
+The client is the official `notifications-python-client` (through notify's adapter); the fake is
+a real HTTP server on loopback that verifies its JWTs with the functions Notify's API uses.
+"""
+
+from __future__ import annotations
+
+import calendar
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import httpx
+import jwt
+import pytest
+from pydantic import SecretStr
+
+from gmirs_notify.adapters.gov_notify import GovNotifyClient, NotifyError
+from gmirs_notify.bootstrap import Wiring
+from gmirs_notify.settings import NotifySettings
+from gmirs_runtime.testing.issuer import TestIssuer
+from gmirs_runtime.testing.kafka import eventually
+from tests.fakes.gov_notify import CLOCK_ERROR, GovNotify, Template
+
+from .harness import Notify, ShiftedClock, attendance_event, running_notify, serving
+
+SERVICE_ID = str(uuid.uuid4())
+SECRET = str(uuid.uuid4())
+API_KEY = f"gmirs_test-{SERVICE_ID}-{SECRET}"
+TEMPLATE_ID = str(uuid.uuid4())
+TEMPLATE = Template(
+    subject="Non-attendance report at risk: ((case_reference))",
+    body="Hub ((hub)): the report is due by ((due_at)) and is not through (cause: ((cause))).",
+)
+HUB_CONTACT, LEAD_PROVIDER = "bolton.contact@example.org", "lead.provider@example.org"
+
+
+@pytest.fixture
+async def fake_notify() -> AsyncIterator[tuple[GovNotify, str]]:
+    fake = GovNotify([API_KEY], {TEMPLATE_ID: TEMPLATE})
+    async with serving(fake.app) as url:
+        yield fake, url
+
+
+def _token(*, iat_offset: int, secret: str = SECRET) -> str:
+    iat = calendar.timegm(time.gmtime()) + iat_offset
+    return jwt.encode({"iss": SERVICE_ID, "iat": iat}, secret, algorithm="HS256")
+
+
+async def test_the_fake_accepts_the_real_client_and_refuses_bad_keys_and_stale_tokens(
+    fake_notify: tuple[GovNotify, str],
+) -> None:
+    fake, url = fake_notify
+    client = GovNotifyClient(api_key=API_KEY, base_url=url)
+    personalisation = {"case_reference": "AB1234CD", "hub": "bolton", "due_at": "x", "cause": "y"}
+    sent = await client.send_email(
+        to="simulate-delivered@notifications.service.gov.uk",
+        template_id=TEMPLATE_ID,
+        personalisation=personalisation,
+    )
+    assert await client.status(sent.notification_id) == "delivered"
+
+    wrong_key = GovNotifyClient(api_key=f"gmirs_test-{SERVICE_ID}-{uuid.uuid4()}", base_url=url)
+    with pytest.raises(NotifyError) as refused:
+        await wrong_key.status(sent.notification_id)
+    assert (refused.value.detail, refused.value.permanent) == ("notify 403", True)
+    assert fake.refusals == ["Invalid token: API key not found"]
+
+    async with httpx.AsyncClient(base_url=url) as http:
+        path = f"/v2/notifications/{sent.notification_id}"
+        for offset in (-31, 31):  # Notify allows 30 seconds either way
+            stale = await http.get(
+                path, headers={"Authorization": f"Bearer {_token(iat_offset=offset)}"}
+            )
+            assert stale.status_code == 403
+            assert stale.json()["errors"][0] == {"error": "AuthError", "message": CLOCK_ERROR}
+        fresh = await http.get(path, headers={"Authorization": f"Bearer {_token(iat_offset=-25)}"})
+        assert fresh.status_code == 200
+        assert (await http.get(path)).status_code == 401
+
+    with pytest.raises(NotifyError) as missing:
+        await client.send_email(to=HUB_CONTACT, template_id=TEMPLATE_ID, personalisation={})
+    assert missing.value.permanent is True
+    permanent = await client.send_email(
+        to="perm-fail@simulator.notify", template_id=TEMPLATE_ID, personalisation=personalisation
+    )
+    assert await client.status(permanent.notification_id) == "permanent-failure"
+
+
+async def test_an_escalation_emails_the_hub_contact_and_lead_provider_with_no_personal_data(
+    settings: NotifySettings,
+    wiring: Wiring,
+    token_issuer: TestIssuer,
+    clock: ShiftedClock,
+    fake_notify: tuple[GovNotify, str],
+) -> None:
+    fake, url = fake_notify
+    configured = settings.model_copy(
+        update={
+            "gov_notify_api_key": SecretStr(API_KEY),
+            "gov_notify_base_url": url,
+            "escalation_template_id": TEMPLATE_ID,
+            "escalation_hub_contacts": {"bolton": HUB_CONTACT},
+            "escalation_lead_provider_email": LEAD_PROVIDER,
+        }
+    )
+    async with running_notify(configured, wiring, token_issuer) as notify:
+        event = attendance_event(due_in=timedelta(hours=23))
+        await notify.publish(event)
+        await _has_report(notify, event.subject)
+        clock.advance(timedelta(hours=19, minutes=1))
+
+        async def notified() -> bool:
+            [report] = await notify.report(event.subject)
+            return report["escalation_notified_at"] is not None
+
+        await eventually(notified, what="escalation emailed")
+        [report] = await notify.report(event.subject)
+
+    sent = list(fake.notifications.values())
+    assert sorted(n.email_address for n in sent) == [HUB_CONTACT, LEAD_PROVIDER]
+    for notification in sent:
+        assert notification.reference == str(report["id"])
+        assert set(notification.personalisation) == {"case_reference", "hub", "due_at", "cause"}
+        assert notification.personalisation["case_reference"] == "AB1234CD"
+        assert notification.personalisation["cause"] == "not-attempted"
+        assert notification.subject == "Non-attendance report at risk: AB1234CD"
+        for personal in ("X123456", "Smith", str(event.subject)):
+            assert personal not in notification.subject + notification.body
+    assert fake.refusals == []
+
+
+async def _has_report(notify: Notify, case_id: object) -> None:
+    assert isinstance(case_id, uuid.UUID)
+
+    async def started() -> bool:
+        return bool(await notify.report(case_id))
+
+    await eventually(started, what="report started")
