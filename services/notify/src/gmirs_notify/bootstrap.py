@@ -17,7 +17,7 @@ from gmirs_notify.adapters.sender import WebhookSender
 from gmirs_notify.adapters.unit_of_work import NotifyUnitOfWork
 from gmirs_notify.domain.deadline import RetrySchedule
 from gmirs_notify.domain.targets import TargetPolicy
-from gmirs_notify.entrypoints import api, deliveries
+from gmirs_notify.entrypoints import api, deliveries, reports
 from gmirs_notify.entrypoints.dispatcher import Dispatcher
 from gmirs_notify.entrypoints.report_clock import ReportClock
 from gmirs_notify.handlers.clock import Clock, utc_now
@@ -51,17 +51,20 @@ class Wiring:
 
 
 def create_notify_app(
-    infra: Infrastructure[NotifyUnitOfWork] | None, policy: TargetPolicy | None
+    infra: Infrastructure[NotifyUnitOfWork] | None,
+    policy: TargetPolicy | None,
+    clock: Clock = utc_now,
 ) -> FastAPI:
     app = create_service_app(
         infra,
         distribution="gmirs-notify",
         title="GMIRS Connect: notify",
         description="Webhook subscriptions for probation systems, and the 24-hour report record.",
-        routers=[api.router, deliveries.router],
+        routers=[api.router, deliveries.router, reports.router],
     )
     if infra:
         app.state.target_policy = policy
+        app.state.clock = clock
     return app
 
 
@@ -84,7 +87,7 @@ async def build(
     service.workers["dispatcher"] = _dispatcher(settings, infra, sender, wiring).run
     service.workers["report-clock"] = _report_clock(settings, infra, wiring).run
     service.on_stop.append(sender.aclose)
-    service.app = create_notify_app(infra, policy)
+    service.app = create_notify_app(infra, policy, wiring.clock)
     return service, infra
 
 

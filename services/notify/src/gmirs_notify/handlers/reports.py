@@ -27,6 +27,7 @@ from gmirs_notify.domain.report import (
     Report,
     ReportPolicy,
 )
+from gmirs_runtime import audit
 
 log = logging.getLogger(__name__)
 ECHO = "rm-event"
@@ -102,6 +103,36 @@ async def judge_due(
         publish_changes(uow, report, report.tick(now, policy))
         await uow.reports.save(report, policy=policy)
     return due
+
+
+class ReportNotFoundError(Exception):
+    pass
+
+
+class ReportCompleteError(Exception):
+    """The report is acknowledged: there is nothing left to retry."""
+
+
+async def retry_now(
+    uow: NotifyUnitOfWork, report_id: uuid.UUID, *, actor: str, now: datetime
+) -> Report:
+    """An operator's "retry now": pending webhook deliveries fall due, an unsent escalation
+    email is tried again, and the clock judges the report at once. Audited."""
+    report = await uow.reports.get(report_id, for_update=True)
+    if report is None:
+        raise ReportNotFoundError(str(report_id))
+    if report.acknowledged_at is not None:
+        raise ReportCompleteError(str(report_id))
+    await uow.deliveries.retry_now(report.case_id, report.appointment_id, now=now)
+    await uow.reports.retry_now(report.id, now=now)
+    await audit.record(
+        uow.session,
+        actor=actor,
+        action="report.retried",
+        resource_type="report",
+        resource_id=str(report.id),
+    )
+    return report
 
 
 async def _was_echo(
