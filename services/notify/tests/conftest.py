@@ -56,6 +56,7 @@ def wiring(unique_name: Callable[[str], str], clock: ShiftedClock) -> Wiring:
     return Wiring(
         schedule=FAST,
         case_topic=unique_name("case-events"),
+        intake_topic=unique_name("intake-events"),
         consumer_group=unique_name("notify"),
         clock=clock,
     )

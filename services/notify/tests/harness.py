@@ -69,11 +69,12 @@ class Notify:
         created: dict[str, Any] = response.json()
         return created
 
-    async def publish(self, event: Event) -> None:
+    async def publish(self, event: Event, topic: str | None = None) -> None:
+        """Publish on the case topic (or `topic`, e.g. the intake topic)."""
         assert self.producer is not None, "publishing needs the running service"
         value = orjson.dumps(dict(event.data))
         await self.producer.send_and_wait(
-            self.topic, key=event.key, value=value, headers=to_headers(event)
+            topic or self.topic, key=event.key, value=value, headers=to_headers(event)
         )
 
     async def rows(self, sql: str, **params: Any) -> list[dict[str, Any]]:
@@ -132,11 +133,10 @@ async def running_notify(
     options = KafkaOptions(bootstrap_servers=settings.kafka_bootstrap_servers, client_id="test")
     producer = create_producer(options)
     await producer.start()
-    # Create the topic before the consumer subscribes (with an event type notify ignores).
+    # Create the topics before the consumer subscribes (with an event type notify ignores).
     warmup = Event(type="gmirs.case.case-opened.v1", source="/test", subject=uuid.uuid4(), data={})
-    await producer.send_and_wait(
-        wiring.case_topic, key=warmup.key, value=b"{}", headers=to_headers(warmup)
-    )
+    for topic in (wiring.case_topic, wiring.intake_topic):
+        await producer.send_and_wait(topic, key=warmup.key, value=b"{}", headers=to_headers(warmup))
     service, infra = await build(settings, wiring)
     stop = asyncio.Event()
     task = asyncio.create_task(

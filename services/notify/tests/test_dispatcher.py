@@ -51,6 +51,7 @@ async def test_the_guard_refuses_a_private_address_at_delivery_time(
         schedule=FAST,
         target_policy=TargetPolicy.production(),
         case_topic=wiring.case_topic,
+        intake_topic=wiring.intake_topic,
         consumer_group=wiring.consumer_group,
     )
     async with running_notify(settings, strict, token_issuer) as notify:

@@ -11,15 +11,18 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import jwt
 import pytest
 from pydantic import SecretStr
 
+from gmirs_contracts import examples
 from gmirs_notify.adapters.gov_notify import GovNotifyClient, NotifyError
 from gmirs_notify.bootstrap import Wiring
 from gmirs_notify.settings import NotifySettings
+from gmirs_runtime.eventing.envelope import Event
 from gmirs_runtime.testing.issuer import TestIssuer
 from gmirs_runtime.testing.kafka import eventually
 from tests.fakes.gov_notify import CLOCK_ERROR, GovNotify, Template
@@ -34,12 +37,19 @@ TEMPLATE = Template(
     subject="Non-attendance report at risk: ((case_reference))",
     body="Hub ((hub)): the report is due by ((due_at)) and is not through (cause: ((cause))).",
 )
+PRACTITIONER_TEMPLATE_ID = str(uuid.uuid4())
+PRACTITIONER_TEMPLATE = Template(
+    subject="Non-attendance: ((case_reference))",
+    body="The person referred to hub ((hub)) missed the appointment ending ((appointment_ended_at)).",
+)
 HUB_CONTACT, LEAD_PROVIDER = "bolton.contact@example.org", "lead.provider@example.org"
+PRACTITIONER = "sam.practitioner@example.org"
 
 
 @pytest.fixture
 async def fake_notify() -> AsyncIterator[tuple[GovNotify, str]]:
-    fake = GovNotify([API_KEY], {TEMPLATE_ID: TEMPLATE})
+    templates = {TEMPLATE_ID: TEMPLATE, PRACTITIONER_TEMPLATE_ID: PRACTITIONER_TEMPLATE}
+    fake = GovNotify([API_KEY], templates, hold_in_sending=True)
     async with serving(fake.app) as url:
         yield fake, url
 
@@ -61,6 +71,10 @@ async def test_the_fake_accepts_the_real_client_and_refuses_bad_keys_and_stale_t
         personalisation=personalisation,
     )
     assert await client.status(sent.notification_id) == "delivered"
+    held = await client.send_email(
+        to=HUB_CONTACT, template_id=TEMPLATE_ID, personalisation=personalisation
+    )
+    assert await client.status(held.notification_id) == "sending"
 
     wrong_key = GovNotifyClient(api_key=f"gmirs_test-{SERVICE_ID}-{uuid.uuid4()}", base_url=url)
     with pytest.raises(NotifyError) as refused:
@@ -97,16 +111,7 @@ async def test_an_escalation_emails_the_hub_contact_and_lead_provider_with_no_pe
     fake_notify: tuple[GovNotify, str],
 ) -> None:
     fake, url = fake_notify
-    configured = settings.model_copy(
-        update={
-            "gov_notify_api_key": SecretStr(API_KEY),
-            "gov_notify_base_url": url,
-            "escalation_template_id": TEMPLATE_ID,
-            "escalation_hub_contacts": {"bolton": HUB_CONTACT},
-            "escalation_lead_provider_email": LEAD_PROVIDER,
-        }
-    )
-    async with running_notify(configured, wiring, token_issuer) as notify:
+    async with running_notify(_configured(settings, url), wiring, token_issuer) as notify:
         event = attendance_event(due_in=timedelta(hours=23))
         await notify.publish(event)
         await _has_report(notify, event.subject)
@@ -130,6 +135,87 @@ async def test_an_escalation_emails_the_hub_contact_and_lead_provider_with_no_pe
         for personal in ("X123456", "Smith", str(event.subject)):
             assert personal not in notification.subject + notification.body
     assert fake.refusals == []
+
+
+def _configured(settings: NotifySettings, url: str) -> NotifySettings:
+    return settings.model_copy(
+        update={
+            "gov_notify_api_key": SecretStr(API_KEY),
+            "gov_notify_base_url": url,
+            "escalation_template_id": TEMPLATE_ID,
+            "practitioner_template_id": PRACTITIONER_TEMPLATE_ID,
+            "escalation_hub_contacts": {"bolton": HUB_CONTACT},
+            "escalation_lead_provider_email": LEAD_PROVIDER,
+        }
+    )
+
+
+async def test_a_referral_without_an_rm_id_is_reported_by_email_complete_when_delivered(
+    settings: NotifySettings,
+    wiring: Wiring,
+    token_issuer: TestIssuer,
+    clock: ShiftedClock,
+    fake_notify: tuple[GovNotify, str],
+) -> None:
+    fake, url = fake_notify
+    async with running_notify(_configured(settings, url), wiring, token_issuer) as notify:
+        delivered = await _direct_non_attendance(notify, wiring, PRACTITIONER)
+        refused = await _direct_non_attendance(notify, wiring, "perm-fail@simulator.notify")
+        await _attempted(notify, delivered, "notify_email", "accepted")
+        await _attempted(notify, refused, "notify_email", "accepted")
+        [sent] = [n for n in fake.notifications.values() if n.email_address == PRACTITIONER]
+        assert set(sent.personalisation) == {"case_reference", "hub", "appointment_ended_at"}
+        for personal in ("X123456", "Sam", "Smith"):
+            assert personal not in sent.subject + sent.body
+        sent.status = "delivered"  # Notify's provider confirmed it
+        clock.advance(timedelta(seconds=31))  # the status is followed every 30 seconds
+        report = await _attempted(notify, delivered, "notify_email", "acknowledged")
+        assert report["acknowledged_channel"] == "notify_email"
+        [acknowledged] = await notify.published("gmirs.notify.report-acknowledged.v1", delivered)
+        assert acknowledged["channel"] == "notify_email"
+        report = await _attempted(notify, refused, "notify_email", "refused")
+        assert (report["escalation_cause"], report["acknowledged_at"]) == ("refused", None)
+        assert report["escalation_detail"] == "notify_email: refused (permanent-failure) x1"
+
+
+async def _direct_non_attendance(notify: Notify, wiring: Wiring, email: str) -> uuid.UUID:
+    """intake's referral (no R&M id, the practitioner's address) and then its non-attendance."""
+    referral_id = uuid.uuid4()
+    received = examples.referral_received().model_copy(
+        update={
+            "referral_id": referral_id,
+            "source": "direct",
+            "rm_referral_id": None,
+            "referring_practitioner": examples.referral_received().referring_practitioner.model_copy(
+                update={"email": email}
+            ),
+        }
+    )
+    event = Event(
+        type="gmirs.intake.referral-received.v1",
+        source="/gmirs/intake",
+        subject=referral_id,
+        data=received.to_data(),
+    )
+    await notify.publish(event, wiring.intake_topic)
+    missed = attendance_event(referral_id=referral_id, rm_referral_id=None)
+    await notify.publish(missed)
+    assert isinstance(missed.subject, uuid.UUID)
+    return missed.subject
+
+
+async def _attempted(
+    notify: Notify, case_id: uuid.UUID, channel: str, result: str
+) -> dict[str, Any]:
+    async def found() -> bool:
+        reports = await notify.report(case_id)
+        return any(
+            (a["channel"], a["result"]) == (channel, result) for r in reports for a in r["attempts"]
+        )
+
+    await eventually(found, what=f"{channel} {result}")
+    [report] = await notify.report(case_id)
+    return report
 
 
 async def _has_report(notify: Notify, case_id: object) -> None:

@@ -16,6 +16,7 @@ TABLES = {
     "delivery_attempts",
     "reports",
     "report_attempts",
+    "practitioners",
     "outbox",
     "inbox",
     "audit_log",

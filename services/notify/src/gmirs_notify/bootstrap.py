@@ -10,7 +10,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from gmirs_contracts import case
+from gmirs_contracts import case, intake
+from gmirs_contracts.registry import contract_for
 from gmirs_notify.adapters.events import ATTENDANCE_RECORDED
 from gmirs_notify.adapters.gov_notify import GovNotifyClient
 from gmirs_notify.adapters.sender import WebhookSender
@@ -19,10 +20,12 @@ from gmirs_notify.domain.deadline import RetrySchedule
 from gmirs_notify.domain.targets import TargetPolicy
 from gmirs_notify.entrypoints import api, deliveries, reports
 from gmirs_notify.entrypoints.dispatcher import Dispatcher
-from gmirs_notify.entrypoints.report_clock import ReportClock
+from gmirs_notify.entrypoints.report_clock import AfterRound, ReportClock
 from gmirs_notify.handlers.clock import Clock, utc_now
 from gmirs_notify.handlers.deliver import Deliverer
 from gmirs_notify.handlers.escalation import EscalationMailer, EscalationRecipients
+from gmirs_notify.handlers.practitioner_email import PractitionerEmail
+from gmirs_notify.handlers.practitioners import PractitionerRecorder
 from gmirs_notify.handlers.record_non_attendance import NonAttendanceRecorder
 from gmirs_notify.settings import NotifySettings
 from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure, create_service_app
@@ -45,6 +48,7 @@ class Wiring:
     target_policy: TargetPolicy | None = None
     """None: derived from the settings (production refuses private targets)."""
     case_topic: str = case.TOPIC
+    intake_topic: str = intake.TOPIC
     consumer_group: str = CONSUMER_GROUP
     clock: Clock = utc_now
     """What time it is for reports and deliveries (tests move a fake one forward)."""
@@ -78,8 +82,13 @@ async def build(
     recorder = NonAttendanceRecorder(policy=settings.report_policy(), clock=wiring.clock)
     infra.consumer(
         group=wiring.consumer_group,
-        topics=[wiring.case_topic],
-        subscriptions=[Handles(ATTENDANCE_RECORDED, recorder)],
+        topics=[wiring.case_topic, wiring.intake_topic],
+        subscriptions=[
+            Handles(ATTENDANCE_RECORDED, recorder),
+            Handles(
+                contract_for(intake.ReferralReceived), PractitionerRecorder(clock=wiring.clock)
+            ),
+        ],
     )
     policy = wiring.target_policy or settings.target_policy()
     sender = WebhookSender(policy=policy, timeout_seconds=settings.webhook_timeout_seconds)
@@ -122,28 +131,49 @@ def _report_clock(
         policy=settings.report_policy(),
         poll_seconds=settings.report_clock_seconds,
         clock=wiring.clock,
-        after_round=_escalation_mailer(settings, infra),
+        after_round=_notify_steps(settings, infra),
     )
 
 
-def _escalation_mailer(
+def _notify_steps(
     settings: NotifySettings, infra: Infrastructure[NotifyUnitOfWork]
-) -> EscalationMailer | None:
-    """Escalation emails through GOV.UK Notify, when a key and a template are configured."""
-    if settings.gov_notify_api_key is None or settings.escalation_template_id is None:
-        log.warning("escalation emails are off: no GOV.UK Notify key or template configured")
-        return None
+) -> list[AfterRound]:
+    """GOV.UK Notify's parts: escalation emails and the report by email, where configured."""
+    if settings.gov_notify_api_key is None:
+        log.warning("GOV.UK Notify is off: no key configured (no escalation or report emails)")
+        return []
     client = GovNotifyClient(
         api_key=settings.gov_notify_api_key.get_secret_value(),
         base_url=settings.gov_notify_base_url,
     )
+    steps: list[AfterRound] = []
+    if settings.escalation_template_id is not None:
+        steps.append(_escalation_mailer(settings, infra, client, settings.escalation_template_id))
+    if settings.practitioner_template_id is not None:
+        steps.append(
+            PractitionerEmail(
+                client=client,
+                template_id=settings.practitioner_template_id,
+                unit_of_work=infra.unit_of_work,
+                policy=settings.report_policy(),
+            )
+        )
+    return steps
+
+
+def _escalation_mailer(
+    settings: NotifySettings,
+    infra: Infrastructure[NotifyUnitOfWork],
+    client: GovNotifyClient,
+    template_id: str,
+) -> EscalationMailer:
     recipients = EscalationRecipients(
         lead_provider=settings.escalation_lead_provider_email,
         hub_contacts=settings.escalation_hub_contacts,
     )
     return EscalationMailer(
         client=client,
-        template_id=settings.escalation_template_id,
+        template_id=template_id,
         recipients=recipients,
         unit_of_work=infra.unit_of_work,
     )

@@ -34,6 +34,9 @@ class NotifySettings(ServiceSettings):
     gov_notify_base_url: str = "https://api.notifications.service.gov.uk"
     escalation_template_id: str | None = None
     """Notify email template with ((case_reference)), ((hub)), ((due_at)) and ((cause))."""
+    practitioner_template_id: str | None = None
+    """Notify email template of the report itself, for referrals without an R&M id:
+    ((case_reference)), ((hub)), ((appointment_ended_at))."""
     escalation_hub_contacts: dict[str, str] = Field(default_factory=dict)
     """Hub id -> the hub's named contact's email address (JSON in the environment)."""
     escalation_lead_provider_email: str | None = None

@@ -36,6 +36,12 @@ ESCALATION_TEMPLATE = (
     "|Hub ((hub)): the non-attendance report is due by ((due_at)) and is not through"
     " (cause: ((cause))). Open the operator's list of reports at risk."
 )
+PRACTITIONER_TEMPLATE_ID = "3b6d9e1a-7c2f-4a58-b0d3-5e8f1a2c4d70"
+PRACTITIONER_TEMPLATE = (
+    "Non-attendance: ((case_reference))"
+    "|The person referred to hub ((hub)) did not attend their appointment that ended"
+    " ((appointment_ended_at)). Contact the hub for details."
+)
 DELIVERED = "simulate-delivered@notifications.service.gov.uk"
 
 
@@ -112,6 +118,7 @@ class LocalStack:
             *("-m", "tests.fakes.gov_notify", "--port", str(self.ports.gov_notify)),
             *("--api-key", self.gov_notify_key),
             *("--template", f"{ESCALATION_TEMPLATE_ID}={ESCALATION_TEMPLATE}"),
+            *("--template", f"{PRACTITIONER_TEMPLATE_ID}={PRACTITIONER_TEMPLATE}"),
         ]
         await self._start("gov-notify", argv, {}, self.ports.gov_notify, "/_control/health")
 
@@ -121,6 +128,7 @@ class LocalStack:
             f"{prefix}GOV_NOTIFY_API_KEY": self.gov_notify_key,
             f"{prefix}GOV_NOTIFY_BASE_URL": self.url("gov_notify"),
             f"{prefix}ESCALATION_TEMPLATE_ID": ESCALATION_TEMPLATE_ID,
+            f"{prefix}PRACTITIONER_TEMPLATE_ID": PRACTITIONER_TEMPLATE_ID,
             f"{prefix}ESCALATION_HUB_CONTACTS": json.dumps(dict.fromkeys(HUB_IDS, DELIVERED)),
             f"{prefix}ESCALATION_LEAD_PROVIDER_EMAIL": DELIVERED,
         }

@@ -36,7 +36,12 @@ _ENUMS: dict[str, Any] = {
     "breach_cause": Cause,
 }
 _FIELDS = tuple(c.name for c in reports.columns if c.name not in {"event_id", "next_check_at"})
-_STORED_ONLY = {"escalation_notified_at", "escalation_email_retry_at"}
+_STORED_ONLY = {
+    "escalation_notified_at",
+    "escalation_email_retry_at",
+    "email_notification_id",
+    "email_next_at",
+}
 
 
 def status_filter(status: ReportStatus) -> Any:
@@ -62,6 +67,9 @@ class ReportRepository:
         values = _row(report) | {
             "event_id": event_id,
             "next_check_at": report.next_check_at(policy),
+            "email_next_at": report.created_at
+            if Channel.NOTIFY_EMAIL in report.completing
+            else None,
         }
         statement = insert(reports).values(**values).on_conflict_do_nothing()
         result = await self._session.execute(statement)

@@ -109,7 +109,17 @@ reports = Table(
     Column("breach_cause", Text),
     Column("breach_detail", Text),
     _ts("next_check_at"),
+    Column("email_notification_id", Text),
+    _ts("email_next_at"),
     UniqueConstraint("case_id", "appointment_id", name="uq_reports_case_appointment"),
+)
+
+practitioners = Table(
+    "practitioners",
+    metadata,
+    Column("referral_id", Uuid, primary_key=True),
+    Column("email", Text, nullable=False),
+    _ts("recorded_at", nullable=False),
 )
 
 report_attempts = Table(

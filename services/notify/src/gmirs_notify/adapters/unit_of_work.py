@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Self
 
 from gmirs_notify.adapters.deliveries import DeliveryRepository
+from gmirs_notify.adapters.practitioner_emails import PractitionerEmailRepository
 from gmirs_notify.adapters.reports import ReportRepository
 from gmirs_notify.adapters.subscriptions import SubscriptionRepository
 from gmirs_runtime.db import UnitOfWork
@@ -18,10 +19,12 @@ class NotifyUnitOfWork(UnitOfWork):
     subscriptions: SubscriptionRepository
     deliveries: DeliveryRepository
     reports: ReportRepository
+    emails: PractitionerEmailRepository
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
         self.subscriptions = SubscriptionRepository(self.session)
         self.deliveries = DeliveryRepository(self.session)
         self.reports = ReportRepository(self.session)
+        self.emails = PractitionerEmailRepository(self.session)
         return self

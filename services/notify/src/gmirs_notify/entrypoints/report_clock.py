@@ -1,7 +1,8 @@
 """The report clock: a worker that escalates reports at risk and records breaches, on time.
 
 Each round judges the reports whose `next_check_at` has come (claimed with SKIP LOCKED, so any
-number of replicas can run it), then hands new escalations to the escalation sender. Time comes
+number of replicas can run it), then runs the steps that talk to GOV.UK Notify (escalation
+emails, the report by email) outside the round's transaction. Time comes
 from the injected clock, so tests move it forward instead of waiting; the loop only polls.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -34,7 +35,7 @@ class ReportClock:
         policy: ReportPolicy,
         poll_seconds: float,
         clock: Clock = utc_now,
-        after_round: AfterRound | None = None,
+        after_round: Sequence[AfterRound] = (),
     ) -> None:
         self._unit_of_work = unit_of_work
         self._policy = policy
@@ -61,6 +62,6 @@ class ReportClock:
             judged += len(batch)
             if len(batch) < BATCH:
                 break
-        if self._after_round is not None:
-            await self._after_round(now)
+        for step in self._after_round:
+            await step(now)
         return judged

@@ -1,4 +1,5 @@
-"""The statutory report per non-attendance: its deadline, channel attempts, escalation and breach.
+"""The statutory report per non-attendance: its deadline, channel attempts, escalation and breach;
+and the referring practitioner's address for referrals outside R&M (the report goes by email).
 
 Revision ID: 0003
 Revises: 0002
@@ -49,6 +50,8 @@ def _reports(schema: str) -> None:
         sa.Column("breach_cause", sa.Text),
         sa.Column("breach_detail", sa.Text),
         _ts("next_check_at"),
+        sa.Column("email_notification_id", sa.Text),
+        _ts("email_next_at"),
         sa.UniqueConstraint("case_id", "appointment_id", name="uq_reports_case_appointment"),
         schema=schema,
     )
@@ -67,6 +70,23 @@ def _reports(schema: str) -> None:
         postgresql_where=sa.text("rm_appointment_id IS NOT NULL"),
     )
     op.create_index("ix_reports_due_at", "reports", ["due_at", "id"], schema=schema)
+    op.create_index(
+        "ix_reports_email_next_at",
+        "reports",
+        ["email_next_at"],
+        schema=schema,
+        postgresql_where=sa.text("email_next_at IS NOT NULL"),
+    )
+
+
+def _practitioners(schema: str) -> None:
+    op.create_table(
+        "practitioners",
+        sa.Column("referral_id", sa.Uuid, primary_key=True),
+        sa.Column("email", sa.Text, nullable=False),
+        _ts("recorded_at", nullable=False),
+        schema=schema,
+    )
 
 
 def _report_attempts(schema: str) -> None:
@@ -87,9 +107,11 @@ def upgrade() -> None:
     schema = current_schema()
     _reports(schema)
     _report_attempts(schema)
+    _practitioners(schema)
 
 
 def downgrade() -> None:
     schema = current_schema()
+    op.drop_table("practitioners", schema=schema)
     op.drop_table("report_attempts", schema=schema)
     op.drop_table("reports", schema=schema)
