@@ -177,10 +177,30 @@ async def test_a_referral_without_an_rm_id_is_reported_by_email_complete_when_de
         assert (report["escalation_cause"], report["acknowledged_at"]) == ("refused", None)
         assert report["escalation_detail"] == "notify_email: refused (permanent-failure) x1"
 
+        # The non-attendance before intake's referral: the email waits for the address.
+        early_referral = uuid.uuid4()
+        early = attendance_event(referral_id=early_referral, rm_referral_id=None)
+        await notify.publish(early)
+        assert isinstance(early.subject, uuid.UUID)
+        await _has_report(notify, early.subject)
+        await notify.rows("SELECT pg_sleep(0.3)")  # a few clock rounds
+        assert (await notify.report(early.subject))[0]["attempts"] == []
+        await _referral(notify, wiring, early_referral, "late.referral@example.org")
+        clock.advance(timedelta(minutes=1, seconds=1))  # the waiting report's lease ends
+        await _attempted(notify, early.subject, "notify_email", "accepted")
+
 
 async def _direct_non_attendance(notify: Notify, wiring: Wiring, email: str) -> uuid.UUID:
     """intake's referral (no R&M id, the practitioner's address) and then its non-attendance."""
     referral_id = uuid.uuid4()
+    await _referral(notify, wiring, referral_id, email)
+    missed = attendance_event(referral_id=referral_id, rm_referral_id=None)
+    await notify.publish(missed)
+    assert isinstance(missed.subject, uuid.UUID)
+    return missed.subject
+
+
+async def _referral(notify: Notify, wiring: Wiring, referral_id: uuid.UUID, email: str) -> None:
     received = examples.referral_received().model_copy(
         update={
             "referral_id": referral_id,
@@ -198,10 +218,6 @@ async def _direct_non_attendance(notify: Notify, wiring: Wiring, email: str) -> 
         data=received.to_data(),
     )
     await notify.publish(event, wiring.intake_topic)
-    missed = attendance_event(referral_id=referral_id, rm_referral_id=None)
-    await notify.publish(missed)
-    assert isinstance(missed.subject, uuid.UUID)
-    return missed.subject
 
 
 async def _attempted(

@@ -118,11 +118,12 @@ async def retry_now(
 ) -> Report:
     """An operator's "retry now": pending webhook deliveries fall due, an unsent escalation
     email is tried again, and the clock judges the report at once. Audited."""
-    report = await uow.reports.get(report_id, for_update=True)
+    report = await uow.reports.get(report_id)
     if report is None:
         raise ReportNotFoundError(str(report_id))
     if report.acknowledged_at is not None:
         raise ReportCompleteError(str(report_id))
+    # Deliveries before the report: the order a delivery's attempt locks them (no deadlock).
     await uow.deliveries.retry_now(report.case_id, report.appointment_id, now=now)
     await uow.reports.retry_now(report.id, now=now)
     await audit.record(
