@@ -99,6 +99,7 @@ def test_producers_and_consumers_are_as_designed() -> None:
         ("intake.referral-events.v1", "receive"): [
             "caseReceivesReferralEvents",
             "metricsReceivesReferralEvents",
+            "notifyReceivesReferralEvents",
         ],
         ("case.case-events.v1", "send"): ["caseSendsCaseEvents"],
         ("case.case-events.v1", "receive"): [

@@ -131,7 +131,11 @@ async def test_non_attendance_reaches_the_probation_system_signed_and_traced(
     assert delivery["traceparent"].split("-")[1] == trace_id
 
     (reported,) = await platform.records(
-        "notify.delivery-events.v1", lambda r: data_of(r).get("appointment_id") == appointment_id
+        "notify.delivery-events.v1",
+        lambda r: (
+            dict(r.headers)["ce_type"] == b"gmirs.notify.non-attendance-reported.v1"
+            and data_of(r).get("appointment_id") == appointment_id
+        ),
     )
     assert data_of(reported)["within_deadline"] is True
     await platform.wait_for_spans(

@@ -141,6 +141,8 @@ ALLOWED: Final[dict[str, dict[Operation, frozenset[str]]]] = {
     "notify": {
         **_EVERY_SERVICE,
         ("GET", "/deliveries"): frozenset({OPERATOR}),
+        ("GET", "/operator/reports"): frozenset({OPERATOR}),
+        ("POST", "/operator/reports/{report_id}/retry"): frozenset({OPERATOR}),
         ("GET", "/subscriptions"): frozenset({OPERATOR, PROBATION}),
         ("POST", "/subscriptions"): frozenset({OPERATOR, PROBATION}),
         ("GET", "/subscriptions/{subscription_id}"): frozenset({OPERATOR, PROBATION}),
@@ -216,7 +218,7 @@ class Probed:
             "token": "no-such-exit-survey-link",
             "version": "1",
         }
-        made_up = ("referral_id", "message_id", "subscription_id", "task_id")
+        made_up = ("referral_id", "message_id", "subscription_id", "task_id", "report_id")
         for name in (*made_up, "onward_referral_id", "request_id", "session_id"):
             values[name] = str(uuid.uuid4())
         return template.format(**values)

@@ -17,6 +17,7 @@ from gmirs_contracts.common import (
     NoSessionReason,
     ProbationDeliveryUnit,
     ReferenceNumber,
+    Source,
 )
 
 TOPIC = "case.case-events.v1"
@@ -54,7 +55,7 @@ class AppointmentBooked(ContractModel):
 
 
 class AttendanceRecorded(ContractModel):
-    """`gmirs.case.attendance-recorded.v1`: a hub recorded (non-)attendance.
+    """`gmirs.case.attendance-recorded.v1`: (non-)attendance recorded by a hub or in R&M.
 
     `non_attendance` true starts the 24-hour clock; `report_due_by` is the appointment's end plus
     24 hours, computed once by the producer so every consumer measures the same deadline.
@@ -77,3 +78,7 @@ class AttendanceRecorded(ContractModel):
     notify_pp_of_concerns: bool
     recorded_at: AwareDatetime
     report_due_by: AwareDatetime
+    source: Source = "hub"
+    """`refer-and-monitor` when the provider recorded it in R&M (it reached case through intake)."""
+    rm_appointment_id: UUID | None = None
+    """R&M's id for the appointment, where R&M knows it (notify recognises its write-back's echo)."""

@@ -24,7 +24,7 @@ from pydantic import AwareDatetime, Field
 
 from gmirs_contracts.base import ContractModel
 from gmirs_contracts.case_kpi import OutcomeAchievement
-from gmirs_contracts.common import HubId, OutcomeArea
+from gmirs_contracts.common import HubId, OutcomeArea, Source
 from gmirs_contracts.intake_progress import DeliveryState
 
 CaseState = Literal[
@@ -52,7 +52,6 @@ ClosureReason = Literal[
     "withdrawn",
     "ended-in-rm",
 ]
-Source = Literal["hub", "refer-and-monitor"]
 PlanVersion = Annotated[int, Field(ge=1)]
 
 

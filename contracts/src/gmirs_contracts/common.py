@@ -130,3 +130,6 @@ ContactOutcome = Literal[
 AssessmentStage = Literal["baseline", "review", "exit"]
 ShareScope = Literal["contact-details", "needs", "progress", "all"]
 """What a consent lets the provider share with a named partner (`all` covers the others)."""
+
+Source = Literal["hub", "refer-and-monitor"]
+"""Who recorded a fact: a hub through the case API, or Refer and Monitor (through intake)."""

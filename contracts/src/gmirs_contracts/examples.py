@@ -264,6 +264,51 @@ def attendance_recorded() -> case.AttendanceRecorded:
     )
 
 
+REPORT_ID = UUID("0d9c8b7a-6f5e-4d3c-9b2a-1f0e9d8c7b6a")
+
+
+def _report_fields() -> dict[str, Any]:
+    return {
+        "report_id": REPORT_ID,
+        "case_id": CASE_ID,
+        "referral_id": REFERRAL_ID,
+        "appointment_id": APPOINTMENT_ID,
+        "hub_id": "bolton",
+        "origin": "hub",
+        "appointment_ends_at": ENDS_AT,
+        "report_due_by": DUE_BY,
+    }
+
+
+def report_acknowledged() -> notify.ReportAcknowledged:
+    return notify.ReportAcknowledged(
+        **_report_fields(),
+        channel="rm_writeback",
+        acknowledged_at=ENDS_AT + timedelta(minutes=25),
+        seconds_taken=25 * 60,
+        within_deadline=True,
+        attempts=2,
+    )
+
+
+def report_escalated() -> notify.ReportEscalated:
+    return notify.ReportEscalated(
+        **_report_fields(),
+        escalated_at=DUE_BY - timedelta(hours=4),
+        cause="failing",
+        detail="rm_writeback: failed (503) x6; also webhook: acknowledged (200) x1",
+    )
+
+
+def report_breached() -> notify.ReportBreached:
+    return notify.ReportBreached(
+        **_report_fields(),
+        breached_at=DUE_BY,
+        cause="failing",
+        detail="rm_writeback: failed (503) x7; also webhook: acknowledged (200) x1",
+    )
+
+
 def exit_survey_completed() -> case_exit_survey.ExitSurveyCompleted:
     return case_exit_survey.ExitSurveyCompleted(
         case_id=CASE_ID,
@@ -373,6 +418,9 @@ EVENT_EXAMPLES: dict[str, Callable[[], ContractModel]] = {
     "gmirs.case.exit-survey-declined.v1": exit_survey_declined,
     **EVIDENCE_EXAMPLES,
     "gmirs.notify.non-attendance-reported.v1": non_attendance_reported,
+    "gmirs.notify.report-acknowledged.v1": report_acknowledged,
+    "gmirs.notify.report-escalated.v1": report_escalated,
+    "gmirs.notify.report-breached.v1": report_breached,
 }
 
 

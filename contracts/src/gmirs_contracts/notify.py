@@ -1,13 +1,15 @@
-"""Payloads on `notify.delivery-events.v1`, produced by notify."""
+"""Payloads on `notify.delivery-events.v1`, produced by notify: per webhook delivery acknowledged,
+and per statutory report acknowledged, escalated or breached (the 24-hour KPI)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
 from gmirs_contracts.base import ContractModel
+from gmirs_contracts.common import HubId
 
 TOPIC = "notify.delivery-events.v1"
 
@@ -27,3 +29,56 @@ class NonAttendanceReported(ContractModel):
     report_due_by: AwareDatetime
     within_deadline: bool
     attempts: Annotated[int, Field(ge=1)]
+
+
+ReportChannel = Literal["webhook", "rm_writeback", "manual_entry", "notify_email", "rm_recorded"]
+"""How a report reached the probation practitioner (`rm_recorded`: recorded in R&M itself)."""
+ReportOrigin = Literal["hub", "refer-and-monitor"]
+ReportCause = Literal["not-attempted", "failing", "refused", "awaiting-acknowledgement"]
+"""Why a report is not through: no attempt yet on a channel that completes it, its attempts are
+failing, one was refused for good, or it was sent and not yet acknowledged."""
+
+
+class _ReportEvent(ContractModel):
+    report_id: UUID
+    case_id: UUID
+    referral_id: UUID
+    appointment_id: UUID
+    hub_id: HubId
+    origin: ReportOrigin
+    appointment_ends_at: AwareDatetime
+    report_due_by: AwareDatetime
+
+
+class ReportAcknowledged(_ReportEvent):
+    """`gmirs.notify.report-acknowledged.v1`: the statutory report of a non-attendance is through.
+
+    One per report, on the channel that completed it; `seconds_taken` runs from the appointment's
+    end (the 24-hour KPI), `within_deadline` compares `acknowledged_at` with `report_due_by`.
+    """
+
+    channel: ReportChannel
+    acknowledged_at: AwareDatetime
+    seconds_taken: Annotated[int, Field(ge=0)]
+    within_deadline: bool
+    attempts: Annotated[int, Field(ge=0)]
+
+
+class ReportEscalated(_ReportEvent):
+    """`gmirs.notify.report-escalated.v1`: a report at risk was handed to named people.
+
+    At most once per report: 20 hours after the end by default, or at once on a refusal.
+    """
+
+    escalated_at: AwareDatetime
+    cause: ReportCause
+    detail: Annotated[str, Field(max_length=1000)]
+    """Per channel: last result, status code or error class, attempt count (no personal data)."""
+
+
+class ReportBreached(_ReportEvent):
+    """`gmirs.notify.report-breached.v1`: the deadline passed with no acknowledgement."""
+
+    breached_at: AwareDatetime
+    cause: ReportCause
+    detail: Annotated[str, Field(max_length=1000)]

@@ -193,6 +193,9 @@ EVENTS: Mapping[str, EventContract[Any]] = _index(
     EventContract(
         "gmirs.notify.non-attendance-reported.v1", notify.TOPIC, notify.NonAttendanceReported
     ),
+    EventContract("gmirs.notify.report-acknowledged.v1", notify.TOPIC, notify.ReportAcknowledged),
+    EventContract("gmirs.notify.report-escalated.v1", notify.TOPIC, notify.ReportEscalated),
+    EventContract("gmirs.notify.report-breached.v1", notify.TOPIC, notify.ReportBreached),
 )
 """Every published CloudEvents type, keyed by type."""
 

@@ -147,6 +147,7 @@ async def test_attendance_flow_and_its_event(case_service, kafka_broker) -> None
     data = orjson.loads(record.value)
     validate_event("gmirs.case.attendance-recorded.v1", data)
     assert data["non_attendance"] is True
+    assert (data["source"], data["rm_appointment_id"]) == ("hub", None)  # recorded by the hub
     ends = datetime.fromisoformat(data["appointment_ends_at"])
     assert datetime.fromisoformat(data["report_due_by"]) == ends + timedelta(hours=24)
 

@@ -9,7 +9,7 @@ import yaml
 from gmirs_case.domain.closure import ClosureReason, RmDeliveryState
 from gmirs_case.domain.lifecycle import CaseState, EventName, Source
 from gmirs_case.handlers import rm_progress
-from gmirs_contracts import case_lifecycle
+from gmirs_contracts import case_lifecycle, common
 from gmirs_contracts.case import TOPIC
 from gmirs_contracts.intake_progress import DeliveryState
 from gmirs_contracts.registry import EVENTS, contracts_dir
@@ -25,7 +25,7 @@ def test_every_lifecycle_event_is_a_registered_contract_on_the_case_topic() -> N
 def test_states_reasons_and_sources_are_spelled_as_published() -> None:
     assert set(get_args(case_lifecycle.CaseState)) == {state.value for state in CaseState}
     assert set(get_args(case_lifecycle.ClosureReason)) == {r.value for r in ClosureReason}
-    assert set(get_args(case_lifecycle.Source)) == {source.value for source in Source}
+    assert set(get_args(common.Source)) == {source.value for source in Source}
     assert set(get_args(DeliveryState)) == {state.value for state in RmDeliveryState}
 
 

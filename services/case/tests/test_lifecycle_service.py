@@ -459,6 +459,29 @@ async def test_rm_progress_out_of_order_twice_and_before_the_case_opens(
     closes = [m for m in moves if m["type"] == "gmirs.case.case-closed.v1"]
     assert names.count("intervention-commenced") == 1
     assert [close["closure_reason"] for close in closes] == ["ended-in-rm", "disengaged"]
+    await _assert_rm_attendance_published_once_each(kafka_broker.bootstrap, case_id, read)
+
+
+async def _assert_rm_attendance_published_once_each(
+    bootstrap: str, case_id: str, read: dict[str, Any]
+) -> None:
+    """R&M's attendance is published (source refer-and-monitor, naming R&M's appointment) once
+    per appointment: the repeats, like the platform's own write-back echoed, publish nothing."""
+    records = await wait_for_records(
+        bootstrap,
+        CASES,
+        lambda r: (
+            dict(r.headers)["ce_type"] == b"gmirs.case.attendance-recorded.v1"
+            and orjson.loads(r.value)["case_id"] == case_id
+        ),
+        count=2,
+    )
+    published = [orjson.loads(r.value) for r in records]
+    for data in published:
+        validate_event("gmirs.case.attendance-recorded.v1", data)
+    assert {d["source"] for d in published} == {"refer-and-monitor"}
+    by_rm_id = {a["rm_appointment_id"]: a["id"] for a in read["appointments"]}
+    assert {d["rm_appointment_id"]: d["appointment_id"] for d in published} == by_rm_id
 
 
 async def test_progress_for_an_unrouted_referral_is_held_not_lost(service, kafka_broker) -> None:

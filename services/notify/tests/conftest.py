@@ -18,7 +18,7 @@ from gmirs_runtime.local.ports import free_port
 from gmirs_runtime.migrations import upgrade
 from gmirs_runtime.testing.issuer import TestIssuer
 
-from .harness import FAST, Fakes, Notify, api_only, running_notify
+from .harness import FAST, Fakes, Notify, ShiftedClock, api_only, running_notify
 
 
 @pytest.fixture
@@ -42,13 +42,23 @@ def settings(notify_db: str, kafka_broker: Any, token_issuer: TestIssuer) -> Not
         # Long on purpose: a delivery that arrives fast was woken by NOTIFY, not by polling.
         dispatch_poll_seconds=30,
         webhook_timeout_seconds=5,
+        report_clock_seconds=0.1,
     )
 
 
 @pytest.fixture
-def wiring(unique_name: Callable[[str], str]) -> Wiring:
+def clock() -> ShiftedClock:
+    return ShiftedClock()
+
+
+@pytest.fixture
+def wiring(unique_name: Callable[[str], str], clock: ShiftedClock) -> Wiring:
     return Wiring(
-        schedule=FAST, case_topic=unique_name("case-events"), consumer_group=unique_name("notify")
+        schedule=FAST,
+        case_topic=unique_name("case-events"),
+        intake_topic=unique_name("intake-events"),
+        consumer_group=unique_name("notify"),
+        clock=clock,
     )
 
 

@@ -69,11 +69,12 @@ class Notify:
         created: dict[str, Any] = response.json()
         return created
 
-    async def publish(self, event: Event) -> None:
+    async def publish(self, event: Event, topic: str | None = None) -> None:
+        """Publish on the case topic (or `topic`, e.g. the intake topic)."""
         assert self.producer is not None, "publishing needs the running service"
         value = orjson.dumps(dict(event.data))
         await self.producer.send_and_wait(
-            self.topic, key=event.key, value=value, headers=to_headers(event)
+            topic or self.topic, key=event.key, value=value, headers=to_headers(event)
         )
 
     async def rows(self, sql: str, **params: Any) -> list[dict[str, Any]]:
@@ -84,6 +85,24 @@ class Notify:
     async def delivery(self, case_id: uuid.UUID) -> dict[str, Any] | None:
         found = await self.rows("SELECT * FROM deliveries WHERE case_id = :c", c=case_id)
         return found[0] if found else None
+
+    async def report(self, case_id: uuid.UUID) -> list[dict[str, Any]]:
+        """The case's reports, each with its attempts (oldest first)."""
+        found = await self.rows("SELECT * FROM reports WHERE case_id = :c", c=case_id)
+        for report in found:
+            report["attempts"] = await self.rows(
+                "SELECT * FROM report_attempts WHERE report_id = :r ORDER BY seq", r=report["id"]
+            )
+        return found
+
+    async def published(self, ce_type: str, case_id: uuid.UUID) -> list[dict[str, Any]]:
+        """Payloads of `ce_type` notify wrote to its outbox for the case."""
+        rows = await self.rows(
+            "SELECT payload FROM outbox WHERE type = :t AND payload->>'case_id' = :c",
+            t=ce_type,
+            c=str(case_id),
+        )
+        return [row["payload"] for row in rows]
 
     async def delivery_status(self, case_id: uuid.UUID, status: str) -> bool:
         row = await self.delivery(case_id)
@@ -114,11 +133,10 @@ async def running_notify(
     options = KafkaOptions(bootstrap_servers=settings.kafka_bootstrap_servers, client_id="test")
     producer = create_producer(options)
     await producer.start()
-    # Create the topic before the consumer subscribes (with an event type notify ignores).
+    # Create the topics before the consumer subscribes (with an event type notify ignores).
     warmup = Event(type="gmirs.case.case-opened.v1", source="/test", subject=uuid.uuid4(), data={})
-    await producer.send_and_wait(
-        wiring.case_topic, key=warmup.key, value=b"{}", headers=to_headers(warmup)
-    )
+    for topic in (wiring.case_topic, wiring.intake_topic):
+        await producer.send_and_wait(topic, key=warmup.key, value=b"{}", headers=to_headers(warmup))
     service, infra = await build(settings, wiring)
     stop = asyncio.Event()
     task = asyncio.create_task(
@@ -195,27 +213,44 @@ class Fakes:
         return FakeEndpoint(base_url + WEBHOOK_PATH, app.state.probation)
 
 
+class ShiftedClock:
+    """Wall time moved forward on demand: notify runs as usual and a test jumps ahead hours."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, by: timedelta) -> None:
+        self.offset += by
+
+
 def attendance_event(
     *,
     attended: str = "no",
     due_in: timedelta = timedelta(hours=23),
     traceparent: str | None = None,
+    **changes: Any,
 ) -> Event:
-    """A fictional attendance-recorded event for a new case (a non-attendance unless attended)."""
+    """A fictional attendance-recorded event for a new case (a non-attendance unless attended);
+    `changes` replace payload fields (`case_id`, `source`, `rm_appointment_id`...)."""
     now = datetime.now(UTC)
     missed = attended == "no"
+    due = now + due_in
     payload = examples.attendance_recorded().model_copy(
         update={
             "case_id": uuid.uuid4(),
             "appointment_id": uuid.uuid4(),
-            "appointment_starts_at": now - timedelta(hours=2),
-            "appointment_ends_at": now - timedelta(hours=1),
+            "appointment_starts_at": due - timedelta(hours=25),
+            "appointment_ends_at": due - timedelta(hours=24),
             "attended": attended,
             "session_happened": not missed,
             "non_attendance": missed,
             "recorded_at": now,
-            "report_due_by": now + due_in,
+            "report_due_by": due,
         }
+        | changes
     )
     return Event(
         type=ATTENDANCE_RECORDED.ce_type,

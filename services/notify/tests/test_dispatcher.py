@@ -13,11 +13,13 @@ from gmirs_notify.adapters.events import ATTENDANCE_RECORDED
 from gmirs_notify.adapters.sender import WebhookSender
 from gmirs_notify.bootstrap import Wiring
 from gmirs_notify.domain.deadline import DeadlinePolicy
+from gmirs_notify.domain.report import ReportPolicy
 from gmirs_notify.domain.subscription import Subscription, new_secret
 from gmirs_notify.domain.targets import TargetPolicy
 from gmirs_notify.entrypoints.dispatcher import Dispatcher
+from gmirs_notify.handlers.clock import utc_now
 from gmirs_notify.handlers.deliver import Deliverer
-from gmirs_notify.handlers.record_non_attendance import record_non_attendance
+from gmirs_notify.handlers.record_non_attendance import NonAttendanceRecorder
 from gmirs_notify.settings import NotifySettings
 from gmirs_runtime.db import asyncpg_dsn
 from gmirs_runtime.eventing.subscriptions import Handles
@@ -34,7 +36,9 @@ from .harness import (
     running_notify,
 )
 
-RECORD_NON_ATTENDANCE = Handles(ATTENDANCE_RECORDED, record_non_attendance)
+RECORD_NON_ATTENDANCE = Handles(
+    ATTENDANCE_RECORDED, NonAttendanceRecorder(policy=ReportPolicy(), clock=utc_now)
+)
 """The consumer's subscription, applied directly (parsing included) to test without the inbox."""
 
 
@@ -47,6 +51,7 @@ async def test_the_guard_refuses_a_private_address_at_delivery_time(
         schedule=FAST,
         target_policy=TargetPolicy.production(),
         case_topic=wiring.case_topic,
+        intake_topic=wiring.intake_topic,
         consumer_group=wiring.consumer_group,
     )
     async with running_notify(settings, strict, token_issuer) as notify:
@@ -99,10 +104,13 @@ async def test_a_report_near_its_deadline_is_escalated_once(
     await eventually(failing_repeatedly)
     delivery = await notify.delivery(event.subject)
     assert delivery is not None
-    alerts = [r for r in caplog.records if "non-attendance report at risk" in r.getMessage()]
+    alerts = [r for r in caplog.records if "webhook delivery at risk" in r.getMessage()]
     assert len(alerts) == 1
     assert alerts[0].levelno == logging.ERROR
     assert alerts[0].delivery_id == str(delivery["id"])  # type: ignore[attr-defined]
+    [report] = await notify.report(event.subject)
+    escalations = [r for r in caplog.records if "non-attendance report at risk" in r.getMessage()]
+    assert [r.report_id for r in escalations] == [str(report["id"])]  # type: ignore[attr-defined]
     assert "X123456" not in caplog.text  # no CRN in any log line
 
     page = await notify.call(OPERATOR, "GET", "/deliveries", params={"status": "pending"})

@@ -10,7 +10,17 @@ from gmirs_notify.bootstrap import MIGRATIONS
 from gmirs_runtime.db import create_engine
 from gmirs_runtime.migrations import downgrade, upgrade
 
-TABLES = {"subscriptions", "deliveries", "delivery_attempts", "outbox", "inbox", "audit_log"}
+TABLES = {
+    "subscriptions",
+    "deliveries",
+    "delivery_attempts",
+    "reports",
+    "report_attempts",
+    "practitioners",
+    "outbox",
+    "inbox",
+    "audit_log",
+}
 
 
 async def _tables(url: str) -> set[str]:

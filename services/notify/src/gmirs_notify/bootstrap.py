@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -9,16 +10,23 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from gmirs_contracts import case
+from gmirs_contracts import case, intake
+from gmirs_contracts.registry import contract_for
 from gmirs_notify.adapters.events import ATTENDANCE_RECORDED
+from gmirs_notify.adapters.gov_notify import GovNotifyClient
 from gmirs_notify.adapters.sender import WebhookSender
 from gmirs_notify.adapters.unit_of_work import NotifyUnitOfWork
 from gmirs_notify.domain.deadline import RetrySchedule
 from gmirs_notify.domain.targets import TargetPolicy
-from gmirs_notify.entrypoints import api, deliveries
+from gmirs_notify.entrypoints import api, deliveries, reports
 from gmirs_notify.entrypoints.dispatcher import Dispatcher
+from gmirs_notify.entrypoints.report_clock import AfterRound, ReportClock
+from gmirs_notify.handlers.clock import Clock, utc_now
 from gmirs_notify.handlers.deliver import Deliverer
-from gmirs_notify.handlers.record_non_attendance import record_non_attendance
+from gmirs_notify.handlers.escalation import EscalationMailer, EscalationRecipients
+from gmirs_notify.handlers.practitioner_email import PractitionerEmail
+from gmirs_notify.handlers.practitioners import PractitionerRecorder
+from gmirs_notify.handlers.record_non_attendance import NonAttendanceRecorder
 from gmirs_notify.settings import NotifySettings
 from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure, create_service_app
 from gmirs_runtime.db import asyncpg_dsn
@@ -26,6 +34,7 @@ from gmirs_runtime.eventing.subscriptions import Handles
 from gmirs_runtime.service import Service
 from gmirs_runtime.settings import ServiceSettings
 
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 CONSUMER_GROUP = "notify"
 LEASE_MARGIN = timedelta(seconds=30)
@@ -39,21 +48,27 @@ class Wiring:
     target_policy: TargetPolicy | None = None
     """None: derived from the settings (production refuses private targets)."""
     case_topic: str = case.TOPIC
+    intake_topic: str = intake.TOPIC
     consumer_group: str = CONSUMER_GROUP
+    clock: Clock = utc_now
+    """What time it is for reports and deliveries (tests move a fake one forward)."""
 
 
 def create_notify_app(
-    infra: Infrastructure[NotifyUnitOfWork] | None, policy: TargetPolicy | None
+    infra: Infrastructure[NotifyUnitOfWork] | None,
+    policy: TargetPolicy | None,
+    clock: Clock = utc_now,
 ) -> FastAPI:
     app = create_service_app(
         infra,
         distribution="gmirs-notify",
         title="GMIRS Connect: notify",
         description="Webhook subscriptions for probation systems, and the 24-hour report record.",
-        routers=[api.router, deliveries.router],
+        routers=[api.router, deliveries.router, reports.router],
     )
     if infra:
         app.state.target_policy = policy
+        app.state.clock = clock
     return app
 
 
@@ -64,17 +79,24 @@ async def build(
         raise TypeError("notify needs NotifySettings")
     wiring = wiring or Wiring()
     infra = build_infrastructure(settings, unit_of_work=NotifyUnitOfWork)
+    recorder = NonAttendanceRecorder(policy=settings.report_policy(), clock=wiring.clock)
     infra.consumer(
         group=wiring.consumer_group,
-        topics=[wiring.case_topic],
-        subscriptions=[Handles(ATTENDANCE_RECORDED, record_non_attendance)],
+        topics=[wiring.case_topic, wiring.intake_topic],
+        subscriptions=[
+            Handles(ATTENDANCE_RECORDED, recorder),
+            Handles(
+                contract_for(intake.ReferralReceived), PractitionerRecorder(clock=wiring.clock)
+            ),
+        ],
     )
     policy = wiring.target_policy or settings.target_policy()
     sender = WebhookSender(policy=policy, timeout_seconds=settings.webhook_timeout_seconds)
     service = infra.service("notify")
     service.workers["dispatcher"] = _dispatcher(settings, infra, sender, wiring).run
+    service.workers["report-clock"] = _report_clock(settings, infra, wiring).run
     service.on_stop.append(sender.aclose)
-    service.app = create_notify_app(infra, policy)
+    service.app = create_notify_app(infra, policy, wiring.clock)
     return service, infra
 
 
@@ -85,7 +107,9 @@ def _dispatcher(
     wiring: Wiring,
 ) -> Dispatcher:
     deadline = settings.deadline_policy(wiring.schedule)
-    deliverer = Deliverer(sender=sender, unit_of_work=infra.unit_of_work, policy=deadline)
+    deliverer = Deliverer(
+        sender=sender, unit_of_work=infra.unit_of_work, policy=deadline, clock=wiring.clock
+    )
     return Dispatcher(
         dsn=asyncpg_dsn(settings.database_url.get_secret_value()),
         schema=settings.database_schema,
@@ -95,6 +119,63 @@ def _dispatcher(
         lease=timedelta(seconds=settings.webhook_timeout_seconds) + LEASE_MARGIN,
         poll_seconds=settings.dispatch_poll_seconds,
         max_in_flight=settings.dispatch_max_in_flight,
+        clock=wiring.clock,
+    )
+
+
+def _report_clock(
+    settings: NotifySettings, infra: Infrastructure[NotifyUnitOfWork], wiring: Wiring
+) -> ReportClock:
+    return ReportClock(
+        unit_of_work=infra.unit_of_work,
+        policy=settings.report_policy(),
+        poll_seconds=settings.report_clock_seconds,
+        clock=wiring.clock,
+        after_round=_notify_steps(settings, infra),
+    )
+
+
+def _notify_steps(
+    settings: NotifySettings, infra: Infrastructure[NotifyUnitOfWork]
+) -> list[AfterRound]:
+    """GOV.UK Notify's parts: escalation emails and the report by email, where configured."""
+    if settings.gov_notify_api_key is None:
+        log.warning("GOV.UK Notify is off: no key configured (no escalation or report emails)")
+        return []
+    client = GovNotifyClient(
+        api_key=settings.gov_notify_api_key.get_secret_value(),
+        base_url=settings.gov_notify_base_url,
+    )
+    steps: list[AfterRound] = []
+    if settings.escalation_template_id is not None:
+        steps.append(_escalation_mailer(settings, infra, client, settings.escalation_template_id))
+    if settings.practitioner_template_id is not None:
+        steps.append(
+            PractitionerEmail(
+                client=client,
+                template_id=settings.practitioner_template_id,
+                unit_of_work=infra.unit_of_work,
+                policy=settings.report_policy(),
+            )
+        )
+    return steps
+
+
+def _escalation_mailer(
+    settings: NotifySettings,
+    infra: Infrastructure[NotifyUnitOfWork],
+    client: GovNotifyClient,
+    template_id: str,
+) -> EscalationMailer:
+    recipients = EscalationRecipients(
+        lead_provider=settings.escalation_lead_provider_email,
+        hub_contacts=settings.escalation_hub_contacts,
+    )
+    return EscalationMailer(
+        client=client,
+        template_id=template_id,
+        recipients=recipients,
+        unit_of_work=infra.unit_of_work,
     )
 
 

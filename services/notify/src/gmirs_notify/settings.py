@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from gmirs_notify.domain.deadline import DeadlinePolicy, RetrySchedule
+from gmirs_notify.domain.report import ReportPolicy
 from gmirs_notify.domain.targets import TargetPolicy
 from gmirs_runtime.settings import ServiceSettings
 
@@ -26,6 +27,19 @@ class NotifySettings(ServiceSettings):
     dispatch_max_in_flight: int = Field(default=50, ge=1, le=1000)
     escalate_before: timedelta = timedelta(hours=4)
     give_up_after: timedelta = timedelta(hours=72)
+    report_clock_seconds: float = Field(default=15.0, gt=0, le=300)
+    """How often the report clock looks for reports to escalate or breach."""
+    gov_notify_api_key: SecretStr | None = None
+    """GOV.UK Notify API key; without it escalation is the event, the log and the operator list."""
+    gov_notify_base_url: str = "https://api.notifications.service.gov.uk"
+    escalation_template_id: str | None = None
+    """Notify email template with ((case_reference)), ((hub)), ((due_at)) and ((cause))."""
+    practitioner_template_id: str | None = None
+    """Notify email template of the report itself, for referrals without an R&M id:
+    ((case_reference)), ((hub)), ((appointment_ended_at))."""
+    escalation_hub_contacts: dict[str, str] = Field(default_factory=dict)
+    """Hub id -> the hub's named contact's email address (JSON in the environment)."""
+    escalation_lead_provider_email: str | None = None
     allow_private_webhook_targets: bool = False
     """Local stacks only: let webhooks reach private addresses (e.g. a compose network)."""
 
@@ -49,3 +63,7 @@ class NotifySettings(ServiceSettings):
             escalate_before=self.escalate_before,
             give_up_after=self.give_up_after,
         )
+
+    def report_policy(self) -> ReportPolicy:
+        """Reports escalate `escalate_before` their deadline: 20 hours after the end by default."""
+        return ReportPolicy(escalate_before=self.escalate_before)

@@ -31,6 +31,7 @@ class Ports:
     collector: int = 8111
     moto: int = 8120
     rm: int = 8121
+    gov_notify: int = 8122
 
     def named(self) -> dict[str, int]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

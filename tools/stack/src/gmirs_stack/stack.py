@@ -1,7 +1,8 @@
 """Start and stop the whole platform as real processes, in dependency order.
 
 PostgreSQL, the Tansu broker, the local OAuth2 issuer, each service's migrations (a separate
-step, as in production), the four services, and a demo probation system subscribed to notify.
+step, as in production), the four services, the R&M simulator, a GOV.UK Notify fake and a demo
+probation system subscribed to notify.
 Used by `./dev up` and by the end-to-end tests, so what developers run is what the tests run.
 """
 
@@ -11,12 +12,14 @@ import asyncio
 import json
 import secrets
 import sys
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from gmirs_contracts.hubs import HUB_IDS
 from gmirs_runtime.local.ports import ensure_port_free
 from gmirs_runtime.local.postgres import EmbeddedPostgres
 from gmirs_runtime.local.processes import ManagedProcess
@@ -27,6 +30,19 @@ from gmirs_stack.config import DATABASE, SERVICES, TOPICS, Ports, ServiceSpec, d
 REPO_ROOT = Path(__file__).resolve().parents[4]
 LOCAL = "127.0.0.1"
 RM_CLIENT_ID = "gmirs-intake"
+ESCALATION_TEMPLATE_ID = "8f0a3c2e-4b1d-4e6f-9a7b-2c5d8e1f3a60"
+ESCALATION_TEMPLATE = (
+    "Non-attendance report at risk: ((case_reference))"
+    "|Hub ((hub)): the non-attendance report is due by ((due_at)) and is not through"
+    " (cause: ((cause))). Open the operator's list of reports at risk."
+)
+PRACTITIONER_TEMPLATE_ID = "3b6d9e1a-7c2f-4a58-b0d3-5e8f1a2c4d70"
+PRACTITIONER_TEMPLATE = (
+    "Non-attendance: ((case_reference))"
+    "|The person referred to hub ((hub)) did not attend their appointment that ended"
+    " ((appointment_ended_at)). Contact the hub for details."
+)
+DELIVERED = "simulate-delivered@notifications.service.gov.uk"
 
 
 class LocalStack:
@@ -53,6 +69,8 @@ class LocalStack:
         self.probation_secret: str | None = None
         self.aws: aws.AwsResources | None = None
         self.rm_secret = secrets.token_urlsafe(24)  # intake's client at the simulated HMPPS Auth
+        # A GOV.UK Notify API key: name, service id, secret (the fake checks its JWTs).
+        self.gov_notify_key = f"gmirs_local-{uuid.uuid4()}-{uuid.uuid4()}"
 
     def url(self, name: str) -> str:
         return f"http://{LOCAL}:{self.ports.named()[name]}"
@@ -74,6 +92,7 @@ class LocalStack:
         await create_topics(self.broker.bootstrap, TOPICS, partitions=3)
         await self._start("issuer", self._issuer_argv(), {}, self.ports.issuer)
         await self._start_refer_and_monitor()
+        await self._start_gov_notify()
         await asyncio.gather(*(self._migrate(spec) for spec in SERVICES))
         await asyncio.gather(*(self.start_service(spec.name) for spec in SERVICES))
         if self.demo_probation:
@@ -91,6 +110,28 @@ class LocalStack:
             *("--client-id", RM_CLIENT_ID, "--client-secret", self.rm_secret),
         ]
         await self._start("rm-simulator", argv, {}, self.ports.rm, "/_control/health")
+
+    async def _start_gov_notify(self) -> None:
+        """The GOV.UK Notify fake, holding the escalation template notify sends with."""
+        argv = [
+            sys.executable,
+            *("-m", "tests.fakes.gov_notify", "--port", str(self.ports.gov_notify)),
+            *("--api-key", self.gov_notify_key),
+            *("--template", f"{ESCALATION_TEMPLATE_ID}={ESCALATION_TEMPLATE}"),
+            *("--template", f"{PRACTITIONER_TEMPLATE_ID}={PRACTITIONER_TEMPLATE}"),
+        ]
+        await self._start("gov-notify", argv, {}, self.ports.gov_notify, "/_control/health")
+
+    def _gov_notify_env(self, prefix: str) -> dict[str, str]:
+        """notify emails escalations through the fake, to Notify's simulated delivered address."""
+        return {
+            f"{prefix}GOV_NOTIFY_API_KEY": self.gov_notify_key,
+            f"{prefix}GOV_NOTIFY_BASE_URL": self.url("gov_notify"),
+            f"{prefix}ESCALATION_TEMPLATE_ID": ESCALATION_TEMPLATE_ID,
+            f"{prefix}PRACTITIONER_TEMPLATE_ID": PRACTITIONER_TEMPLATE_ID,
+            f"{prefix}ESCALATION_HUB_CONTACTS": json.dumps(dict.fromkeys(HUB_IDS, DELIVERED)),
+            f"{prefix}ESCALATION_LEAD_PROVIDER_EMAIL": DELIVERED,
+        }
 
     def _rm_env(self, prefix: str) -> dict[str, str]:
         if self.aws is None:
@@ -139,6 +180,8 @@ class LocalStack:
         }
         if spec.name == "referral-intake":
             env.update(self._rm_env(p))
+        if spec.name == "notify":
+            env.update(self._gov_notify_env(p))
         if self.otlp_endpoint:
             env["OTEL_EXPORTER_OTLP_ENDPOINT"] = self.otlp_endpoint
             env["OTEL_BSP_SCHEDULE_DELAY"] = "200"
@@ -265,6 +308,9 @@ def describe(stack: LocalStack) -> str:
         lines.append(
             f"  {'AWS (moto)':<16} {stack.aws.endpoint_url}   queue: {stack.aws.queue_url}"
         )
+    lines.append(
+        f"  {'GOV.UK Notify':<16} {stack.url('gov_notify')}   sent: {stack.url('gov_notify')}/_control/notifications"
+    )
     if stack.demo_probation:
         lines.append(f"  {'probation (demo)':<16} {stack.url('probation')}/_control/deliveries")
     lines += ["", "Demo clients (client credentials grant, HTTP Basic):"]

@@ -7,6 +7,7 @@ from typing import Any
 from gmirs_case.adapters import records
 from gmirs_case.domain.model import Appointment, Case
 from gmirs_contracts import case as contract
+from gmirs_contracts.common import Source
 from gmirs_contracts.registry import EVENTS
 
 CASE_OPENED = EVENTS["gmirs.case.case-opened.v1"]
@@ -34,7 +35,10 @@ def appointment_booked(case: Case, appointment: Appointment) -> contract.Appoint
     return records.contract(contract.AppointmentBooked, _case_fields(case) | appointment_fields)
 
 
-def attendance_recorded(case: Case, appointment: Appointment) -> contract.AttendanceRecorded:
+def attendance_recorded(
+    case: Case, appointment: Appointment, *, source: Source = "hub"
+) -> contract.AttendanceRecorded:
+    """`source` refer-and-monitor: the provider recorded it in R&M (notify starts no write-back)."""
     attendance = appointment.attendance
     if attendance is None:
         raise ValueError("attendance_recorded needs an appointment with attendance")
@@ -45,6 +49,7 @@ def attendance_recorded(case: Case, appointment: Appointment) -> contract.Attend
         | {
             "non_attendance": attendance.is_non_attendance,
             "report_due_by": appointment.report_due_by,
+            "source": source,
         }
     )
     return records.contract(contract.AttendanceRecorded, values)

@@ -11,8 +11,8 @@ from gmirs_case.domain.lifecycle import CaseState, Lifecycle
 from gmirs_contracts.case_kpi import OutcomeAchievement
 from gmirs_contracts.case_lifecycle import CaseState as StateName
 from gmirs_contracts.case_lifecycle import ClosureReason as ClosureReasonName
-from gmirs_contracts.case_lifecycle import Source as SourceName
 from gmirs_contracts.common import HubId, Moment
+from gmirs_contracts.common import Source as SourceName
 from gmirs_contracts.intake_progress import DeliveryState
 
 

@@ -3,8 +3,11 @@
 Keyed by R&M's appointment id, which the notify write-back needs to report to the right one.
 An appointment the hub booked here and then entered in R&M is the same appointment: R&M's report
 of one with the same kind, session number and start attaches to it (and links it) instead of
-adding a second. R&M does not tell intake how an appointment it booked is delivered, so such an
-appointment's delivery type stays unknown.
+adding a second. Each newly learned attendance is published as `attendance-recorded` with source
+`refer-and-monitor` (a non-attendance there starts notify's report, already complete in R&M);
+attendance the case already held (the hub's own, written back and echoed) publishes nothing.
+R&M does not tell intake how an appointment it booked is delivered, so such an appointment's
+delivery type stays unknown.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from gmirs_case.adapters import events
 from gmirs_case.adapters.unit_of_work import CaseUnitOfWork
 from gmirs_case.domain.appointments import hub_booked_match
 from gmirs_case.domain.model import (
@@ -26,13 +30,13 @@ from gmirs_contracts.intake_progress import AttendanceRecorded
 
 async def record_rm_appointment(
     uow: CaseUnitOfWork, case: Case, progress: AttendanceRecorded, *, now: datetime
-) -> bool:
-    """Record R&M's attendance on its appointment; False if the case already held it."""
+) -> Appointment | None:
+    """Record R&M's attendance on its appointment; None if the case already held it."""
     appointment = _by_rm_id(case, progress.rm_appointment_id)
     if appointment is None:
         appointment = await _link_hub_booking(uow, case, progress, now=now)
     if appointment is not None and appointment.attendance is not None:
-        return False
+        return None
     attendance = Attendance.of(
         progress.attended,
         progress.session_happened,
@@ -54,7 +58,13 @@ async def record_rm_appointment(
         case.appointments.append(appointment)
     appointment.attendance = attendance
     await uow.cases.save_appointment(case, appointment)
-    return True
+    uow.publish(
+        events.ATTENDANCE_RECORDED,
+        events.attendance_recorded(case, appointment, source="refer-and-monitor"),
+        aggregate_type=events.AGGREGATE,
+        aggregate_id=case.id,
+    )
+    return appointment
 
 
 def _by_rm_id(case: Case, rm_appointment_id: uuid.UUID) -> Appointment | None:

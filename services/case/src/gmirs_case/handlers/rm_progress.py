@@ -82,8 +82,8 @@ async def apply_held(uow: CaseUnitOfWork, case: Case, *, now: datetime) -> None:
 async def apply_progress(
     uow: CaseUnitOfWork, case: Case, progress: Progress, *, now: datetime
 ) -> None:
-    known = isinstance(progress, p.AttendanceRecorded) and not await record_rm_appointment(
-        uow, case, progress, now=now
+    known = isinstance(progress, p.AttendanceRecorded) and (
+        await record_rm_appointment(uow, case, progress, now=now) is None
     )
     if known:
         return  # the case already held this attendance (the hub's own, written back)

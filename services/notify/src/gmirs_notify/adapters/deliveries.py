@@ -164,6 +164,23 @@ class DeliveryRepository:
         params = {"now": now, "threshold": now + escalate_before}
         return list((await self._session.execute(_ESCALATE, params)).scalars())
 
+    async def retry_now(
+        self, case_id: uuid.UUID, appointment_id: uuid.UUID, *, now: datetime
+    ) -> int:
+        """Make the appointment's pending deliveries due now (an operator's retry)."""
+        statement = (
+            update(deliveries)
+            .where(
+                deliveries.c.case_id == case_id,
+                deliveries.c.appointment_id == appointment_id,
+                deliveries.c.status == PENDING,
+            )
+            .values(next_attempt_at=now)
+        )
+        result = await self._session.execute(statement)
+        assert isinstance(result, CursorResult)
+        return int(result.rowcount)
+
     async def next_due_at(self) -> datetime | None:
         """When the earliest pending delivery falls due (to sleep exactly until then)."""
         query = select(func.min(deliveries.c.next_attempt_at)).where(deliveries.c.status == PENDING)

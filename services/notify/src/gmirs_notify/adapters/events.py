@@ -1,19 +1,24 @@
-"""Payload shapes notify produces: the webhook body (probation-alert.v1) and its delivery event."""
+"""Payload shapes notify produces: the webhook body (probation-alert.v1) and the delivery events."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from gmirs_contracts import notify as contract
 from gmirs_contracts.case import AttendanceRecorded
-from gmirs_contracts.registry import EVENTS, contract_for
+from gmirs_contracts.registry import EVENTS, EventContract, contract_for
 from gmirs_contracts.webhooks import AlertAppointment, ProbationAlert, ProbationAlertData
 from gmirs_notify.adapters.deliveries import ClaimedDelivery
 from gmirs_notify.domain.delivery import within_deadline
+from gmirs_notify.domain.report import Acknowledged, Change, Escalated, Report
 from gmirs_notify.domain.subscription import NON_ATTENDANCE_RECORDED
 
 ATTENDANCE_RECORDED = contract_for(AttendanceRecorded)
 NON_ATTENDANCE_REPORTED = EVENTS["gmirs.notify.non-attendance-reported.v1"]
+REPORT_ACKNOWLEDGED = EVENTS["gmirs.notify.report-acknowledged.v1"]
+REPORT_ESCALATED = EVENTS["gmirs.notify.report-escalated.v1"]
+REPORT_BREACHED = EVENTS["gmirs.notify.report-breached.v1"]
 AGGREGATE = "case"
 
 
@@ -58,4 +63,40 @@ def non_attendance_reported(
         report_due_by=claimed.due_at,
         within_deadline=bool(within_deadline(acknowledged_at, claimed.due_at)),
         attempts=claimed.attempts,
+    )
+
+
+def report_event(
+    report: Report, change: Change
+) -> tuple[
+    EventContract[Any],
+    contract.ReportAcknowledged | contract.ReportEscalated | contract.ReportBreached,
+]:
+    """The delivery event that states one change of a report (keyed by its case)."""
+    common: dict[str, Any] = {
+        "report_id": report.id,
+        "case_id": report.case_id,
+        "referral_id": report.referral_id,
+        "appointment_id": report.appointment_id,
+        "hub_id": report.hub_id,
+        "origin": report.origin.value,
+        "appointment_ends_at": report.appointment_ends_at,
+        "report_due_by": report.due_at,
+    }
+    if isinstance(change, Acknowledged):
+        taken = max(0, int((change.at - report.appointment_ends_at).total_seconds()))
+        return REPORT_ACKNOWLEDGED, contract.ReportAcknowledged(
+            **common,
+            channel=change.channel.value,
+            acknowledged_at=change.at,
+            seconds_taken=taken,
+            within_deadline=change.at <= report.due_at,
+            attempts=len(report.attempts),
+        )
+    if isinstance(change, Escalated):
+        return REPORT_ESCALATED, contract.ReportEscalated(
+            **common, escalated_at=change.at, cause=change.cause.value, detail=change.detail[:1000]
+        )
+    return REPORT_BREACHED, contract.ReportBreached(
+        **common, breached_at=change.at, cause=change.cause.value, detail=change.detail[:1000]
     )

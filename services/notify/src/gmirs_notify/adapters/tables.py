@@ -82,6 +82,58 @@ delivery_attempts = Table(
     PrimaryKeyConstraint("delivery_id", "attempt", name="pk_delivery_attempts"),
 )
 
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("event_id", Uuid, nullable=False),
+    Column("case_id", Uuid, nullable=False),
+    Column("appointment_id", Uuid, nullable=False),
+    Column("rm_appointment_id", Uuid),
+    Column("referral_id", Uuid, nullable=False),
+    Column("rm_referral_id", Uuid),
+    Column("hub_id", Text, nullable=False),
+    Column("reference_number", Text),
+    Column("origin", Text, nullable=False),
+    _ts("appointment_ends_at", nullable=False),
+    _ts("due_at", nullable=False),
+    _ts("created_at", nullable=False),
+    _ts("acknowledged_at"),
+    Column("acknowledged_channel", Text),
+    _ts("escalated_at"),
+    Column("escalation_cause", Text),
+    Column("escalation_detail", Text),
+    _ts("escalation_notified_at"),
+    _ts("escalation_email_retry_at"),
+    _ts("breached_at"),
+    Column("breach_cause", Text),
+    Column("breach_detail", Text),
+    _ts("next_check_at"),
+    Column("email_notification_id", Text),
+    _ts("email_next_at"),
+    UniqueConstraint("case_id", "appointment_id", name="uq_reports_case_appointment"),
+)
+
+practitioners = Table(
+    "practitioners",
+    metadata,
+    Column("referral_id", Uuid, primary_key=True),
+    Column("email", Text, nullable=False),
+    _ts("recorded_at", nullable=False),
+)
+
+report_attempts = Table(
+    "report_attempts",
+    metadata,
+    Column("report_id", Uuid, ForeignKey("reports.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("channel", Text, nullable=False),
+    _ts("at", nullable=False),
+    Column("result", Text, nullable=False),
+    Column("detail", Text),
+    PrimaryKeyConstraint("report_id", "seq", name="pk_report_attempts"),
+)
+
 DELIVERIES_CHANNEL = "gmirs_deliveries"
 
 

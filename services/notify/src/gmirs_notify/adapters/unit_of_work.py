@@ -1,7 +1,7 @@
 """The notify service's unit of work: the runtime's transaction, carrying notify's repositories.
 
 Handlers, routes and the dispatcher reach storage only through it (`uow.subscriptions`,
-`uow.deliveries`); bootstrap hands this class to the runtime (cosmicpython's unit_of_work.py).
+`uow.deliveries`, `uow.reports`); bootstrap hands this class to the runtime (cosmicpython's unit_of_work.py).
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Self
 
 from gmirs_notify.adapters.deliveries import DeliveryRepository
+from gmirs_notify.adapters.practitioner_emails import PractitionerEmailRepository
+from gmirs_notify.adapters.reports import ReportRepository
 from gmirs_notify.adapters.subscriptions import SubscriptionRepository
 from gmirs_runtime.db import UnitOfWork
 
@@ -16,9 +18,13 @@ from gmirs_runtime.db import UnitOfWork
 class NotifyUnitOfWork(UnitOfWork):
     subscriptions: SubscriptionRepository
     deliveries: DeliveryRepository
+    reports: ReportRepository
+    emails: PractitionerEmailRepository
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
         self.subscriptions = SubscriptionRepository(self.session)
         self.deliveries = DeliveryRepository(self.session)
+        self.reports = ReportRepository(self.session)
+        self.emails = PractitionerEmailRepository(self.session)
         return self

@@ -23,7 +23,8 @@ from gmirs_notify.adapters.deliveries import ClaimedDelivery, DeliveryRepository
 from gmirs_notify.adapters.tables import deliveries_channel
 from gmirs_notify.adapters.unit_of_work import NotifyUnitOfWork
 from gmirs_notify.domain.deadline import DeadlinePolicy
-from gmirs_notify.handlers.deliver import Clock, Deliverer, report_at_risk, utc_now
+from gmirs_notify.handlers.clock import Clock, utc_now
+from gmirs_notify.handlers.deliver import Deliverer, report_at_risk
 from gmirs_runtime.waits import first_of
 
 log = logging.getLogger(__name__)

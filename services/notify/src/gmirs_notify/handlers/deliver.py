@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
 from opentelemetry import context as otel_context
@@ -21,21 +21,19 @@ from gmirs_notify.adapters.subscriptions import EVERY_OWNER
 from gmirs_notify.adapters.unit_of_work import NotifyUnitOfWork
 from gmirs_notify.domain.deadline import DeadlinePolicy
 from gmirs_notify.domain.delivery import AttemptOutcome, DeliveryStatus, Verdict, judge
+from gmirs_notify.domain.report import Attempt, AttemptResult, Channel, ReportPolicy
+from gmirs_notify.handlers.clock import Clock, utc_now
+from gmirs_notify.handlers.reports import record_channel_attempt
 from gmirs_notify.handlers.subscriptions import GONE_REASON, deactivate
 from gmirs_runtime.telemetry import context_from_traceparent
 
 log = logging.getLogger(__name__)
 SUBSCRIPTION_INACTIVE = "SubscriptionInactive"
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def report_at_risk(delivery_id: uuid.UUID) -> None:
-    """The escalation signal (a person must act). GOV.UK Notify email is not built yet."""
-    log.error("non-attendance report at risk", extra={"delivery_id": str(delivery_id)})
+    """A webhook delivery near its deadline (the report's own escalation emails people)."""
+    log.error("webhook delivery at risk", extra={"delivery_id": str(delivery_id)})
 
 
 class Sender(Protocol):
@@ -54,6 +52,7 @@ class Deliverer:
         self._sender = sender
         self._unit_of_work = unit_of_work
         self._policy = policy
+        self._report_policy = ReportPolicy(escalate_before=policy.escalate_before)
         self._clock = clock
 
     async def deliver(self, claimed: ClaimedDelivery) -> Verdict | None:
@@ -87,6 +86,14 @@ class Deliverer:
                 return None
             if verdict.deactivate_subscription:
                 await self._endpoint_gone(uow, claimed, now)
+            await record_channel_attempt(
+                uow,
+                case_id=claimed.case_id,
+                appointment_id=claimed.appointment_id,
+                attempt=webhook_attempt(outcome, verdict, at=now),
+                now=now,
+                policy=self._report_policy,
+            )
             if verdict.acknowledged:
                 uow.publish(
                     events.NON_ATTENDANCE_REPORTED,
@@ -108,3 +115,15 @@ class Deliverer:
         )
         if subscription is not None:
             await deactivate(uow, subscription, now=now, reason=GONE_REASON)
+
+
+def webhook_attempt(outcome: AttemptOutcome, verdict: Verdict, *, at: datetime) -> Attempt:
+    """A webhook attempt as the report keeps it: a delivery failed for good is a refusal."""
+    if verdict.acknowledged:
+        result = AttemptResult.ACKNOWLEDGED
+    elif verdict.status is DeliveryStatus.FAILED:
+        result = AttemptResult.REFUSED
+    else:
+        result = AttemptResult.FAILED
+    detail = str(outcome.status_code) if outcome.status_code is not None else outcome.error_class
+    return Attempt(Channel.WEBHOOK, at, result, detail)

@@ -1,37 +1,56 @@
-"""A recorded non-attendance becomes one pending delivery per subscribed endpoint (once).
+"""A recorded non-attendance starts its report and one pending delivery per subscribed endpoint.
 
-The webhook body is built here, once, so every retry sends the same bytes; the current trace is
-stored with each delivery so the outbound call, whenever it happens, continues the same trace.
+Both happen once per non-attendance: the report is unique on case and appointment, and a
+delivery is created only with a new report (so R&M's echo of the platform's own write-back
+reaches no endpoint twice). The webhook body is built here, once, so every retry sends the same
+bytes; the current trace is stored with each delivery so the outbound call continues it.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from gmirs_contracts.case import AttendanceRecorded
 from gmirs_notify.adapters import events
 from gmirs_notify.adapters.deliveries import NewDelivery
 from gmirs_notify.adapters.unit_of_work import NotifyUnitOfWork
+from gmirs_notify.domain.report import ReportPolicy
 from gmirs_notify.domain.subscription import NON_ATTENDANCE_RECORDED
+from gmirs_notify.handlers.clock import Clock
+from gmirs_notify.handlers.reports import start_report
 from gmirs_runtime.eventing.envelope import Event
 from gmirs_runtime.telemetry import current_traceparent
 
 log = logging.getLogger(__name__)
 
 
-async def record_non_attendance(
-    attendance: AttendanceRecorded, event: Event, uow: NotifyUnitOfWork
+class NonAttendanceRecorder:
+    """The consumer's handler for `attendance-recorded` (the clock and policy injected)."""
+
+    def __init__(self, *, policy: ReportPolicy, clock: Clock) -> None:
+        self._policy = policy
+        self._clock = clock
+
+    async def __call__(
+        self, attendance: AttendanceRecorded, event: Event, uow: NotifyUnitOfWork
+    ) -> None:
+        if not attendance.non_attendance:
+            return
+        now = self._clock()
+        if not await start_report(attendance, event.id, uow, now=now, policy=self._policy):
+            return
+        await _deliver_to_subscribers(attendance, event, uow, now=now)
+
+
+async def _deliver_to_subscribers(
+    attendance: AttendanceRecorded, event: Event, uow: NotifyUnitOfWork, *, now: datetime
 ) -> None:
-    if not attendance.non_attendance:
-        return
     subscribers = await uow.subscriptions.active_for(NON_ATTENDANCE_RECORDED)
     if not subscribers:
-        # Nobody can be told: an operator must know, since the 24-hour clock is running.
         log.warning("non-attendance has no subscribed endpoint", extra={"event_id": str(event.id)})
         return
-    now = datetime.now(UTC)
     body = events.probation_alert(attendance, created_at=now).to_data()
     traceparent, tracestate = current_traceparent()
     new = [
