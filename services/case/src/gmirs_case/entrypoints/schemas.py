@@ -18,6 +18,7 @@ from pydantic import (
 
 from gmirs_case.domain.model import Case
 from gmirs_case.entrypoints.lifecycle_schemas import LifecycleRead
+from gmirs_contracts.case_lifecycle import CaseState as StateName
 from gmirs_contracts.common import Moment
 
 AppointmentKindName = Literal["initial-assessment", "session"]
@@ -109,3 +110,4 @@ class CaseSummary(_Read):
     probation_delivery_unit: str
     reference_number: str | None
     opened_at: AwareDatetime
+    state: StateName = Field(description="Where the case is in its lifecycle.")
