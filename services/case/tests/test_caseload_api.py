@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from gmirs_case.bootstrap import MIGRATIONS, build
+from gmirs_case.domain.people import search_name
 from gmirs_case.settings import CaseSettings
 from gmirs_runtime.idempotency import purge_expired
 from gmirs_runtime.testing.services import RunningService
@@ -30,8 +31,8 @@ async def case_service(start_service) -> AsyncIterator[RunningService]:
 
 
 async def _seed(service: RunningService, rows: list[dict[str, Any]]) -> list[str]:
-    """Cases (allocated to their hub) written straight to the tables: the API under test only reads
-    and changes them."""
+    """Cases (allocated to their hub, with their person when a row gives a `name`) written straight
+    to the tables: the API under test only reads and changes them."""
     sql = (
         "INSERT INTO cases (id, referral_id, hub_id, probation_delivery_unit, crn,"
         " reference_number, opened_at, version) VALUES (:id, :referral_id, :hub_id, :pdu, :crn,"
@@ -56,12 +57,29 @@ async def _seed(service: RunningService, rows: list[dict[str, Any]]) -> list[str
         " jsonb_build_object('received', CAST(:opened_at AS timestamptz), 'allocated',"
         " CAST(:opened_at AS timestamptz)), false, CAST(:opened_at AS timestamptz))"
     )
+    people = [
+        {"id": r["id"], "crn": r["crn"], "given": given, "family": family}
+        for r in full
+        if "name" in r
+        for given, family in [r["name"]]
+    ]
     async with service.infra.engine.begin() as conn:
-        await conn.execute(text(sql), full)
+        await conn.execute(text(sql), [{k: v for k, v in r.items() if k != "name"} for r in full])
         await conn.execute(
             text(lifecycle), [{"id": r["id"], "opened_at": r["opened_at"]} for r in full]
         )
+        if people:
+            await conn.execute(
+                text(PERSON),
+                [{**p, "search": search_name(p["given"], p["family"])} for p in people],
+            )
     return [str(r["id"]) for r in full]
+
+
+PERSON = (
+    "INSERT INTO case_people (case_id, crn, given_name, family_name, search_name, referral,"
+    " contact, contact_version) VALUES (:id, :crn, :given, :family, :search, '{}', '{}', 1)"
+)
 
 
 async def test_a_cursor_walk_sees_every_case_once_while_cases_are_opened(case_service) -> None:
@@ -139,6 +157,115 @@ async def test_filters_and_search_by_crn_or_reference_number(case_service) -> No
     async with case_service.as_client(*BOLTON) as http:
         for bad in ({"q": "x%"}, {"q": "a"}, {"opened_from": "99999-01-01"}, {"q": "x_1"}):
             assert (await http.get("/cases", params=bad)).status_code == 422
+
+
+async def _found(service: RunningService, who: tuple[Any, ...], q: str) -> set[str]:
+    async with service.as_client(*who) as http:
+        response = await http.get("/cases", params={"q": q})
+    assert response.status_code == 200, response.text
+    return {c["id"] for c in response.json()["items"]}
+
+
+async def test_search_by_name_crn_or_reference_stays_in_the_hub_and_is_audited(
+    case_service,
+) -> None:
+    [jordan] = await _seed(case_service, [{"name": ("Jordan", "Fairweather"), "crn": "Q111111"}])
+    [neill] = await _seed(case_service, [{"name": ("Zoë", "O'Neill"), "ref": "NE1234AB"}])
+    [brother] = await _seed(case_service, [{"name": ("Sam", "Fairbrother")}])
+    [bury] = await _seed(case_service, [{"hub_id": "bury", "name": ("Jordan", "Fairweather")}])
+    assert await _found(case_service, BOLTON, "fairw") == {jordan}  # part of a surname
+    assert await _found(case_service, BOLTON, "FAIRWEATHER") == {jordan}  # any letter case
+    assert await _found(case_service, BOLTON, "jordan  fair") == {jordan}  # given and family
+    assert await _found(case_service, BOLTON, "fair") == {jordan, brother}
+    assert await _found(case_service, BOLTON, "eather") == {jordan}  # any part of the name
+    assert await _found(case_service, BOLTON, "ZOË O'NEILL") == {neill}
+    assert await _found(case_service, BOLTON, "q1111") == {jordan}  # a CRN's start
+    assert await _found(case_service, BOLTON, "ne12") == {neill}  # a reference number's start
+    assert await _found(case_service, BOLTON, "fa") == set()  # names from three characters
+    assert await _found(case_service, BURY, "fairweather") == {bury}
+    assert await _found(case_service, LEAD, "fairweather") == {jordan, bury}
+    async with case_service.as_client(*BOLTON) as http:
+        listed = (await http.get("/cases", params={"q": "fair"})).json()["items"]
+        unsearched = await http.get("/cases")
+    assert {c["state"] for c in listed} == {"allocated"}
+    async with case_service.infra.engine.connect() as conn:
+        audited = (await conn.execute(text("SELECT * FROM audit_log"))).mappings().all()
+    searches = [r for r in audited if r["action"] == "search"]
+    assert len(searches) == 12  # one per search
+    assert len(audited) == 12  # a plain list is not audited
+    assert {(r["actor"], r["resource_type"]) for r in searches} == {
+        ("hub-bolton", "caseload"),
+        ("hub-bury", "caseload"),
+        ("lead", "caseload"),
+    }
+    assert {r["resource_id"] for r in searches} == {"bolton", "bury", "all-hubs"}
+    kept = " ".join(str(v) for r in audited for v in r.values()).casefold()
+    for term in ("fair", "neill", "q1111"):
+        assert term not in kept  # never the term
+    assert unsearched.status_code == 200
+
+
+async def test_the_state_is_in_each_summary_and_filters_the_list(case_service) -> None:
+    [contacted, allocated] = await _seed(case_service, [{}, {}])
+    async with case_service.infra.engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE case_lifecycle SET state = 'contacted' WHERE case_id = :c"),
+            {"c": contacted},
+        )
+    async with case_service.as_client(*BOLTON) as http:
+        everything = (await http.get("/cases")).json()["items"]
+        filtered = (await http.get("/cases", params={"state": "contacted"})).json()["items"]
+        counted = await http.get("/cases", params={"state": "allocated", "with_total": "true"})
+    assert {c["id"]: c["state"] for c in everything} == {
+        contacted: "contacted",
+        allocated: "allocated",
+    }
+    assert [c["id"] for c in filtered] == [contacted]
+    assert counted.json()["total"] == 1
+
+
+async def test_a_name_search_pages_by_cursor_without_repeats_while_cases_open(
+    case_service,
+) -> None:
+    seeded = await _seed(
+        case_service,
+        [
+            {"name": ("Alex", "Ashworth"), "opened_at": T0 - timedelta(minutes=i // 2)}
+            for i in range(23)
+        ],
+    )
+    await _seed(case_service, [{"name": ("Alex", "Ashby")} for _ in range(4)])  # not matched
+    seen: list[str] = []
+    async with case_service.as_client(*BOLTON) as http:
+        response = await http.get("/cases", params={"q": "ashwor", "limit": 5})
+        while True:
+            assert response.status_code == 200, response.text
+            page = response.json()
+            seen += [c["id"] for c in page["items"]]
+            await _seed(
+                case_service, [{"name": ("Alex", "Ashworth"), "opened_at": datetime.now(UTC)}]
+            )
+            if page["next"] is None:
+                break
+            assert "q=ashwor" in page["next"]
+            response = await http.get(page["next"])
+    assert len(seen) == len(set(seen)) == 23
+    assert set(seen) == set(seeded)
+
+
+async def test_a_search_term_that_is_not_text_is_a_422_problem(case_service) -> None:
+    await _seed(case_service, [{"name": ("Alex", "Ashworth")}])
+    async with case_service.as_client(*BOLTON) as http:
+        answers = [
+            await http.get("/cases", params={"q": bad})
+            for bad in ("ash\x00worth", "ash%", "a_h", "ash\\", "  ", " a ", "x" * 61, "ash\x1b")
+        ]
+        survives = await http.get("/cases", params={"q": "ash"})
+    for answer in answers:
+        assert answer.status_code == 422, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+    assert survives.status_code == 200
+    assert len(survives.json()["items"]) == 1
 
 
 def _appointment(hours_ago: int = 3) -> dict[str, str]:

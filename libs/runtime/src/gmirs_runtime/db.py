@@ -26,6 +26,7 @@ from gmirs_runtime.eventing.envelope import Event
 from gmirs_runtime.eventing.errors import EventTooLargeError
 from gmirs_runtime.eventing.kafka import DEFAULT_MAX_REQUEST_SIZE, record_size
 from gmirs_runtime.eventing.tables import outbox
+from gmirs_runtime.fair_pool import FairAsyncPool
 from gmirs_runtime.telemetry import current_traceparent
 
 
@@ -61,10 +62,12 @@ def create_engine(
     """An engine whose connections see only the service's own schema (search_path).
 
     `pool_size` connections stay open; as many again may be opened for a peak and are closed
-    when returned. See `_ping_idle_connections` for how dead connections are kept out.
+    when returned; past that, callers wait their turn (`fair_pool`). See
+    `_ping_idle_connections` for how dead connections are kept out.
     """
     engine = create_async_engine(
         sqlalchemy_url(url),
+        poolclass=FairAsyncPool,
         pool_size=pool_size,
         max_overflow=pool_size,
         json_serializer=_json_dumps,

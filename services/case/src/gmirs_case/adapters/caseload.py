@@ -1,10 +1,12 @@
 """The caseload query behind `GET /cases`: newest first, filtered, searched, paged by keyset.
 
-Every filter is one condition in `_conditions`, so one added later (the lifecycle `state`, the
-assigned worker, overdue actions: columns other changes are adding) is one line there and one
-field on `CaseloadFilter`. Search is a prefix of the CRN or the reference number, upper-cased on
-both sides to meet the `upper(...) text_pattern_ops` indexes of revision 0006. Names (stored
-apart, in `case_people`) are the seam: an `EXISTS` on that table joins `_search` when it lands.
+Every filter is one condition in `_conditions`, so one added later (the assigned worker,
+overdue actions: columns other changes are adding) is one line there and one field on
+`CaseloadFilter`. Search matches the start of the CRN or the reference number (upper-cased on
+both sides to meet the `upper(...) text_pattern_ops` indexes of revision 0006) or, from three
+characters, any part of the person's name (`case_people.search_name`, case-folded, through the
+trigram index of revision 0011). A page is read as the summary's columns only, the lifecycle
+state joined in, so no domain object is built per row.
 """
 
 from __future__ import annotations
@@ -12,18 +14,40 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, or_, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    RowMapping,
+    case,
+    func,
+    select,
+    tuple_,
+    union,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from gmirs_case.adapters.lifecycle import LifecycleRow
+from gmirs_case.adapters.people import case_people
 from gmirs_case.adapters.repository import ALL_HUBS
 from gmirs_case.adapters.tables import CaseRow
 
 Position = tuple[datetime, uuid.UUID]
 """Where a page ends: the last case's (opened_at, id)."""
+
+NAME_SEARCH_FROM = 3
+"""Names match from this many characters (a trigram index needs three to narrow anything)."""
+
+_SUMMARY = (
+    col(CaseRow.id),
+    col(CaseRow.referral_id),
+    col(CaseRow.hub_id),
+    col(CaseRow.probation_delivery_unit),
+    col(CaseRow.reference_number),
+    col(CaseRow.opened_at),
+    col(LifecycleRow.state),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +57,7 @@ class CaseloadFilter:
     opened_from: datetime | None = None
     opened_before: datetime | None = None
     search: str | None = None
+    """A CRN or reference number prefix, or part of a name: normalised as `search_name` is."""
     state: str | None = None
 
 
@@ -49,18 +74,35 @@ def _conditions(f: CaseloadFilter) -> list[ColumnElement[bool]]:
     if f.search is not None:
         conditions.append(_search(f.search))
     if f.state is not None:
-        in_state = select(LifecycleRow.case_id).where(col(LifecycleRow.state) == f.state)  # type: ignore[call-overload]
-        conditions.append(col(CaseRow.id).in_(in_state))
+        conditions.append(col(LifecycleRow.state) == f.state)
     return conditions
 
 
 def _search(term: str) -> ColumnElement[bool]:
-    """CRN or reference number starting with `term` (letters, digits and '-' only: no wildcards)."""
-    prefix = term.upper() + "%"
-    return or_(
-        func.upper(col(CaseRow.crn)).like(prefix),
-        func.upper(col(CaseRow.reference_number)).like(prefix),
-    )
+    """CRN or reference number starting with `term`, or (from three characters) a name holding it.
+
+    The matches are a union of what each index finds, not an OR in one filter: an OR made the
+    planner walk the whole caseload in date order testing every case (20 ms for a hub, 280 ms
+    over every hub, at 100,000 cases); the union is a few index lookups, then a sort of the hits.
+    """
+    prefix = _escaped(term.upper()) + "%"
+    arms = [
+        select(col(CaseRow.id)).where(func.upper(col(CaseRow.crn)).like(prefix)),
+        select(col(CaseRow.id)).where(func.upper(col(CaseRow.reference_number)).like(prefix)),
+    ]
+    if len(term) >= NAME_SEARCH_FROM:
+        named = case_people.c.search_name.like(f"%{_escaped(term)}%")
+        arms.append(select(case_people.c.case_id).where(named))
+    return col(CaseRow.id).in_(union(*arms))
+
+
+def _escaped(text: str) -> str:
+    """`text` matched literally by LIKE (its default escape character is the backslash)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+_STATE = col(LifecycleRow.case_id) == col(CaseRow.id)
+"""Each case joined to its lifecycle row (every case has one from its opening)."""
 
 
 class CaseloadRepository:
@@ -69,17 +111,19 @@ class CaseloadRepository:
 
     async def page(
         self, f: CaseloadFilter, *, limit: int, after: Position | None = None, offset: int = 0
-    ) -> list[CaseRow]:
-        """Up to `limit` cases, newest first, after `after` (or skipping `offset`)."""
-        query: Select[Any] = select(CaseRow).where(*_conditions(f))
+    ) -> list[RowMapping]:
+        """Up to `limit` case summaries with their state, newest first, after `after` (or `offset`)."""
+        query = select(*_SUMMARY).join(LifecycleRow, _STATE).where(*_conditions(f))
         if after is not None:
             query = query.where(tuple_(col(CaseRow.opened_at), col(CaseRow.id)) < tuple_(*after))
         query = query.order_by(col(CaseRow.opened_at).desc(), col(CaseRow.id).desc())
         rows = await self._session.execute(query.limit(limit).offset(offset))
-        return list(rows.scalars().all())
+        return list(rows.mappings().all())
 
     async def count(self, f: CaseloadFilter) -> int:
-        counted = select(func.count()).select_from(CaseRow).where(*_conditions(f))
+        counted = (select(func.count()).select_from(CaseRow).join(LifecycleRow, _STATE)).where(
+            *_conditions(f)
+        )
         return int((await self._session.execute(counted)).scalar_one())
 
     async def version(self, case_id: uuid.UUID, *, hub_id: str | None, lock: bool) -> int | None:

@@ -37,7 +37,12 @@ class CasePerson:
 
 def search_name(given_name: str, family_name: str) -> str:
     """The name as a search compares it: case-folded, single-spaced (indexable by prefix)."""
-    return " ".join(f"{given_name} {family_name}".casefold().split())
+    return normalised_name(f"{given_name} {family_name}")
+
+
+def normalised_name(text: str) -> str:
+    """`text` case-folded and single-spaced, as names are stored for search and searched for."""
+    return " ".join(text.casefold().split())
 
 
 def corrected_contact(

@@ -6,6 +6,12 @@ each page carries `next_cursor` (and `next`, the same query for the following pa
 by cursor never repeats or skips a case while cases are opened: new cases sort before the first
 page. `offset` still works for existing clients (without `total` past the first page it would
 count on every page, and `total` is given only with `with_total=true`); it cannot be combined with a cursor.
+
+`q` finds a CRN or reference number by its start, or a person by any part of their name (from
+three characters). A search reads personal data (who matches a name), so it is audited: who
+searched, and in which caseload, never the term. A list holds its database connection only for
+its statements (autocommit: no BEGIN or ROLLBACK round trips; the audit row is committed before
+the results are read), never while the page is serialised and sent.
 """
 
 from __future__ import annotations
@@ -18,13 +24,14 @@ from fastapi import Query, Request
 from pydantic import BaseModel
 
 from gmirs_case.adapters.caseload import CaseloadFilter
-from gmirs_case.adapters.records import from_record
-from gmirs_case.domain.model import Case
+from gmirs_case.domain.people import normalised_name
 from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
 from gmirs_case.entrypoints.routing import case_router
 from gmirs_case.entrypoints.schemas import CaseSummary
 from gmirs_contracts.case_lifecycle import CaseState as StateName
 from gmirs_contracts.common import Day, ProbationDeliveryUnit
+from gmirs_runtime import audit
+from gmirs_runtime.auth import Principal
 from gmirs_runtime.cursors import CursorQuery, decode_cursor, encode_cursor, scope_of
 from gmirs_runtime.paging import PageOffset, page_limit
 from gmirs_runtime.problems import Problem, problem_responses
@@ -35,9 +42,12 @@ Search = Annotated[
     str | None,
     Query(
         min_length=2,
-        max_length=40,
-        pattern=r"^[A-Za-z0-9-]+$",
-        description="The start of a CRN or an R&M reference number (any case).",
+        max_length=60,
+        pattern=r"^[^\x00-\x1f\x7f%_\\]+$",
+        description=(
+            "The start of a CRN or an R&M reference number, or (from three characters) any part"
+            " of the person's name; any letter case. The search is audited (never its term)."
+        ),
     ),
 ]
 
@@ -79,16 +89,20 @@ async def list_cases(
         probation_delivery_unit=probation_delivery_unit,
         opened_from=_start_of(opened_from),
         opened_before=_start_of(opened_to + timedelta(days=1) if opened_to else None),
-        search=q,
+        search=_search_term(q),
         state=state,
     )
     scope = scope_of({k: v for k, v in request.query_params.items() if k in _FILTERS})
     if cursor is not None and offset:
         raise Problem(422, detail="Give either cursor or offset, not both.")
     after = decode_cursor(cursor, scope) if cursor is not None else None
+    await uow.read_without_transaction()
+    if wanted.search is not None:
+        await _audit_search(uow, principal, wanted.hub_id)
     rows = await uow.caseload.page(wanted, limit=limit + 1, after=after, offset=offset)
     total = await uow.caseload.count(wanted) if with_total and cursor is None else None
-    items = [CaseSummary.model_validate(from_record(Case, r, appointments=[])) for r in rows]
+    await uow.session.close()  # the connection goes back before the page is built and sent
+    items = [CaseSummary.model_construct(**row) for row in rows]  # typed columns: no re-check
     next_cursor = None
     if len(items) > limit:
         items, last = items[:limit], items[limit - 1]
@@ -104,6 +118,31 @@ async def list_cases(
 
 
 _FILTERS = ("probation_delivery_unit", "opened_from", "opened_to", "q", "state")
+
+
+def _search_term(q: str | None) -> str | None:
+    """The term as names are stored for search (case-folded, single-spaced); 422 if blank."""
+    if q is None:
+        return None
+    term = normalised_name(q)
+    if len(term) < 2:
+        raise Problem(
+            422,
+            detail="Search for at least two characters.",
+            errors=[{"field": "query.q", "message": "at least two characters"}],
+        )
+    return term
+
+
+async def _audit_search(uow: UoW, principal: Principal, hub_id: str | None) -> None:
+    """Who searched which caseload (a hub's, or every hub's); the term is never kept."""
+    await audit.record(
+        uow.session,
+        actor=principal.client_id,
+        action="search",
+        resource_type="caseload",
+        resource_id=hub_id or "all-hubs",
+    )
 
 
 def _start_of(day: date | None) -> datetime | None:

@@ -27,6 +27,7 @@ from gmirs_case.entrypoints.appointment_schemas import (
     SessionTypeName,
 )
 from gmirs_case.entrypoints.lifecycle_schemas import LifecycleRead
+from gmirs_contracts.case_lifecycle import CaseState as StateName
 from gmirs_contracts.common import Moment
 
 AppointmentKindName = Literal["initial-assessment", "session"]
@@ -134,3 +135,4 @@ class CaseSummary(_Read):
     probation_delivery_unit: str
     reference_number: str | None
     opened_at: AwareDatetime
+    state: StateName = Field(description="Where the case is in its lifecycle.")
