@@ -1,8 +1,9 @@
 """The case API documents its write safety on every write (read from the exported document).
 
 Every POST takes an `Idempotency-Key` (and may answer 409); every write on a case (POST, PUT,
-PATCH, DELETE under /cases/{case_id}) takes an `If-Match` (and may answer 412); no GET takes
-either. A new route built with `case_router` has them; one built otherwise fails here.
+PATCH, DELETE with a {case_id} in its path, as `case_router` decides) takes an `If-Match` (and
+may answer 412); a write beside a case (a group session, an evidence request) takes none; no GET
+takes either. A new route built with `case_router` has them; one built otherwise fails here.
 """
 
 from __future__ import annotations
@@ -42,13 +43,20 @@ def _ids(operations: list[Operation]) -> list[str]:
 
 
 POSTS = [o for o in _operations() if o[0] == "post"]
-CASE_WRITES = [o for o in _operations() if o[0] in WRITES and o[1].startswith("/cases/{case_id}")]
+WRITES_DONE = [o for o in _operations() if o[0] in WRITES]
+CASE_WRITES = [o for o in WRITES_DONE if "{case_id}" in o[1]]
+OTHER_WRITES = [o for o in WRITES_DONE if "{case_id}" not in o[1]]
 READS = [o for o in _operations() if o[0] == "get"]
 
 
 def test_the_case_api_has_the_writes_it_is_known_for() -> None:
     assert len(POSTS) >= 20
-    assert len(CASE_WRITES) >= len(POSTS) + 3  # the PUTs and the PATCH
+    case_posts = [o for o in CASE_WRITES if o[0] == "post"]
+    assert len(CASE_WRITES) >= len(case_posts) + 3  # the PUTs and the PATCH
+    assert {path.split("/")[1] for _, path, _ in OTHER_WRITES} == {
+        "group-sessions",
+        "evidence-requests",
+    }
 
 
 @pytest.mark.parametrize(("method", "path", "operation"), POSTS, ids=_ids(POSTS))
@@ -70,3 +78,11 @@ def test_every_write_on_a_case_documents_if_match(
 @pytest.mark.parametrize(("method", "path", "operation"), READS, ids=_ids(READS))
 def test_no_read_takes_either(method: str, path: str, operation: dict[str, Any]) -> None:
     assert not _headers(operation) & {"idempotency-key", "if-match"}
+
+
+@pytest.mark.parametrize(("method", "path", "operation"), OTHER_WRITES, ids=_ids(OTHER_WRITES))
+def test_no_write_beside_a_case_takes_if_match(
+    method: str, path: str, operation: dict[str, Any]
+) -> None:
+    assert "if-match" not in _headers(operation)
+    assert "412" not in operation["responses"]

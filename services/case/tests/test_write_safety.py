@@ -3,6 +3,8 @@
 Every POST takes an `Idempotency-Key` (the same key and body replay the first answer, nothing
 written twice; the same key with another body is a 409), and every write on a case takes an
 optional `If-Match` (a stale one is a 412 and nothing changes) and answers the case's new ETag.
+Writes beside a case (group sessions, evidence requests) are checked for replay and 409; a group
+session's, which change the appointments of the cases on its register, move those cases' ETags.
 The operations come from contracts/openapi/case.json, and each needs a valid example in
 write_examples.py: an operation without one fails the test, so a new route cannot escape. One
 real service (real PostgreSQL, real broker, real tokens) is shared by the module; its cases open
@@ -23,6 +25,7 @@ from services.case.tests.write_examples import (
     HUB,
     REPEATS,
     Operation,
+    Params,
     example_of,
     write_operations,
 )
@@ -32,6 +35,12 @@ from gmirs_case.bootstrap import MIGRATIONS, build
 from gmirs_case.settings import CaseSettings
 from gmirs_runtime.testing.kafka import eventually
 from gmirs_runtime.testing.services import RunningService, own_database, running_service
+
+SHARED_TABLES = ("group_sessions", "group_session_reschedules", "evidence_requests")
+"""Tables of writes beside a case (no case_id, or not always): fingerprinted whole (the module's
+checks run one after another, so only the check's own write can change them)."""
+OFF_CASE_AGGREGATES = ("evidence-request",)
+"""Outbox aggregate and audit resource types of writes that are not a case's."""
 
 
 class Cases:
@@ -46,11 +55,14 @@ class Cases:
     def client(self, role: str) -> httpx.AsyncClient:
         if role == "lead":
             return self.service.as_client("lead", ["lead-provider"])
+        if role == "commissioner":
+            return self.service.as_client("commissioner-gm", ["commissioner"])
         return hub_client(self.service, HUB)
 
     async def footprint(self, case_id: str) -> dict[str, Any]:
         """Everything the case's writes leave: each case table's rows (by content), the case
-        row, its outbox events and its audit records."""
+        row, its outbox events and its audit records; and every row of the tables of writes
+        beside a case (SHARED_TABLES), their events and audit records (OFF_CASE_AGGREGATES)."""
         found: dict[str, Any] = {}
         async with self.service.infra.engine.connect() as conn:
             tables = await conn.scalars(
@@ -63,11 +75,19 @@ class Cases:
                 table: f"SELECT md5(string_agg(t::text, '|' ORDER BY t::text)), count(*) FROM \"{table}\" t WHERE case_id = :c"
                 for table in tables
             }
+            for table in SHARED_TABLES:
+                queries[table] = (
+                    f"SELECT md5(string_agg(t::text, '|' ORDER BY t::text)), count(*) FROM {table} t"
+                )
             queries["cases"] = "SELECT md5(t::text), 1 FROM cases t WHERE id = :c"
-            queries["outbox"] = "SELECT count(*), 1 FROM outbox WHERE aggregateid = :c"
-            queries["audit_log"] = "SELECT count(*), 1 FROM audit_log WHERE resource_id = :s"
+            queries["outbox"] = (
+                "SELECT count(*), 1 FROM outbox WHERE aggregateid = :s OR aggregatetype = ANY(:a)"
+            )
+            queries["audit_log"] = (
+                "SELECT count(*), 1 FROM audit_log WHERE resource_id = :s OR resource_type = ANY(:a)"
+            )
             for name, sql in queries.items():
-                params = {"c": uuid.UUID(case_id), "s": case_id}
+                params = {"c": uuid.UUID(case_id), "s": case_id, "a": list(OFF_CASE_AGGREGATES)}
                 found[name] = tuple((await conn.execute(text(sql), params)).one())
         return found
 
@@ -91,7 +111,8 @@ async def cases(postgres_server: Any, kafka_broker: Any, token_issuer: Any) -> A
 async def _open_cases(service: RunningService, bootstrap: str) -> list[str]:
     """A case of HUB per operation and check, opened the real way: routed referrals from intake."""
     operations = write_operations()
-    needed = sum(o.method == "POST" for o in operations) + sum(o.on_a_case for o in operations)
+    checks = [o for o in operations if o.method == "POST"] + _moving_a_case(operations)
+    needed = sum(1 + example_of(o).other_cases for o in checks)
     await publish(bootstrap, *(routed_referral(HUB) for _ in range(needed)))
     opened: list[str] = []
 
@@ -111,12 +132,18 @@ async def _request(
     return await http.request(operation.method, path, json=body, headers=headers)
 
 
-async def _prepared(cases: Cases, operation: Operation) -> tuple[str, str]:
-    """A fresh case made ready for the operation (as the hub), and the operation's path on it."""
-    case_id = cases.fresh()
-    async with cases.client("hub") as hub:
-        params = await example_of(operation).prepare(hub, case_id)
-    return case_id, operation.path.format(case_id=case_id, **params)
+def _moving_a_case(operations: list[Operation]) -> list[Operation]:
+    """The writes checked for the case ETag they move (each on its own fresh case)."""
+    return [o for o in operations if example_of(o).etag_at is not None]
+
+
+async def _prepared(cases: Cases, operation: Operation) -> tuple[str, str, Params]:
+    """A fresh case made ready for the operation, the operation's path on it, and its params."""
+    example, case_id = example_of(operation), cases.fresh()
+    others = [cases.fresh() for _ in range(example.other_cases)]
+    async with cases.client(example.prepared_by) as preparer:
+        params = {"case_id": case_id, **await example.prepare(preparer, case_id, *others)}
+    return case_id, operation.path.format(**params), params
 
 
 def assert_problem(response: httpx.Response, status: int, type_: str) -> None:
@@ -140,8 +167,12 @@ async def test_every_post_replays_its_first_answer_for_the_same_key_and_refuses_
     for operation in posts:
         example = example_of(operation)
         async with cases.client(example.role) as http:
-            case_id, path = await _prepared(cases, operation)
-            key, body, other = f"key-{uuid.uuid4()}", example.body(0), example.body(1)
+            case_id, path, params = await _prepared(cases, operation)
+            key, body, other = (
+                f"key-{uuid.uuid4()}",
+                example.body(0, params),
+                example.body(1, params),
+            )
             before = await cases.footprint(case_id)
             first = await _request(http, operation, path, body, **{"Idempotency-Key": key})
             assert first.is_success, f"{operation.operation_id}: {first.text}"
@@ -167,20 +198,49 @@ async def test_every_write_on_a_case_answers_its_new_etag_and_refuses_a_stale_if
     cases: Cases,
 ) -> None:
     on_cases = [o for o in write_operations() if o.on_a_case]
-    assert len(on_cases) >= 23
+    assert len(on_cases) >= 27
     for operation in on_cases:
         example = example_of(operation)
+        assert example.etag_at is not None, f"{operation.operation_id} is on a case: say where"
         async with cases.client(example.role) as http:
-            case_id, path = await _prepared(cases, operation)
-            etag_at = example.etag_at.format(case_id=case_id)
+            case_id, path, params = await _prepared(cases, operation)
+            etag_at = example.etag_at.format(**params)
             read = (await http.get(etag_at)).headers["etag"]
-            done = await _request(http, operation, path, example.body(0), **{"If-Match": read})
+            done = await _request(
+                http, operation, path, example.body(0, params), **{"If-Match": read}
+            )
             assert done.is_success, f"{operation.operation_id}: {done.text}"
             now = (await http.get(etag_at)).headers["etag"]
             assert done.headers["etag"] == now != read, operation.operation_id
             written = await cases.footprint(case_id)
             for n in range(REPEATS):  # the stale tag again and again, on one connection
-                stale = await _request(http, operation, path, example.body(n), **{"If-Match": read})
+                stale = await _request(
+                    http, operation, path, example.body(n, params), **{"If-Match": read}
+                )
                 assert stale.status_code == 412, f"{operation.operation_id}: {stale.text}"
                 assert stale.headers["content-type"] == "application/problem+json"
         assert await cases.footprint(case_id) == written, f"{operation.operation_id} changed"
+
+
+async def test_every_write_beside_a_case_that_changes_one_moves_its_etag(cases: Cases) -> None:
+    """A group session's writes change the appointments of the cases on its register: each such
+    case's ETag moves, so a client holding the old one is refused its next write (412). They take
+    no case If-Match themselves (no case in their path) and answer no case ETag."""
+    beside = [o for o in _moving_a_case(write_operations()) if not o.on_a_case]
+    assert {o.path.split("/")[1] for o in beside} == {"group-sessions"}, beside
+    for operation in beside:
+        example = example_of(operation)
+        assert example.etag_at is not None
+        async with cases.client(example.role) as http:
+            case_id, path, params = await _prepared(cases, operation)
+            etag_at = example.etag_at.format(**params)
+            read = (await http.get(etag_at)).headers["etag"]
+            done = await _request(http, operation, path, example.body(0, params))
+            assert done.is_success, f"{operation.operation_id}: {done.text}"
+            assert "etag" not in done.headers, operation.operation_id
+            assert (await http.get(etag_at)).headers["etag"] != read, operation.operation_id
+            note = {"text": "After the session.", "sensitive": False}
+            stale = await http.post(
+                f"/cases/{case_id}/notes", json=note, headers={"If-Match": read}
+            )
+            assert stale.status_code == 412, f"{operation.operation_id}: {stale.text}"

@@ -5,7 +5,7 @@ method and path it also gets:
 
 - every POST: `Idempotency-Key` (`gmirs_runtime.idempotency`): the same key and request replay
   the first answer, the same key with another request is a 409;
-- every write (POST, PUT, PATCH, DELETE) on /cases/{case_id}/...: the case guard
+- every write (POST, PUT, PATCH, DELETE) with {case_id} in its path: the case guard
   (`versions.guard_case_write`): an optional `If-Match` (412 when stale), the case locked for the
   write, and the case's new `ETag` on the answer.
 
