@@ -54,6 +54,7 @@ async def book_appointment(
         "starts_at": starts_at.isoformat(),
         "ends_at": (starts_at + timedelta(hours=1)).isoformat(),
         "delivery_type": "in-person-probation-office",
+        "nps_office_code": "CRS0105",
     }
     return await case.send("POST", "/appointments", body, 201)
 

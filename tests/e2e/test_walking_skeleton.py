@@ -107,6 +107,7 @@ async def test_non_attendance_reaches_the_probation_system_signed_and_traced(
             "starts_at": (now - timedelta(hours=2)).isoformat(),
             "ends_at": (now - timedelta(hours=1)).isoformat(),
             "delivery_type": "in-person-probation-office",
+            "nps_office_code": "CRS0105",
         },
     )
     assert booked.status_code == 201, booked.text
