@@ -87,6 +87,9 @@ ALLOWED: Final[dict[str, dict[Operation, frozenset[str]]]] = {
         ("PUT", "/group-sessions/{session_id}/participants/{case_id}/attendance"): frozenset(
             {HUB, LEAD}
         ),
+        ("POST", "/group-sessions/{session_id}/participants/{case_id}/cancellation"): frozenset(
+            {HUB, LEAD}
+        ),
         ("POST", "/cases/{case_id}/contacts"): frozenset({HUB, LEAD}),
         ("GET", "/cases/{case_id}/contacts"): frozenset({HUB, LEAD}),
         ("POST", "/cases/{case_id}/mitigations"): frozenset({HUB, LEAD}),

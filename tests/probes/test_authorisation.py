@@ -104,6 +104,9 @@ def _valid_case_writes(appointment_id: str) -> dict[tuple[str, str], Any]:
             "attended": "yes",
             "session_happened": True,
         },
+        ("POST", "/group-sessions/{session_id}/participants/{case_id}/cancellation"): {
+            "reason": "person-unwell",
+        },
         ("POST", "/cases/{case_id}/contacts"): {
             "method": "phone",
             "outcome": "no-answer",

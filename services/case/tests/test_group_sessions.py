@@ -253,3 +253,31 @@ async def test_a_hub_lists_only_its_own_sessions_soonest_first_naming_no_one(
         assert {i["id"] for i in every["items"]} == set(ids)
     async with served.role("commissioner") as http:
         assert (await http.get("/group-sessions")).status_code == 403
+
+
+async def test_one_person_drops_out_and_the_session_goes_on(
+    served: Served, kafka_broker: Any
+) -> None:
+    leaving, staying = served.own[0], served.own[1]
+    async with served.hub() as http:
+        sid = (await create(http, plan([leaving, staying], 50)))["id"]
+        path = f"/group-sessions/{sid}/participants/{leaving}/cancellation"
+        bad = await http.post(path, json={"reason": "other"})
+        assert_problem(bad, 422)
+        assert "note" in str(bad.json()["errors"])
+        dropped = await http.post(path, json={"reason": "person-in-custody"})
+        assert dropped.status_code == 200, dropped.text
+        assert dropped.json()["cancellation"]["reason"] == "person-in-custody"
+        assert_problem(await http.post(path, json={"reason": "person-unwell"}), 409)
+        for stranger in (served.other, no_uuid()):
+            elsewhere = f"/group-sessions/{sid}/participants/{stranger}/cancellation"
+            assert_problem(await http.post(elsewhere, json={"reason": "person-unwell"}), 404)
+        read = (await http.get(f"/group-sessions/{sid}")).json()
+        assert read["cancellation"] is None
+        assert _place(await http.get(f"/cases/{staying}"), sid)["cancellation"] is None
+    async with served.hub(OTHER) as http:
+        assert_problem(await http.post(path, json={"reason": "person-unwell"}), 404)
+    (event,) = await published(
+        kafka_broker.bootstrap, "gmirs.case.appointment-cancelled.v1", 1, group_session_id=sid
+    )
+    assert (event["case_id"], event["reason"]) == (leaving, "person-in-custody")

@@ -294,6 +294,7 @@ EXAMPLES: dict[str, Example] = {
     ),
     "reschedule_group_session": Example(moved, on_a_session),
     "cancel_group_session": Example(called_off, on_a_session),
+    "cancel_place": Example(called_off, on_a_session),
     "record_register_attendance": Example(
         lambda n, _: {"attended": ["yes", "no"][n % 2], "session_happened": n % 2 == 0},
         on_a_session,

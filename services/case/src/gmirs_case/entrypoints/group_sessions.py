@@ -138,6 +138,28 @@ async def cancel_group_session(
     return await _answer(uow, principal, session_id, "case.group-session-cancelled")
 
 
+@router.post(
+    f"{ONE}/participants/{{case_id}}/cancellation",
+    responses=problem_responses(404, 409, 412, 413, 422),
+)
+async def cancel_place(
+    session_id: uuid.UUID,
+    case_id: uuid.UUID,
+    body: CancellationBody,
+    principal: CaseWorker,
+    uow: UoW,
+) -> AppointmentRead:
+    """One person's place is cancelled with a reason (they drop out); the session goes on."""
+    cancel = Cancel(CancellationReason(body.reason), body.note)
+    with session_problems():
+        appointment = await handlers.cancel_place(
+            uow, session_id, case_id, cancel, hub_id=hub_scope(principal), now=_now()
+        )
+    await audited(uow, principal, "case.group-session-place-cancelled", case_id)
+    await uow.commit()
+    return AppointmentRead.model_validate(appointment)
+
+
 @router.put(
     f"{ONE}/participants/{{case_id}}/attendance",
     responses=problem_responses(404, 409, 413, 422),

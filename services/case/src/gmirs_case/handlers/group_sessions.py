@@ -1,5 +1,5 @@
 """A hub's group and family sessions: plan one with its register, add a person, move or cancel
-the whole session, record each person's attendance.
+the whole session, cancel one person's place, record each person's attendance.
 
 Every case on a register must be the session's hub's: another hub's case is refused exactly as a
 missing one (CaseNotFoundError), and the whole command with it, so nothing is half-written.
@@ -120,6 +120,26 @@ async def cancel_session(
     for case, appointment in places:
         await call_off_appointment(uow, case, appointment, cancel, now=now)
     return session
+
+
+async def cancel_place(
+    uow: CaseUnitOfWork,
+    session_id: uuid.UUID,
+    case_id: uuid.UUID,
+    cancel: Cancel,
+    *,
+    hub_id: str | None,
+    now: datetime,
+) -> Appointment:
+    """One person drops out: their place is cancelled with its reason; the session goes on."""
+    session = await _session(uow, session_id, hub_id, for_update=True)
+    register = dict(await uow.group_sessions.register(session.id, hub_id=session.hub_id))
+    if case_id not in register:
+        raise CaseNotFoundError(str(case_id))
+    case = await locked_case(uow, case_id, session.hub_id)
+    appointment = case.appointment(register[case_id])
+    await call_off_appointment(uow, case, appointment, cancel, now=now)
+    return appointment
 
 
 async def record_place_attendance(
