@@ -1,7 +1,8 @@
 """The hub API at 100,000 cases: caseload pages, a case read and attendance, over real HTTP.
 
-100,000 cases (ten hubs), each with its person (a name drawn from 4,000 surnames) and its
-lifecycle state, and 10,000 past appointments are written with COPY, not through the API. A real
+100,000 cases (ten hubs), each with its person (a name drawn from 4,000 surnames), its
+lifecycle state and its assigned worker (20 a hub), one case in five with a task (a third of
+them done, about half the open ones overdue), and 10,000 past appointments are written with COPY, not through the API. A real
 case process (uvicorn, one core) answers concurrent clients; beside it, the floor: a bare
 FastAPI app under uvicorn running the caseload's first-page SQL statement through asyncpg
 (tests/bench/bare_caseload.py). Printed: requests/s, p50, p99 per operation, the ratio to the
@@ -42,6 +43,8 @@ SINCE = (datetime.now(UTC) - timedelta(days=30)).date().isoformat()
 REQUESTS = int(os.environ.get("BENCH_CASELOAD_REQUESTS", "3000"))
 CONCURRENCY = 32
 HUB = "bolton"
+MY_HUB = list(HUB_IDS).index(HUB)
+"""Case i is in hub `i % 10`: its index."""
 SCHEMA = "casework"
 Request = Callable[[int], tuple[str, str, dict[str, Any] | None]]
 GIVEN = ["Alex", "Jordan", "Sam", "Chris", "Jamie", "Robin", "Taylor", "Casey", "Morgan", "Lee"]
@@ -101,8 +104,10 @@ async def _load_cases(
                 "booked_at",
             ],
         )
+        await _copy_casework(conn, cases, now)
         await conn.execute(
-            "ANALYZE cases; ANALYZE appointments; ANALYZE case_lifecycle; ANALYZE case_people"
+            "ANALYZE cases; ANALYZE appointments; ANALYZE case_lifecycle; ANALYZE case_people;"
+            " ANALYZE worker_assignments; ANALYZE case_tasks"
         )
     finally:
         await conn.close()
@@ -161,6 +166,50 @@ async def _copy_cases(conn: asyncpg.Connection, cases: list[tuple[Any, ...]]) ->
             "contact_version",
         ],
     )
+
+
+def _worker(i: int) -> str:
+    """The i-th case's worker: 20 workers a hub (a hub is `i % 10`), about 500 cases each."""
+    return f"worker{i % 200:03d}"
+
+
+async def _copy_casework(conn: asyncpg.Connection, cases: list[tuple[Any, ...]], now: Any) -> None:
+    """Each case's worker (by referral) and, for one case in five, a task due -10 to +9 days."""
+    assignments = [(c[1], _worker(i), "hub", now, "bench") for i, c in enumerate(cases)]
+    await conn.copy_records_to_table(
+        "worker_assignments",
+        records=assignments,
+        schema_name=SCHEMA,
+        columns=["referral_id", "worker", "source", "assigned_at", "assigned_by"],
+    )
+    tasks = [
+        (uuid.uuid4(), c[0], c[2], "review", _due(now, i), now, "bench", _done(now, i))
+        for i, c in enumerate(cases)
+        if i // 10 % 5 == 0  # every hub (`i % 10`) has its share
+    ]
+    await conn.copy_records_to_table(
+        "case_tasks",
+        records=tasks,
+        schema_name=SCHEMA,
+        columns=[
+            "id",
+            "case_id",
+            "hub_id",
+            "kind",
+            "due_on",
+            "created_at",
+            "created_by",
+            "done_at",
+        ],
+    )
+
+
+def _due(now: datetime, i: int) -> Any:
+    return (now + timedelta(days=i // 50 % 20 - 10)).date()
+
+
+def _done(now: datetime, i: int) -> datetime | None:
+    return now if i // 10 % 3 == 0 else None
 
 
 async def _start(
@@ -253,6 +302,14 @@ def _operations(
         (
             "caseload, filtered (state, opened range)",
             lambda n: ("GET", f"/cases?limit=50&state=contacted&opened_from={SINCE}", None),
+        ),
+        (
+            "caseload, filtered (worker, overdue)",
+            lambda n: (
+                "GET",
+                f"/cases?limit=50&worker={_worker(MY_HUB + n % 20 * 10)}&overdue=true",
+                None,
+            ),
         ),
         (
             "caseload, searched (CRN, 5 characters)",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +16,8 @@ from gmirs_case.bootstrap import MIGRATIONS, build
 from gmirs_case.domain.people import search_name
 from gmirs_case.settings import CaseSettings
 from gmirs_runtime.idempotency import purge_expired
+from gmirs_runtime.service import Service
+from gmirs_runtime.settings import ServiceSettings
 from gmirs_runtime.testing.services import RunningService
 
 BOLTON = ("hub-bolton", ["hub"], {"hub_id": "bolton"})
@@ -222,6 +224,104 @@ async def test_the_state_is_in_each_summary_and_filters_the_list(case_service) -
     }
     assert [c["id"] for c in filtered] == [contacted]
     assert counted.json()["total"] == 1
+
+
+CLOCK_NOW = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
+"""The service's clock in the worker and overdue test: "today" is 10 June 2026."""
+
+
+@pytest.fixture
+async def clocked_service(start_service) -> AsyncIterator[RunningService]:
+    async def build_with_clock(settings: ServiceSettings) -> tuple[Service, Any]:
+        service, infra = await build(settings)
+        assert service.app is not None
+        service.app.state.clock = lambda: CLOCK_NOW
+        return service, infra
+
+    async with start_service(CaseSettings, build_with_clock, MIGRATIONS) as service:
+        yield service
+
+
+async def _assign_and_task(
+    service: RunningService, case_id: str, worker: str, due: date | None, done: bool = False
+) -> None:
+    """The case's worker (by its referral, as assignments are kept) and one task due on `due`."""
+    async with service.infra.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO worker_assignments (referral_id, worker, source, assigned_at,"
+                " assigned_by) SELECT referral_id, :worker, 'hub', now(), 'test' FROM cases"
+                " WHERE id = :case"
+            ),
+            {"worker": worker, "case": case_id},
+        )
+        if due is not None:
+            await conn.execute(
+                text(
+                    "INSERT INTO case_tasks (id, case_id, hub_id, kind, due_on, worker, created_at,"
+                    " created_by, done_at) SELECT gen_random_uuid(), id, hub_id, 'review', :due,"
+                    " :worker, now(), 'test', CASE WHEN :done THEN now() END FROM cases"
+                    " WHERE id = :case"
+                ),
+                {"worker": worker, "case": case_id, "due": due, "done": done},
+            )
+
+
+async def _ids(http: Any, **params: Any) -> list[str]:
+    response = await http.get("/cases", params=params)
+    assert response.status_code == 200, response.text
+    return [c["id"] for c in response.json()["items"]]
+
+
+async def test_worker_and_overdue_filters_combine_with_state_and_cursor_within_the_hub(
+    clocked_service,
+) -> None:
+    service = clocked_service
+    today = CLOCK_NOW.date()
+    opened = [{"opened_at": T0 - timedelta(hours=i)} for i in range(5)]
+    late, on_time, bobs_late, done_late, unassigned = await _seed(service, opened)
+    [burys_late] = await _seed(service, [{"hub_id": "bury", "pdu": "Bury"}])
+    await _assign_and_task(service, late, "alice", today - timedelta(days=1))
+    await _assign_and_task(service, on_time, "alice", today)  # due today: not overdue yet
+    await _assign_and_task(service, bobs_late, "bob", today - timedelta(days=30))
+    await _assign_and_task(service, done_late, "alice", today - timedelta(days=3), done=True)
+    await _assign_and_task(service, burys_late, "alice", today - timedelta(days=2))
+    async with service.infra.engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE case_lifecycle SET state = 'contacted' WHERE case_id = :c"), {"c": late}
+        )
+    async with service.as_client(*BOLTON) as http:
+        assert await _ids(http, worker="alice") == [late, on_time, done_late]
+        assert await _ids(http, overdue="true") == [late, bobs_late]
+        assert await _ids(http, worker="alice", overdue="true") == [late]
+        assert await _ids(http, worker="alice", state="contacted") == [late]
+        assert await _ids(http, worker="alice", state="allocated") == [on_time, done_late]
+        assert await _ids(http, worker="bob", overdue="true", state="contacted") == []
+        assert await _ids(http, worker="nobody") == []
+        counted = await http.get("/cases", params={"overdue": "true", "with_total": "true"})
+        assert counted.json()["total"] == 2
+        walked: list[str] = []
+        page = (await http.get("/cases", params={"worker": "alice", "limit": 1})).json()
+        while True:
+            walked += [c["id"] for c in page["items"]]
+            if page["next"] is None:
+                break
+            assert "worker=alice" in page["next"]
+            page = (await http.get(page["next"])).json()
+        cursor = (await http.get("/cases", params={"worker": "alice", "limit": 1})).json()
+        other_worker = await http.get(
+            "/cases", params={"worker": "bob", "limit": 1, "cursor": cursor["next_cursor"]}
+        )
+        bad_worker = await http.get("/cases", params={"worker": "al ice"})
+    assert walked == [late, on_time, done_late]
+    assert other_worker.status_code == bad_worker.status_code == 422
+    async with service.as_client(*BURY) as http:
+        assert await _ids(http, worker="alice") == [burys_late]
+        assert await _ids(http, overdue="true") == [burys_late]
+    async with service.as_client(*LEAD) as http:
+        assert set(await _ids(http, overdue="true")) == {late, bobs_late, burys_late}
+        assert set(await _ids(http, worker="alice")) == {late, on_time, done_late, burys_late}
+    assert unassigned not in walked
 
 
 async def test_a_name_search_pages_by_cursor_without_repeats_while_cases_open(

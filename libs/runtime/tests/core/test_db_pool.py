@@ -82,3 +82,17 @@ async def test_a_busy_connection_is_not_pinged_and_one_disconnect_renews_the_who
             await _backend_pid(engine)
         assert failure.value.connection_invalidated
         assert await _backend_pid(engine) not in dead  # the other dead one was dropped too
+
+
+async def test_a_peak_s_connections_are_kept_for_the_next_one_not_reopened(database_url) -> None:
+    # Twice pool_size connections may be open; once opened, every one of them is reused: a
+    # steady load that dips and rises again must not open (and close) connections as it goes.
+    engine = create_engine(database_url, schema="public", application_name="t", pool_size=2)
+    try:
+        first_peak = await _pooled_pids(engine, 4)
+        second_peak = await _pooled_pids(engine, 4)
+        assert len(first_peak) == 4
+        assert second_peak == first_peak
+        assert engine.pool.checkedin() == 4  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()

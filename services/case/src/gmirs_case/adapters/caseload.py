@@ -1,8 +1,9 @@
 """The caseload query behind `GET /cases`: newest first, filtered, searched, paged by keyset.
 
-Every filter is one condition in `_conditions`, so one added later (the assigned worker,
-overdue actions: columns other changes are adding) is one line there and one field on
-`CaseloadFilter`. Search matches the start of the CRN or the reference number (upper-cased on
+Every filter is one condition in `_conditions` and one field on `CaseloadFilter`. The assigned
+worker is a semi-join on `worker_assignments` (by referral, indexed by worker in revision 0014);
+overdue actions a semi-join on the open tasks due before a day (a partial index of revision
+0014 holds only open tasks, so it stays small however many are done). Search matches the start of the CRN or the reference number (upper-cased on
 both sides to meet the `upper(...) text_pattern_ops` indexes of revision 0006) or, from three
 characters, any part of the person's name (`case_people.search_name`, case-folded, through the
 trigram index of revision 0011). A page is read as the summary's columns only, the lifecycle
@@ -13,11 +14,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     ColumnElement,
     RowMapping,
+    Select,
     case,
     func,
     select,
@@ -28,8 +30,9 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from gmirs_case.adapters.casework import case_tasks
 from gmirs_case.adapters.lifecycle import LifecycleRow
-from gmirs_case.adapters.people import case_people
+from gmirs_case.adapters.people import case_people, worker_assignments
 from gmirs_case.adapters.repository import ALL_HUBS
 from gmirs_case.adapters.tables import CaseRow
 
@@ -59,6 +62,10 @@ class CaseloadFilter:
     search: str | None = None
     """A CRN or reference number prefix, or part of a name: normalised as `search_name` is."""
     state: str | None = None
+    worker: str | None = None
+    """Only the cases assigned to this worker."""
+    overdue_before: date | None = None
+    """Only the cases with an open task due before this day (today, where the service is)."""
 
 
 def _conditions(f: CaseloadFilter) -> list[ColumnElement[bool]]:
@@ -75,7 +82,24 @@ def _conditions(f: CaseloadFilter) -> list[ColumnElement[bool]]:
         conditions.append(_search(f.search))
     if f.state is not None:
         conditions.append(col(LifecycleRow.state) == f.state)
+    if f.worker is not None:
+        assigned = worker_assignments.c.worker == f.worker
+        conditions.append(
+            col(CaseRow.referral_id).in_(select(worker_assignments.c.referral_id).where(assigned))
+        )
+    if f.overdue_before is not None:
+        conditions.append(col(CaseRow.id).in_(_overdue(f.hub_id, f.overdue_before)))
     return conditions
+
+
+def _overdue(hub_id: str | None, before: date) -> Select[tuple[uuid.UUID]]:
+    """The cases with an open task due before `before` (the hub's only, when one is given)."""
+    query = select(case_tasks.c.case_id).where(
+        case_tasks.c.done_at.is_(None), case_tasks.c.due_on < before
+    )
+    if hub_id is not ALL_HUBS:
+        query = query.where(case_tasks.c.hub_id == hub_id)
+    return query
 
 
 def _search(term: str) -> ColumnElement[bool]:

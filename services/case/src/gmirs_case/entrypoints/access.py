@@ -22,8 +22,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def now(request: Request) -> datetime:
-    """`app.state.clock()` when a test (or a replay tool) set one, else the wall clock."""
+async def now(request: Request) -> datetime:
+    """`app.state.clock()` when a test (or a replay tool) set one, else the wall clock.
+
+    Async (though it awaits nothing) so FastAPI calls it inline: a plain `def` dependency is run
+    in a worker thread, a thread hand-off per request that the caseload bench saw under load."""
     clock: Callable[[], datetime] = getattr(request.app.state, "clock", utc_now)
     return clock()
 

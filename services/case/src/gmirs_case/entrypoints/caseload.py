@@ -7,6 +7,9 @@ by cursor never repeats or skips a case while cases are opened: new cases sort b
 page. `offset` still works for existing clients (without `total` past the first page it would
 count on every page, and `total` is given only with `with_total=true`); it cannot be combined with a cursor.
 
+`worker` keeps the cases assigned to that worker; `overdue=true` the cases with an open task due
+before today (in Greater Manchester, by the service's clock, as `GET /tasks?overdue=true`).
+
 `q` finds a CRN or reference number by its start, or a person by any part of their name (from
 three characters). A search reads personal data (who matches a name), so it is audited: who
 searched, and in which caseload, never the term. A list holds its database connection only for
@@ -24,11 +27,14 @@ from fastapi import Query, Request
 from pydantic import BaseModel
 
 from gmirs_case.adapters.caseload import CaseloadFilter
+from gmirs_case.domain.casework import today
 from gmirs_case.domain.people import normalised_name
+from gmirs_case.entrypoints.access import Now
 from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
 from gmirs_case.entrypoints.routing import case_router
 from gmirs_case.entrypoints.schemas import CaseSummary
 from gmirs_contracts.case_lifecycle import CaseState as StateName
+from gmirs_contracts.case_people import WorkerUsername
 from gmirs_contracts.common import Day, ProbationDeliveryUnit
 from gmirs_runtime import audit
 from gmirs_runtime.auth import Principal
@@ -67,6 +73,7 @@ async def list_cases(
     request: Request,
     principal: CaseWorker,
     uow: UoW,
+    now: Now,
     limit: Annotated[int, page_limit(200)] = 50,
     offset: PageOffset = 0,
     cursor: Annotated[str | None, CursorQuery] = None,
@@ -79,6 +86,12 @@ async def list_cases(
     ] = None,
     q: Search = None,
     state: StateName | None = None,
+    worker: Annotated[
+        WorkerUsername | None, Query(description="Only the cases assigned to this worker.")
+    ] = None,
+    overdue: Annotated[
+        bool, Query(description="Only the cases with an open task due before today.")
+    ] = False,
     with_total: Annotated[
         bool, Query(description="Count the matching cases (first page only): costs a count.")
     ] = False,
@@ -91,6 +104,8 @@ async def list_cases(
         opened_before=_start_of(opened_to + timedelta(days=1) if opened_to else None),
         search=_search_term(q),
         state=state,
+        worker=worker,
+        overdue_before=today(now) if overdue else None,
     )
     scope = scope_of({k: v for k, v in request.query_params.items() if k in _FILTERS})
     if cursor is not None and offset:
@@ -117,7 +132,15 @@ async def list_cases(
     )
 
 
-_FILTERS = ("probation_delivery_unit", "opened_from", "opened_to", "q", "state")
+_FILTERS = (
+    "probation_delivery_unit",
+    "opened_from",
+    "opened_to",
+    "q",
+    "state",
+    "worker",
+    "overdue",
+)
 
 
 def _search_term(q: str | None) -> str | None:

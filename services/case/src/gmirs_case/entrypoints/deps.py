@@ -18,7 +18,12 @@ HUB = "hub"
 LEAD_PROVIDER = "lead-provider"
 CaseWorker = Annotated[Principal, Depends(require_roles(HUB, LEAD_PROVIDER))]
 UoW = Annotated[CaseUnitOfWork, Depends(unit_of_work)]
-"""The request's unit of work (bootstrap makes the runtime build CaseUnitOfWork)."""
+"""The request's unit of work (bootstrap makes the runtime build CaseUnitOfWork).
+
+It lives until the answer is sent, but its connection does not: `commit()` hands the connection
+back to the pool, and a route reading without a transaction closes the session itself (the
+caseload). Not `scope="function"`: the idempotency claim shares this unit of work through the
+runtime's own dependency, and a different scope would give the claim a transaction of its own."""
 
 
 def hub_scope(principal: Principal) -> str | None:
@@ -28,9 +33,10 @@ def hub_scope(principal: Principal) -> str | None:
     return ALL_HUBS
 
 
-def configured_hubs(request: Request) -> Set[str]:
+async def configured_hubs(request: Request) -> Set[str]:
     """The hubs this service is configured with (`CASE_HUB_IDS`), the same list its tokens are
-    checked against; the contracts' list only when no settings are attached (OpenAPI export)."""
+    checked against; the contracts' list only when no settings are attached (OpenAPI export).
+    Async so FastAPI runs it inline, not in a worker thread."""
     settings = getattr(request.app.state, "settings", None)
     return frozenset(settings.hub_ids if isinstance(settings, CaseSettings) else HUB_IDS)
 
