@@ -93,15 +93,15 @@ async def notify_rm(
 async def _missed(
     notify: Notify, referral: uuid.UUID, appointment: uuid.UUID, **changes: Any
 ) -> uuid.UUID:
-    event = attendance_event(
-        rm_referral_id=referral,
-        rm_appointment_id=appointment,
-        appointment_kind="session",
-        session_number=1,
-        recorded_by=WORKER,
-        hub_id="bolton",
-        **changes,
-    )
+    fields: dict[str, Any] = {
+        "rm_referral_id": referral,
+        "rm_appointment_id": appointment,
+        "appointment_kind": "session",
+        "session_number": 1,
+        "recorded_by": WORKER,
+        "hub_id": "bolton",
+    }
+    event = attendance_event(**(fields | changes))
     await notify.publish(event)
     assert isinstance(event.subject, uuid.UUID)
     return event.subject
@@ -151,6 +151,25 @@ async def test_a_hub_recorded_non_attendance_is_written_back_once_as_the_worker(
     assert stored.feedback.session["notifyProbationPractitionerOfConcerns"] is False
     row = await _write_back(notify_rm, report["id"])
     assert (row["step"], row["next_at"]) == ("done", None)
+
+
+async def test_a_missed_initial_assessment_goes_through_the_supplier_assessment_endpoints(
+    notify_rm: Notify, rm: Rm
+) -> None:
+    referral = uuid.UUID((await rm.act("referrals"))["referral_id"])
+    scheduled = await rm.act(f"referrals/{referral}/initial-assessment/schedule")
+    appointment = uuid.UUID(scheduled["appointment_id"])
+    case_id = await _missed(
+        notify_rm, referral, appointment, appointment_kind="initial-assessment", session_number=None
+    )
+    await _report(notify_rm, case_id, acknowledged_channel="rm_writeback")
+    paths = [r["path"] for r in (await rm.http.get("/_control/requests")).json()]
+    assert [p.rsplit("/", 1)[-1] for p in paths] == [
+        "record-attendance",
+        "record-session-feedback",
+        "submit-feedback",
+    ]
+    assert rm.submits(appointment) == 1
 
 
 async def test_r_and_m_refusing_the_worker_puts_it_on_the_hubs_queue_until_marked_done(
