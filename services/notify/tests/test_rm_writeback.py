@@ -260,6 +260,35 @@ async def test_500_then_success_is_retried_and_submitted_once(notify_rm: Notify,
     assert rm.submits(appointment) == 1
 
 
+async def test_r_and_m_failing_until_the_deadline_hands_the_report_to_a_person(
+    notify_rm: Notify, rm: Rm, clock: ShiftedClock
+) -> None:
+    await rm.act("faults", {"api_status": 503, "api_fail_seconds": 60})
+    referral, appointment = await rm.scheduled()
+    case_id = await _missed(notify_rm, referral, appointment)
+    report = await _report(notify_rm, case_id, acknowledged_at=None)
+
+    async def failed_once() -> bool:
+        rows = await notify_rm.rows(
+            "SELECT tries FROM rm_writebacks WHERE report_id = :r", r=report["id"]
+        )
+        return bool(rows[0]["tries"] >= 1)
+
+    await eventually(failed_once, what="a failed write-back")
+    clock.advance(timedelta(hours=24))
+
+    async def handed_over() -> bool:
+        return bool((await _write_back(notify_rm, report["id"]))["step"] == "manual")
+
+    await eventually(handed_over, what="the report on the manual queue")
+    row = await _write_back(notify_rm, report["id"])
+    assert row["last_status"] == 503
+    [report] = await notify_rm.report(case_id)
+    assert report["escalated_at"] is not None  # by the clock or the refusal, whichever came first
+    assert report["attempts"][-1]["result"] == "refused"
+    assert rm.submits(appointment) == 0
+
+
 class KilledError(BaseException):
     """Stands for SIGKILL: nothing after it runs, nothing uncommitted survives."""
 

@@ -151,25 +151,19 @@ class RmWriteBack:
 
     async def _reconcile(self, write_back: WriteBack) -> None:
         """409: R&M has feedback submitted; acknowledge if it is this non-attendance."""
-        path = write_back.read_back_path()
+        path, rm_appointment_id = write_back.read_back_path(), write_back.rm_appointment_id
+        if path is None or rm_appointment_id is None:
+            await self._to_person(write_back, 409, "409, and the session has no number to read")
+            return
         try:
-            read = (
-                await self._client.call("GET", path, username=write_back.recorded_by or "")
-                if path
-                else None
-            )
+            read = await self._client.call("GET", path, username=write_back.recorded_by or "")
         except RmUnreachableError as exc:
             await self._failed(write_back, 409, f"read back: {exc}")
             return
-        if read is None or read.status != 200 or read.body is None:
-            status = read.status if read else None
-            await self._failed(write_back, status, "409, and the session could not be read back")
+        if read.status != 200 or read.body is None:
+            await self._failed(write_back, read.status, "409, and the session could not be read")
             return
-        appointment = (
-            appointment_in(read.body, write_back.rm_appointment_id)
-            if write_back.rm_appointment_id
-            else None
-        )
+        appointment = appointment_in(read.body, rm_appointment_id)
         if appointment is not None and write_back.submitted_in(appointment):
             done = replace(write_back, step=Step.DONE, last_status=409)
             await self._finish(done, AttemptResult.ACKNOWLEDGED, "409 reconciled")
