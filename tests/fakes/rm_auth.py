@@ -2,7 +2,10 @@
 resource-server check R&M applies to every API request.
 
 Tokens are RS256 JWTs like HMPPS Auth's: `sub` and `client_id` are the client, `authorities` carries
-ROLE_INTERVENTIONS_API_READ_ALL, `exp` is `token_ttl` seconds ahead. `expire_all` makes every token
+ROLE_INTERVENTIONS_API_READ_ALL, `exp` is `token_ttl` seconds ahead. A client-credentials request
+with a `username` form field gets a token on behalf of that user, as HMPPS Auth issues to trusted
+clients: `sub` and `user_name` are the username, with `user_id` and `auth_source` "auth" (an
+external, service-provider user); R&M's user-mapped endpoints need those claims (`user_of`). `expire_all` makes every token
 issued so far fail as expired at once, so "the token expired mid-run" needs no waiting.
 """
 
@@ -50,16 +53,25 @@ class HmppsAuth:
         self.revoked_before = time.time()
 
     def issue(
-        self, client_id: str, *, roles: list[str] | None = None, ttl: int | None = None
+        self,
+        client_id: str,
+        *,
+        roles: list[str] | None = None,
+        ttl: int | None = None,
+        username: str | None = None,
     ) -> str:
         """A signed access token (also used by tests that want a token without the HTTP dance)."""
-        return self._issue(client_id, roles, ttl)[0]
+        return self._issue(client_id, roles, ttl, username)[0]
 
     def _issue(
-        self, client_id: str, roles: list[str] | None, ttl: int | None
+        self,
+        client_id: str,
+        roles: list[str] | None,
+        ttl: int | None,
+        username: str | None = None,
     ) -> tuple[str, dict[str, Any]]:
         issued = time.time()
-        claims = {
+        claims: dict[str, Any] = {
             "sub": client_id,
             "client_id": client_id,
             "grant_type": "client_credentials",
@@ -72,6 +84,13 @@ class HmppsAuth:
             "issued_at": issued,  # sub-second, so expire_all can tell tokens of the same second apart
             "exp": int(issued) + (self.token_ttl if ttl is None else ttl),
         }
+        if username:
+            claims |= {
+                "sub": username,
+                "user_name": username,
+                "user_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"hmpps-auth/{username}")),
+                "auth_source": "auth",
+            }
         self.tokens_issued += 1
         header = {"alg": "RS256", "kid": self.key.kid, "typ": "JWT"}
         return jwt.encode(header, claims, self.key), claims
@@ -92,20 +111,34 @@ class HmppsAuth:
             return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Basic"})
         if form.get("grant_type") != "client_credentials":
             return JSONResponse({"error": "unsupported_grant_type"}, status_code=400)
-        token, claims = self._issue(client_id, None, None)
+        username = str(form.get("username", "")).strip() or None
+        token, claims = self._issue(client_id, None, None, username)
         return JSONResponse(
             {
                 "access_token": token,
                 "token_type": "bearer",
                 "expires_in": self.token_ttl,
                 "scope": "read write",
-                "sub": client_id,
-                "auth_source": "none",
+                "sub": claims["sub"],
+                "auth_source": claims["auth_source"],
                 "iss": self.issuer,
                 "jti": claims["jti"],
             },
             headers={"Cache-Control": "no-store"},
         )
+
+    def user_of(self, request: Request) -> dict[str, str] | None:
+        """The user a (checked) token acts for, as R&M maps it; None for a bare client token."""
+        _, _, token = request.headers.get("authorization", "").partition(" ")
+        claims = jwt.decode(token, self.key, algorithms=["RS256"]).claims
+        names = ("user_name", "user_id", "auth_source")
+        if not all(claims.get(n) for n in names) or claims["auth_source"] not in ("auth", "delius"):
+            return None
+        return {
+            "username": claims["user_name"],
+            "authSource": claims["auth_source"],
+            "userId": claims["user_id"],
+        }
 
     def check(self, request: Request) -> Response | None:
         """None if the bearer token is valid and carries an accepted role, else the 401/403."""

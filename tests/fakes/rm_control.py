@@ -20,6 +20,7 @@ from starlette.routing import Route
 from tests.fakes.rm_auth import HmppsAuth
 from tests.fakes.rm_endpoints import RmEndpoints
 from tests.fakes.rm_faults import FaultsUpdate
+from tests.fakes.rm_feedback import RmFeedback
 from tests.fakes.rm_model import Referral
 from tests.fakes.rm_publisher import Publisher
 from tests.fakes.rm_requests import (
@@ -33,6 +34,7 @@ from tests.fakes.rm_requests import (
     NewReferral,
     RawPublish,
     Release,
+    Schedule,
     SubmitActionPlan,
     SubmitEndOfServiceReport,
     Withdraw,
@@ -50,6 +52,7 @@ class Control:
     auth: HmppsAuth
     endpoints: RmEndpoints
     base_url: str
+    feedback: RmFeedback
     confirmed_tokens: set[str] = field(default_factory=set)
     offered_tokens: set[str] = field(default_factory=set)
 
@@ -75,6 +78,8 @@ class Control:
             Route("/_control/action-plans/{id}/approve", self.approve_action_plan, methods=post),
             Route(f"{r}/initial-assessment", self.initial_assessment, methods=post),
             Route(f"{r}/sessions/{{number:int}}", self.session, methods=post),
+            Route(f"{r}/sessions/{{number:int}}/schedule", self.schedule, methods=post),
+            Route(f"{r}/initial-assessment/schedule", self.schedule, methods=post),
             Route(f"{r}/end-of-service-report", self.end_of_service_report, methods=post),
             Route(f"{r}/end", self.end, methods=post),
             Route(f"{r}/conclude", self.conclude, methods=post),
@@ -96,6 +101,7 @@ class Control:
         self.publisher.reset(self.publisher.faults)
         self.scenario.store.clear()
         self.endpoints.requests.clear()
+        self.feedback.submits.clear()
         return JSONResponse({"status": "reset"})
 
     async def published(self, request: Request) -> Response:
@@ -121,6 +127,7 @@ class Control:
                 "held": sum(p.state == "held" for p in publications),
                 "withheld": sum(p.state == "withheld" for p in publications),
                 "subscription_confirmed": bool(self.confirmed_tokens),
+                "feedback_submitted": len(self.feedback.submits),
             }
         )
 
@@ -219,6 +226,13 @@ class Control:
             "delius_appointment_id": appointment.delius_appointment_id,
         }
         return await self._publish(body, envelopes, ids)
+
+    async def schedule(self, request: Request) -> Response:
+        body = await parse(request, Schedule)
+        number = request.path_params.get("number")
+        appointment = self.scenario.schedule(self._referral(request), body, number)
+        ids = {"appointment_id": str(appointment.id)}
+        return JSONResponse(ids | {"appointment_time": appointment.appointment_time.isoformat()})
 
     async def end_of_service_report(self, request: Request) -> Response:
         body = await parse(request, SubmitEndOfServiceReport)

@@ -166,6 +166,24 @@ def service_category(name: str) -> dict[str, Any]:
 
 
 def appointment(item: Appointment) -> dict[str, Any]:
+    """An appointment with its feedback: submitted, or the provider's draft so far."""
+    feedback = item.feedback
+    if feedback is None and item.draft_attendance is not None:
+        return _with_draft(_appointment(item), item)
+    return _appointment(item)
+
+
+def _with_draft(body: dict[str, Any], item: Appointment) -> dict[str, Any]:
+    draft = item.draft_attendance or {}
+    body["appointmentFeedback"]["attendanceFeedback"] |= {
+        "attended": draft.get("attended"),
+        "didSessionHappen": draft.get("didSessionHappen"),
+    }
+    body["appointmentFeedback"]["sessionFeedback"] = item.draft_session or {}
+    return body
+
+
+def _appointment(item: Appointment) -> dict[str, Any]:
     feedback = item.feedback
     return {
         "id": str(item.id),

@@ -68,6 +68,10 @@ class RmEndpoints:
             Route("/end-of-service-report/{id}", gate(self.end_of_service_report), methods=["GET"]),
         ]
 
+    def gated_routes(self, handlers: list[tuple[str, Handler, list[str]]]) -> list[Route]:
+        """More endpoints behind the same gate (faults, token, 404s on demand)."""
+        return [Route(path, self._gated(handler), methods=m) for path, handler, m in handlers]
+
     def _gated(self, handler: Handler) -> Handler:
         async def gated(request: Request) -> Response:
             self.in_flight += 1

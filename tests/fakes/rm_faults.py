@@ -58,6 +58,8 @@ class Faults:
     tamper_next_pushes: int = 0  # the next N HTTP pushes carry a broken signature
     delivery: Delivery = "publish"  # default for actions that do not say
     signature_version: str = "2"
+    unmapped_users: set[str] = field(default_factory=set)
+    """Usernames R&M cannot map to a user with access to the referral (its feedback calls: 403)."""
 
     def reset(self) -> None:
         """Back to no faults, in place: the endpoints and the publisher share this object."""
@@ -75,6 +77,7 @@ class Faults:
             "tamper_next_pushes": self.tamper_next_pushes,
             "delivery": self.delivery,
             "signature_version": self.signature_version,
+            "unmapped_users": sorted(self.unmapped_users),
         }
 
 
@@ -96,6 +99,7 @@ class FaultsUpdate(BaseModel):
     tamper_next_pushes: int | None = Field(default=None, ge=0)
     delivery: Delivery | None = None
     signature_version: Literal["1", "2"] | None = None
+    unmapped_users: list[str] | None = None
 
     def apply_to(self, faults: Faults) -> Faults:
         """Change `faults` in place and return it."""
@@ -117,4 +121,6 @@ class FaultsUpdate(BaseModel):
                 setattr(result, name, value)
         if self.signature_version is not None:
             result.signature_version = self.signature_version
+        if self.unmapped_users is not None:
+            result.unmapped_users = set(self.unmapped_users)
         return result

@@ -104,6 +104,8 @@ class Appointment:
     delius_appointment_id: int | None = None
     superseded: bool = False
     feedback: Feedback | None = None
+    draft_attendance: dict[str, Any] | None = None  # recorded, not yet submitted (R&M's drafts)
+    draft_session: dict[str, Any] | None = None
 
 
 @dataclass

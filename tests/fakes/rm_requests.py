@@ -130,6 +130,16 @@ class Attendance(Action):
         }
 
 
+class Schedule(BaseModel):
+    """Book an appointment (its feedback to come through the feedback endpoints)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    appointment_time: datetime | None = None  # default: an hour ago (feedback is for the past)
+    duration_minutes: int = Field(default=60, ge=1)
+    delivery_type: DeliveryType = "PHONE_CALL"
+
+
 class SubmitEndOfServiceReport(Action):
     further_information: str = "Work completed."
     achievement_level: Literal["ACHIEVED", "PARTIALLY_ACHIEVED", "NOT_ACHIEVED"] = "ACHIEVED"

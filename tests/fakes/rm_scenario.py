@@ -31,6 +31,7 @@ from tests.fakes.rm_requests import (
     Conclude,
     End,
     NewReferral,
+    Schedule,
     SubmitActionPlan,
     SubmitEndOfServiceReport,
     Withdraw,
@@ -152,6 +153,27 @@ class Scenario:
             referral, appointment, session_number=session_number, legacy=request.legacy
         )
         return appointment, envelopes
+
+    def schedule(
+        self, referral: Referral, request: Schedule, session_number: int | None
+    ) -> Appointment:
+        """A new appointment without feedback; an earlier one for the same slot is superseded."""
+        slot = (
+            referral.assessment
+            if session_number is None
+            else referral.sessions.setdefault(session_number, [])
+        )
+        for earlier in slot:
+            earlier.superseded = True
+        appointment = Appointment(
+            id=uuid.uuid4(),
+            appointment_time=request.appointment_time or now() - timedelta(hours=1),
+            duration_minutes=request.duration_minutes,
+            delivery_type=request.delivery_type,
+            delius_appointment_id=self.store.delius_appointment_id(),
+        )
+        slot.append(appointment)
+        return appointment
 
     def submit_end_of_service_report(
         self, referral: Referral, request: SubmitEndOfServiceReport

@@ -14,6 +14,12 @@ R&M API (bearer token required: missing/expired/revoked -> 401, no accepted role
   Page response with 0-based ``number``; filters completed / cancelled / unassigned)
   GET /service-category/{id}  GET /sent-referral/{id}/supplier-assessment
   GET /referral/{id}/sessions/{n}  GET /action-plan/{id}  GET /end-of-service-report/{id}
+  Feedback, mapped to a user (a token from a client-credentials grant with ``username``; a bare
+  client token -> 403, as is a user in faults' ``unmapped_users``): PUT
+  /referral/{id}/delivery-session-appointments/{appointmentId}/attendance | /session-feedback,
+  POST .../submit-feedback; PUT /referral/{id}/supplier-assessment/record-attendance |
+  /record-session-feedback, POST .../submit-feedback. 400 future appointment or missing fields,
+  409 after submission, 422 submit without attendance and session feedback; submit publishes.
 SNS side: GET /_sns/certificate.pem (the signing certificate named in SigningCertURL);
   GET /_sns/?Action=ConfirmSubscription&Token=... (the SubscribeURL of a confirmation).
 
@@ -34,6 +40,9 @@ numeric deliusAppointmentId).
        -> initial-assessment-appointment.attended|missed, then ...session-feedback-submitted
   POST /_control/referrals/{id}/sessions/{n}    same body -> session-appointment.attended|missed,
        then session-appointment.session-feedback-submitted
+  POST /_control/referrals/{id}/sessions/{n}/schedule  {appointment_time (default an hour ago),
+       duration_minutes} -> a new appointment without feedback (publishes nothing, as R&M)
+  POST /_control/referrals/{id}/initial-assessment/schedule  the same for the supplier assessment
   POST /_control/referrals/{id}/end-of-service-report  {achievement_level} -> end-of-service-report.submitted
   POST /_control/referrals/{id}/end             {reason_code, delivery_state} -> referral.ended
   POST /_control/referrals/{id}/conclude        {delivery_state} -> referral.concluded
@@ -68,6 +77,7 @@ from tests.fakes.rm_control import Control
 from tests.fakes.rm_endpoints import RmEndpoints
 from tests.fakes.rm_events import EventFactory
 from tests.fakes.rm_faults import Faults
+from tests.fakes.rm_feedback import RmFeedback
 from tests.fakes.rm_model import RmStore
 from tests.fakes.rm_publisher import Publisher
 from tests.fakes.rm_requests import ControlRequestError, control_error_handler
@@ -129,7 +139,8 @@ def create_app(
     publisher = Publisher(SnsPublisher(sns) if sns else None, pusher, faults)
     endpoints = RmEndpoints(store, auth, faults)
     scenario = Scenario(store, EventFactory(base_url))
-    control = Control(scenario, publisher, auth, endpoints, base_url)
+    feedback = RmFeedback(store, auth, faults, publisher, scenario.events)
+    control = Control(scenario, publisher, auth, endpoints, base_url, feedback)
     sim = RmSimulator(
         base_url, store, auth, faults, signer, publisher, endpoints, scenario, control
     )
@@ -138,6 +149,7 @@ def create_app(
         Route("/auth/.well-known/jwks.json", sim.jwks, methods=["GET"]),
         Route("/_sns/certificate.pem", sim.certificate, methods=["GET"]),
         *endpoints.routes(),
+        *endpoints.gated_routes(feedback.handlers()),
         *control.routes(),
     ]
     app = Starlette(routes=routes, exception_handlers={ControlRequestError: control_error_handler})

@@ -146,6 +146,8 @@ ALLOWED: Final[dict[str, dict[Operation, frozenset[str]]]] = {
         ("GET", "/deliveries"): frozenset({OPERATOR}),
         ("GET", "/operator/reports"): frozenset({OPERATOR}),
         ("POST", "/operator/reports/{report_id}/retry"): frozenset({OPERATOR}),
+        ("GET", "/hubs/{hub_id}/manual-entries"): frozenset({HUB, LEAD}),
+        ("POST", "/manual-entries/{report_id}/done"): frozenset({HUB, LEAD}),
         ("GET", "/subscriptions"): frozenset({OPERATOR, PROBATION}),
         ("POST", "/subscriptions"): frozenset({OPERATOR, PROBATION}),
         ("GET", "/subscriptions/{subscription_id}"): frozenset({OPERATOR, PROBATION}),
@@ -220,6 +222,7 @@ class Probed:
             "row_id": "9007199254740993",  # no such parked outbox row
             "token": "no-such-exit-survey-link",
             "version": "1",
+            "hub_id": HUB_A,
         }
         made_up = ("referral_id", "message_id", "subscription_id", "task_id", "report_id")
         for name in (*made_up, "onward_referral_id", "request_id", "session_id"):

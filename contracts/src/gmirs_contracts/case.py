@@ -82,3 +82,9 @@ class AttendanceRecorded(ContractModel):
     """`refer-and-monitor` when the provider recorded it in R&M (it reached case through intake)."""
     rm_appointment_id: UUID | None = None
     """R&M's id for the appointment, where R&M knows it (notify recognises its write-back's echo)."""
+    session_number: Annotated[int, Field(ge=1)] | None = None
+    """The delivery session's number (none for an initial assessment); the write-back and a
+    manual entry in R&M find the session by it."""
+    recorded_by: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    """The login of the hub worker who recorded it (none from R&M): notify writes it back to R&M
+    on their behalf, as R&M maps every feedback call to a user. A worker's id, not the person's."""

@@ -261,6 +261,8 @@ def attendance_recorded() -> case.AttendanceRecorded:
         notify_pp_of_concerns=False,
         recorded_at=ENDS_AT + timedelta(minutes=20),
         report_due_by=DUE_BY,
+        session_number=2,
+        recorded_by="bolton.worker",
     )
 
 

@@ -148,6 +148,9 @@ async def test_attendance_flow_and_its_event(case_service, kafka_broker) -> None
     validate_event("gmirs.case.attendance-recorded.v1", data)
     assert data["non_attendance"] is True
     assert (data["source"], data["rm_appointment_id"]) == ("hub", None)  # recorded by the hub
+    # The worker's login, for notify's write-back to R&M on their behalf; an assessment has no
+    # session number.
+    assert (data["recorded_by"], data["session_number"]) == ("hub-wigan", None)
     ends = datetime.fromisoformat(data["appointment_ends_at"])
     assert datetime.fromisoformat(data["report_due_by"]) == ends + timedelta(hours=24)
 

@@ -11,14 +11,17 @@ from typing import Any
 from fastapi import FastAPI
 
 from gmirs_contracts import case, intake
+from gmirs_contracts.hubs import HUB_IDS
 from gmirs_contracts.registry import contract_for
 from gmirs_notify.adapters.events import ATTENDANCE_RECORDED
 from gmirs_notify.adapters.gov_notify import GovNotifyClient
+from gmirs_notify.adapters.rm_client import RmFeedbackClient
 from gmirs_notify.adapters.sender import WebhookSender
 from gmirs_notify.adapters.unit_of_work import NotifyUnitOfWork
 from gmirs_notify.domain.deadline import RetrySchedule
+from gmirs_notify.domain.report import ReportPolicy
 from gmirs_notify.domain.targets import TargetPolicy
-from gmirs_notify.entrypoints import api, deliveries, reports
+from gmirs_notify.entrypoints import api, deliveries, manual_entries, reports
 from gmirs_notify.entrypoints.dispatcher import Dispatcher
 from gmirs_notify.entrypoints.report_clock import AfterRound, ReportClock
 from gmirs_notify.handlers.clock import Clock, utc_now
@@ -27,6 +30,7 @@ from gmirs_notify.handlers.escalation import EscalationMailer, EscalationRecipie
 from gmirs_notify.handlers.practitioner_email import PractitionerEmail
 from gmirs_notify.handlers.practitioners import PractitionerRecorder
 from gmirs_notify.handlers.record_non_attendance import NonAttendanceRecorder
+from gmirs_notify.handlers.rm_writeback import RmWriteBack
 from gmirs_notify.settings import NotifySettings
 from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure, create_service_app
 from gmirs_runtime.db import asyncpg_dsn
@@ -37,6 +41,8 @@ from gmirs_runtime.settings import ServiceSettings
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 CONSUMER_GROUP = "notify"
+HUB_CLAIM = "hub_id"
+"""The token claim naming a hub user's hub (as case reads it): the manual-entry queue's tenant."""
 LEASE_MARGIN = timedelta(seconds=30)
 
 
@@ -58,17 +64,20 @@ def create_notify_app(
     infra: Infrastructure[NotifyUnitOfWork] | None,
     policy: TargetPolicy | None,
     clock: Clock = utc_now,
+    settings: NotifySettings | None = None,
 ) -> FastAPI:
     app = create_service_app(
         infra,
         distribution="gmirs-notify",
         title="GMIRS Connect: notify",
         description="Webhook subscriptions for probation systems, and the 24-hour report record.",
-        routers=[api.router, deliveries.router, reports.router],
+        routers=[api.router, deliveries.router, reports.router, manual_entries.router],
     )
     if infra:
         app.state.target_policy = policy
         app.state.clock = clock
+        app.state.report_policy = settings.report_policy() if settings else ReportPolicy()
+        app.state.rm_ui_url = settings.rm_ui_url if settings else None
     return app
 
 
@@ -78,7 +87,13 @@ async def build(
     if not isinstance(settings, NotifySettings):
         raise TypeError("notify needs NotifySettings")
     wiring = wiring or Wiring()
-    infra = build_infrastructure(settings, unit_of_work=NotifyUnitOfWork)
+    infra = build_infrastructure(
+        settings,
+        unit_of_work=NotifyUnitOfWork,
+        tenant_claim=HUB_CLAIM,
+        tenant_roles=(manual_entries.HUB,),
+        known_tenants=HUB_IDS,
+    )
     recorder = NonAttendanceRecorder(policy=settings.report_policy(), clock=wiring.clock)
     infra.consumer(
         group=wiring.consumer_group,
@@ -96,7 +111,8 @@ async def build(
     service.workers["dispatcher"] = _dispatcher(settings, infra, sender, wiring).run
     service.workers["report-clock"] = _report_clock(settings, infra, wiring).run
     service.on_stop.append(sender.aclose)
-    service.app = create_notify_app(infra, policy, wiring.clock)
+    _add_rm_writeback(service, settings, infra, wiring)
+    service.app = create_notify_app(infra, policy, wiring.clock, settings)
     return service, infra
 
 
@@ -121,6 +137,42 @@ def _dispatcher(
         max_in_flight=settings.dispatch_max_in_flight,
         clock=wiring.clock,
     )
+
+
+def _add_rm_writeback(
+    service: Service,
+    settings: NotifySettings,
+    infra: Infrastructure[NotifyUnitOfWork],
+    wiring: Wiring,
+) -> None:
+    """The R&M write-back worker, where R&M is configured (else reports go to manual entry)."""
+    api, auth, client_id, secret = (
+        settings.rm_api_url,
+        settings.hmpps_auth_url,
+        settings.rm_client_id,
+        settings.rm_client_secret,
+    )
+    if not (api and auth and client_id and secret):
+        log.warning("R&M write-back is off: R&M is not configured")
+        return
+    client = RmFeedbackClient(
+        api_url=api,
+        auth_url=auth,
+        client_id=client_id,
+        client_secret=secret.get_secret_value(),
+        timeout=settings.rm_timeout_seconds,
+    )
+    worker = RmWriteBack(
+        client=client,
+        unit_of_work=infra.unit_of_work,
+        policy=settings.report_policy(),
+        poll_seconds=settings.rm_writeback_poll_seconds,
+        lease=timedelta(seconds=3 * settings.rm_timeout_seconds) + LEASE_MARGIN,
+        first_retry=timedelta(seconds=settings.rm_writeback_first_retry_seconds),
+        clock=wiring.clock,
+    )
+    service.workers["rm-writeback"] = worker.run
+    service.on_stop.append(client.aclose)
 
 
 def _report_clock(

@@ -40,6 +40,17 @@ class NotifySettings(ServiceSettings):
     escalation_hub_contacts: dict[str, str] = Field(default_factory=dict)
     """Hub id -> the hub's named contact's email address (JSON in the environment)."""
     escalation_lead_provider_email: str | None = None
+    rm_api_url: str | None = None
+    """R&M's API, for the write-back of hub-recorded non-attendance (off when unset)."""
+    hmpps_auth_url: str | None = None
+    rm_client_id: str | None = None
+    rm_client_secret: SecretStr | None = None
+    rm_ui_url: str | None = None
+    """R&M's web pages, for the link on each manual entry."""
+    rm_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    rm_writeback_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    rm_writeback_first_retry_seconds: float = Field(default=5.0, gt=0, le=3600)
+    """The first retry after a failed write-back (doubling, at most five minutes)."""
     allow_private_webhook_targets: bool = False
     """Local stacks only: let webhooks reach private addresses (e.g. a compose network)."""
 

@@ -36,9 +36,10 @@ def appointment_booked(case: Case, appointment: Appointment) -> contract.Appoint
 
 
 def attendance_recorded(
-    case: Case, appointment: Appointment, *, source: Source = "hub"
+    case: Case, appointment: Appointment, *, source: Source = "hub", recorded_by: str | None = None
 ) -> contract.AttendanceRecorded:
-    """`source` refer-and-monitor: the provider recorded it in R&M (notify starts no write-back)."""
+    """`source` refer-and-monitor: the provider recorded it in R&M (notify starts no write-back);
+    `recorded_by` the hub worker's login, on whose behalf notify writes it back to R&M."""
     attendance = appointment.attendance
     if attendance is None:
         raise ValueError("attendance_recorded needs an appointment with attendance")
@@ -50,6 +51,7 @@ def attendance_recorded(
             "non_attendance": attendance.is_non_attendance,
             "report_due_by": appointment.report_due_by,
             "source": source,
+            "recorded_by": recorded_by,
         }
     )
     return records.contract(contract.AttendanceRecorded, values)

@@ -113,7 +113,10 @@ async def put_attendance(
     """Record whether the person attended; a non-attendance starts the 24-hour report clock."""
     attendance = body.domain(recorded_at=datetime.now(UTC))
     command = RecordAttendance(
-        case_id=case_id, appointment_id=appointment_id, attendance=attendance
+        case_id=case_id,
+        appointment_id=appointment_id,
+        attendance=attendance,
+        recorded_by=principal.client_id,
     )
     with attendance_problems():
         _, appointment = await record_attendance(command, uow=uow, hub_id=hub_scope(principal))

@@ -35,6 +35,8 @@ class RecordAttendance:
     case_id: uuid.UUID
     appointment_id: uuid.UUID
     attendance: Attendance
+    recorded_by: str | None = None
+    """The hub worker's login (notify writes the non-attendance back to R&M as them)."""
 
 
 async def book_appointment(
@@ -82,7 +84,7 @@ async def record_attendance(
     await after_attendance(uow, case, appointment, now=command.attendance.recorded_at)
     uow.publish(
         events.ATTENDANCE_RECORDED,
-        events.attendance_recorded(case, appointment),
+        events.attendance_recorded(case, appointment, recorded_by=command.recorded_by),
         aggregate_type=events.AGGREGATE,
         aggregate_id=case.id,
     )

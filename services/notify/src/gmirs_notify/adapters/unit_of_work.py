@@ -11,6 +11,7 @@ from typing import Self
 from gmirs_notify.adapters.deliveries import DeliveryRepository
 from gmirs_notify.adapters.practitioner_emails import PractitionerEmailRepository
 from gmirs_notify.adapters.reports import ReportRepository
+from gmirs_notify.adapters.rm_writebacks import RmWriteBackRepository
 from gmirs_notify.adapters.subscriptions import SubscriptionRepository
 from gmirs_runtime.db import UnitOfWork
 
@@ -20,6 +21,7 @@ class NotifyUnitOfWork(UnitOfWork):
     deliveries: DeliveryRepository
     reports: ReportRepository
     emails: PractitionerEmailRepository
+    rm_writebacks: RmWriteBackRepository
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
@@ -27,4 +29,5 @@ class NotifyUnitOfWork(UnitOfWork):
         self.deliveries = DeliveryRepository(self.session)
         self.reports = ReportRepository(self.session)
         self.emails = PractitionerEmailRepository(self.session)
+        self.rm_writebacks = RmWriteBackRepository(self.session)
         return self

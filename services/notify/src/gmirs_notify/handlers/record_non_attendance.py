@@ -1,4 +1,5 @@
-"""A recorded non-attendance starts its report and one pending delivery per subscribed endpoint.
+"""A recorded non-attendance starts its report, its R&M write-back (hub-recorded, on an R&M
+referral) and one pending delivery per subscribed endpoint.
 
 Both happen once per non-attendance: the report is unique on case and appointment, and a
 delivery is created only with a new report (so R&M's echo of the platform's own write-back
@@ -20,6 +21,7 @@ from gmirs_notify.domain.report import ReportPolicy
 from gmirs_notify.domain.subscription import NON_ATTENDANCE_RECORDED
 from gmirs_notify.handlers.clock import Clock
 from gmirs_notify.handlers.reports import start_report
+from gmirs_notify.handlers.rm_writeback import write_back_of
 from gmirs_runtime.eventing.envelope import Event
 from gmirs_runtime.telemetry import current_traceparent
 
@@ -39,8 +41,12 @@ class NonAttendanceRecorder:
         if not attendance.non_attendance:
             return
         now = self._clock()
-        if not await start_report(attendance, event.id, uow, now=now, policy=self._policy):
+        report = await start_report(attendance, event.id, uow, now=now, policy=self._policy)
+        if report is None:
             return
+        write_back = write_back_of(attendance, report)
+        if write_back is not None:
+            await uow.rm_writebacks.add(write_back, now=now)
         await _deliver_to_subscribers(attendance, event, uow, now=now)
 
 

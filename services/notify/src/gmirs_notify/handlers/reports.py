@@ -2,9 +2,9 @@
 
 Every change the domain decides (acknowledged, escalated, breached) is published as a delivery
 event in the same transaction that stores it, so metrics sees exactly what notify recorded.
-The R&M write-back (to come) is a `ReportChannel`: it records its attempts through
-`record_channel_attempt` like the webhook does, and `ReportRepository.set_rm_appointment` once R&M
-names the appointment, so R&M's echo of it is recognised.
+The R&M write-back (`handlers.rm_writeback`) records its attempts on the report like the webhook
+does; R&M's echo of it (the platform's own submit coming back as an R&M event) is recognised by
+the R&M appointment id the report carries.
 """
 
 from __future__ import annotations
@@ -62,17 +62,17 @@ async def start_report(
     *,
     now: datetime,
     policy: ReportPolicy,
-) -> bool:
-    """Start the non-attendance's report; False if it has one already (a replay, or R&M's echo
+) -> Report | None:
+    """Start the non-attendance's report; None if it has one already (a replay, or R&M's echo
     of the platform's own write-back, which instead proves R&M accepted it)."""
     if await _was_echo(attendance, uow, now=now, policy=policy):
-        return False
+        return None
     report = _report_of(attendance, report_id=uuid.uuid4(), now=now)
     changes = report.arrived(now)
     if not await uow.reports.start(report, event_id=event_id, policy=policy):
-        return False
+        return None
     publish_changes(uow, report, changes)
-    return True
+    return report
 
 
 async def record_channel_attempt(
