@@ -175,7 +175,10 @@ EVENTS: Mapping[str, EventContract[Any]] = _index(
 """Every published CloudEvents type, keyed by type."""
 
 WEBHOOKS: Mapping[str, WebhookContract] = MappingProxyType(
-    {"probation-alert.v1": WebhookContract("probation-alert.v1", webhooks.ProbationAlert)}
+    {
+        "probation-alert.v1": WebhookContract("probation-alert.v1", webhooks.ProbationAlert),
+        "ping.v1": WebhookContract("ping.v1", webhooks.WebhookPing),
+    }
 )
 """Every webhook payload version, keyed by name."""
 

@@ -57,3 +57,23 @@ class ProbationAlert(ContractModel):
     type: Literal["non-attendance.recorded"]
     timestamp: AwareDatetime
     data: ProbationAlertData
+
+
+PING = "ping"
+
+
+class PingData(ContractModel):
+    """Which endpoint was pinged; nothing about anyone."""
+
+    subscription_id: UUID
+
+
+class WebhookPing(ContractModel):
+    """`ping.v1`: a test delivery an operator or the subscriber asks for; answer it with a 2xx.
+
+    Signed exactly like a report, so it proves the URL, the TLS set-up and the secret together.
+    """
+
+    type: Literal["ping"]
+    timestamp: AwareDatetime
+    data: PingData

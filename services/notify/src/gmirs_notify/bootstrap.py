@@ -15,7 +15,7 @@ from gmirs_notify.adapters.sender import WebhookSender
 from gmirs_notify.adapters.unit_of_work import NotifyUnitOfWork
 from gmirs_notify.domain.deadline import RetrySchedule
 from gmirs_notify.domain.targets import TargetPolicy
-from gmirs_notify.entrypoints import api, deliveries
+from gmirs_notify.entrypoints import api, deliveries, endpoints
 from gmirs_notify.entrypoints.dispatcher import Dispatcher
 from gmirs_notify.handlers.deliver import Deliverer
 from gmirs_notify.handlers.record_non_attendance import record_non_attendance
@@ -43,17 +43,20 @@ class Wiring:
 
 
 def create_notify_app(
-    infra: Infrastructure[NotifyUnitOfWork] | None, policy: TargetPolicy | None
+    infra: Infrastructure[NotifyUnitOfWork] | None,
+    policy: TargetPolicy | None,
+    sender: WebhookSender | None = None,
 ) -> FastAPI:
     app = create_service_app(
         infra,
         distribution="gmirs-notify",
         title="GMIRS Connect: notify",
         description="Webhook subscriptions for probation systems, and the 24-hour report record.",
-        routers=[api.router, deliveries.router],
+        routers=[api.router, endpoints.router, deliveries.router],
     )
     if infra:
         app.state.target_policy = policy
+        app.state.webhook_sender = sender
     return app
 
 
@@ -74,7 +77,7 @@ async def build(
     service = infra.service("notify")
     service.workers["dispatcher"] = _dispatcher(settings, infra, sender, wiring).run
     service.on_stop.append(sender.aclose)
-    service.app = create_notify_app(infra, policy)
+    service.app = create_notify_app(infra, policy, sender)
     return service, infra
 
 

@@ -53,6 +53,8 @@ async def create_subscription(
         url=body.url,
         description=body.description,
         event_types=tuple(body.event_types),
+        hub_ids=tuple(body.hub_ids),
+        partner=body.partner,
     )
     try:
         subscription = await handlers.register_subscription(

@@ -20,12 +20,19 @@ from gmirs_notify.adapters.deliveries import ClaimedDelivery
 from gmirs_notify.adapters.subscriptions import EVERY_OWNER
 from gmirs_notify.adapters.unit_of_work import NotifyUnitOfWork
 from gmirs_notify.domain.deadline import DeadlinePolicy
-from gmirs_notify.domain.delivery import AttemptOutcome, DeliveryStatus, Verdict, judge
+from gmirs_notify.domain.delivery import (
+    SUBSCRIPTION_INACTIVE,
+    AttemptOutcome,
+    DeliveryStatus,
+    Verdict,
+    judge,
+)
+from gmirs_notify.domain.subscription import NON_ATTENDANCE_RECORDED
+from gmirs_notify.handlers.failures import delivery_failed
 from gmirs_notify.handlers.subscriptions import GONE_REASON, deactivate
 from gmirs_runtime.telemetry import context_from_traceparent
 
 log = logging.getLogger(__name__)
-SUBSCRIPTION_INACTIVE = "SubscriptionInactive"
 Clock = Callable[[], datetime]
 
 
@@ -40,6 +47,10 @@ def report_at_risk(delivery_id: uuid.UUID) -> None:
 
 class Sender(Protocol):
     async def send(self, claimed: ClaimedDelivery) -> AttemptOutcome: ...
+
+    async def post(
+        self, url: str, body: str, webhook_id: str, secrets: tuple[str, ...], attempt: int = 1
+    ) -> AttemptOutcome: ...
 
 
 class Deliverer:
@@ -63,19 +74,26 @@ class Deliverer:
         try:
             if not claimed.subscription_active:
                 outcome = AttemptOutcome(None, SUBSCRIPTION_INACTIVE)
-                verdict = Verdict(DeliveryStatus.FAILED)
+                verdict = Verdict(DeliveryStatus.FAILED, failure_reason=SUBSCRIPTION_INACTIVE)
             else:
                 outcome = await self._sender.send(claimed)
-                verdict = judge(
-                    outcome,
-                    attempts=claimed.attempts,
-                    due_at=claimed.due_at,
-                    now=self._clock(),
-                    policy=self._policy,
-                )
+                verdict = self._judge(claimed, outcome)
             return await self._record(claimed, outcome, verdict)
         finally:
             otel_context.detach(token)
+
+    def _judge(self, claimed: ClaimedDelivery, outcome: AttemptOutcome) -> Verdict:
+        if claimed.acknowledged_before and not outcome.acknowledged and not outcome.gone:
+            # A redelivery of a report the endpoint already has: the attempt is logged, and the
+            # report stays acknowledged rather than retried towards a deadline it already met.
+            return Verdict(DeliveryStatus.ACKNOWLEDGED)
+        return judge(
+            outcome,
+            attempts=claimed.attempts,
+            due_at=claimed.due_at,
+            now=self._clock(),
+            policy=self._policy,
+        )
 
     async def _record(
         self, claimed: ClaimedDelivery, outcome: AttemptOutcome, verdict: Verdict
@@ -87,7 +105,7 @@ class Deliverer:
                 return None
             if verdict.deactivate_subscription:
                 await self._endpoint_gone(uow, claimed, now)
-            if verdict.acknowledged:
+            if self._first_acknowledgement(claimed, verdict):
                 uow.publish(
                     events.NON_ATTENDANCE_REPORTED,
                     events.non_attendance_reported(claimed, acknowledged_at=now),
@@ -95,9 +113,20 @@ class Deliverer:
                     aggregate_id=claimed.case_id,
                 )
             await uow.commit()
-        if verdict.escalate and not claimed.escalated:
+        if verdict.failure_reason is not None:
+            delivery_failed(claimed.id, claimed.subscription_id, verdict.failure_reason)
+        elif verdict.escalate and not claimed.escalated:
             report_at_risk(claimed.id)
         return verdict
+
+    @staticmethod
+    def _first_acknowledgement(claimed: ClaimedDelivery, verdict: Verdict) -> bool:
+        """Only a non-attendance report's first acknowledgement is the KPI's event."""
+        return (
+            verdict.acknowledged
+            and not claimed.acknowledged_before
+            and claimed.event_type == NON_ATTENDANCE_RECORDED
+        )
 
     async def _endpoint_gone(
         self, uow: NotifyUnitOfWork, claimed: ClaimedDelivery, now: datetime

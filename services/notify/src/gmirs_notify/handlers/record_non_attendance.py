@@ -26,7 +26,7 @@ async def record_non_attendance(
 ) -> None:
     if not attendance.non_attendance:
         return
-    subscribers = await uow.subscriptions.active_for(NON_ATTENDANCE_RECORDED)
+    subscribers = await uow.subscriptions.active_for(NON_ATTENDANCE_RECORDED, attendance.hub_id)
     if not subscribers:
         # Nobody can be told: an operator must know, since the 24-hour clock is running.
         log.warning("non-attendance has no subscribed endpoint", extra={"event_id": str(event.id)})
@@ -41,6 +41,7 @@ async def record_non_attendance(
             event_id=event.id,
             case_id=attendance.case_id,
             appointment_id=attendance.appointment_id,
+            event_type=NON_ATTENDANCE_RECORDED,
             body=body,
             due_at=attendance.report_due_by,
             created_at=now,
