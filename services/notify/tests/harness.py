@@ -115,7 +115,7 @@ async def running_notify(
     producer = create_producer(options)
     await producer.start()
     # Create the topic before the consumer subscribes (with an event type notify ignores).
-    warmup = Event(type="gmirs.case.case-opened.v1", source="/test", subject=uuid.uuid4(), data={})
+    warmup = Event(type="gmirs.test.warmup.v1", source="/test", subject=uuid.uuid4(), data={})
     await producer.send_and_wait(
         wiring.case_topic, key=warmup.key, value=b"{}", headers=to_headers(warmup)
     )

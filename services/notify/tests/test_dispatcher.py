@@ -17,7 +17,7 @@ from gmirs_notify.domain.subscription import Subscription, new_secret
 from gmirs_notify.domain.targets import TargetPolicy
 from gmirs_notify.entrypoints.dispatcher import Dispatcher
 from gmirs_notify.handlers.deliver import Deliverer
-from gmirs_notify.handlers.record_non_attendance import record_non_attendance
+from gmirs_notify.handlers.record_non_attendance import NonAttendanceRecorder
 from gmirs_notify.settings import NotifySettings
 from gmirs_runtime.db import asyncpg_dsn
 from gmirs_runtime.eventing.subscriptions import Handles
@@ -34,7 +34,7 @@ from .harness import (
     running_notify,
 )
 
-RECORD_NON_ATTENDANCE = Handles(ATTENDANCE_RECORDED, record_non_attendance)
+RECORD_NON_ATTENDANCE = Handles(ATTENDANCE_RECORDED, NonAttendanceRecorder("https://rm.example"))
 """The consumer's subscription, applied directly (parsing included) to test without the inbox."""
 
 

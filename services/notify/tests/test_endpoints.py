@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from gmirs_contracts.validation import validate_webhook
 from gmirs_contracts.webhooks import WebhookPing
 from gmirs_runtime.testing.kafka import eventually
 
@@ -56,6 +57,7 @@ async def test_ping_is_signed_answered_with_status_and_latency_and_audited(
     assert result["latency_ms"] >= 0
     [received] = endpoint.accepted(result["webhook_id"])
     assert received.verified
+    validate_webhook(received.body, "ping.v1")
     ping = WebhookPing.model_validate(received.body)
     assert str(ping.data.subscription_id) == created["id"]
 

@@ -10,6 +10,9 @@ from typing import Any
 from fastapi import FastAPI
 
 from gmirs_contracts import case
+from gmirs_contracts import case_lifecycle as lifecycle
+from gmirs_contracts import case_needs as needs
+from gmirs_contracts.registry import contract_for
 from gmirs_notify.adapters.events import ATTENDANCE_RECORDED
 from gmirs_notify.adapters.sender import WebhookSender
 from gmirs_notify.adapters.unit_of_work import NotifyUnitOfWork
@@ -17,8 +20,9 @@ from gmirs_notify.domain.deadline import RetrySchedule
 from gmirs_notify.domain.targets import TargetPolicy
 from gmirs_notify.entrypoints import api, deliveries, endpoints
 from gmirs_notify.entrypoints.dispatcher import Dispatcher
+from gmirs_notify.handlers import case_facts, case_progress
 from gmirs_notify.handlers.deliver import Deliverer
-from gmirs_notify.handlers.record_non_attendance import record_non_attendance
+from gmirs_notify.handlers.record_non_attendance import NonAttendanceRecorder
 from gmirs_notify.settings import NotifySettings
 from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure, create_service_app
 from gmirs_runtime.db import asyncpg_dsn
@@ -70,7 +74,7 @@ async def build(
     infra.consumer(
         group=wiring.consumer_group,
         topics=[wiring.case_topic],
-        subscriptions=[Handles(ATTENDANCE_RECORDED, record_non_attendance)],
+        subscriptions=_handles(settings),
     )
     policy = wiring.target_policy or settings.target_policy()
     sender = WebhookSender(policy=policy, timeout_seconds=settings.webhook_timeout_seconds)
@@ -79,6 +83,19 @@ async def build(
     service.on_stop.append(sender.aclose)
     service.app = create_notify_app(infra, policy, sender)
     return service, infra
+
+
+def _handles(settings: NotifySettings) -> list[Handles[Any, NotifyUnitOfWork]]:
+    """Non-attendance reports, consent-gated case progress, and the case facts they need."""
+    return [
+        Handles(ATTENDANCE_RECORDED, NonAttendanceRecorder(settings.rm_ui_base_url)),
+        Handles(contract_for(lifecycle.ActionPlanAgreed), case_progress.action_plan_agreed),
+        Handles(contract_for(lifecycle.CaseClosed), case_progress.case_closed),
+        Handles(contract_for(case.CaseOpened), case_facts.remember_case),
+        Handles(contract_for(case.AppointmentBooked), case_facts.remember_session),
+        Handles(contract_for(needs.ConsentGiven), case_facts.remember_consent),
+        Handles(contract_for(needs.ConsentWithdrawn), case_facts.forget_consent),
+    ]
 
 
 def _dispatcher(

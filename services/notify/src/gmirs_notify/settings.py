@@ -26,6 +26,12 @@ class NotifySettings(ServiceSettings):
     dispatch_max_in_flight: int = Field(default=50, ge=1, le=1000)
     escalate_before: timedelta = timedelta(hours=4)
     give_up_after: timedelta = timedelta(hours=72)
+    rm_ui_base_url: str = Field(
+        default="https://refer-monitor-intervention.service.justice.gov.uk",
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+    )
+    """Refer and Monitor's web address: alerts link to `<base>/probation-practitioner/referrals/
+    <R&M referral id>/progress`, the practitioner's page that lists the sessions."""
     allow_private_webhook_targets: bool = False
     """Local stacks only: let webhooks reach private addresses (e.g. a compose network)."""
 

@@ -101,6 +101,7 @@ _ESCALATE = text(
 UPDATE deliveries SET escalated_at = :now
 WHERE status = 'pending' AND escalated_at IS NULL AND due_at <= :threshold
   AND (last_status IS NOT NULL OR last_error_class IS NOT NULL)
+  AND event_type = 'non-attendance.recorded'
 RETURNING id
 """
 )

@@ -51,8 +51,9 @@ class SubscriptionRepository:
         total = int((await self._session.execute(counted)).scalar_one())
         return [_to_subscription(r) for r in rows], total
 
-    async def active_for(self, event_type: str, hub_id: str) -> list[Subscription]:
-        """Every active subscription (enabled or not) that wants `event_type` from `hub_id`.
+    async def active_for(self, event_type: str, hub_id: str, pdu: str | None) -> list[Subscription]:
+        """Every active subscription (enabled or not) that wants `event_type` from `hub_id` for
+        a case of the probation delivery unit `pdu`.
 
         A disabled endpoint still gets its deliveries; they wait until it is enabled again.
         """
@@ -61,7 +62,7 @@ class SubscriptionRepository:
         )
         rows = (await self._session.execute(query)).mappings()
         found = [_to_subscription(r) for r in rows]
-        return [s for s in found if s.wants(event_type, hub_id)]
+        return [s for s in found if s.wants(event_type, hub_id, pdu)]
 
     async def save(self, subscription: Subscription) -> None:
         values = _values(subscription)
@@ -87,6 +88,7 @@ def _values(s: Subscription) -> dict[str, Any]:
         "deactivation_reason": s.deactivation_reason,
         "enabled": s.enabled,
         "hub_ids": list(s.hub_ids),
+        "pdu_codes": list(s.pdu_codes),
         "partner": s.partner,
     }
 
@@ -107,5 +109,6 @@ def _to_subscription(row: Any) -> Subscription:
         deactivation_reason=row["deactivation_reason"],
         enabled=row["enabled"],
         hub_ids=tuple(row["hub_ids"]),
+        pdu_codes=tuple(row["pdu_codes"]),
         partner=row["partner"],
     )

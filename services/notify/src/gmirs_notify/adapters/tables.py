@@ -46,6 +46,7 @@ subscriptions = Table(
     Column("deactivation_reason", Text),
     Column("enabled", Boolean, nullable=False),
     Column("hub_ids", ARRAY(Text), nullable=False),
+    Column("pdu_codes", ARRAY(Text), nullable=False),
     Column("partner", Text),
 )
 
@@ -88,6 +89,22 @@ delivery_attempts = Table(
     Column("duration_ms", Integer, nullable=False),
     Column("manual", Boolean, nullable=False),
     PrimaryKeyConstraint("delivery_id", "attempt", name="pk_delivery_attempts"),
+)
+
+case_facts = Table(
+    "case_facts",
+    metadata,
+    Column("case_id", Uuid, primary_key=True),
+    Column("probation_delivery_unit", Text, nullable=False),
+    Column("crn", Text, nullable=False),
+    Column("reference_number", Text),
+)
+
+appointment_sessions = Table(
+    "appointment_sessions",
+    metadata,
+    Column("appointment_id", Uuid, primary_key=True),
+    Column("session_number", Integer),
 )
 
 consents = Table(

@@ -1,13 +1,14 @@
 """The notify service's unit of work: the runtime's transaction, carrying notify's repositories.
 
 Handlers, routes and the dispatcher reach storage only through it (`uow.subscriptions`,
-`uow.deliveries`); bootstrap hands this class to the runtime (cosmicpython's unit_of_work.py).
+`uow.deliveries`, `uow.case_facts`); bootstrap hands this class to the runtime (cosmicpython's unit_of_work.py).
 """
 
 from __future__ import annotations
 
 from typing import Self
 
+from gmirs_notify.adapters.case_facts import CaseFactsRepository
 from gmirs_notify.adapters.deliveries import DeliveryRepository
 from gmirs_notify.adapters.subscriptions import SubscriptionRepository
 from gmirs_runtime.db import UnitOfWork
@@ -16,9 +17,11 @@ from gmirs_runtime.db import UnitOfWork
 class NotifyUnitOfWork(UnitOfWork):
     subscriptions: SubscriptionRepository
     deliveries: DeliveryRepository
+    case_facts: CaseFactsRepository
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
         self.subscriptions = SubscriptionRepository(self.session)
         self.deliveries = DeliveryRepository(self.session)
+        self.case_facts = CaseFactsRepository(self.session)
         return self

@@ -59,12 +59,19 @@ class Subscription:
     enabled: bool = True
     hub_ids: tuple[str, ...] = ()
     """Only these hubs' events (empty: every hub)."""
+    pdu_codes: tuple[str, ...] = ()
+    """Only cases of these probation delivery units (empty: every unit)."""
     partner: str | None = None
     """The organisation named in a person's consent (consent-gated event types need one)."""
 
-    def wants(self, event_type: str, hub_id: str) -> bool:
-        """Whether an event of `event_type` from `hub_id` passes this endpoint's filters."""
-        return event_type in self.event_types and (not self.hub_ids or hub_id in self.hub_ids)
+    def wants(self, event_type: str, hub_id: str, pdu: str | None) -> bool:
+        """Whether an event of `event_type` from `hub_id`, for a case of the probation delivery
+        unit `pdu` (None: not known), passes this endpoint's filters."""
+        return (
+            event_type in self.event_types
+            and (not self.hub_ids or hub_id in self.hub_ids)
+            and (not self.pdu_codes or pdu in self.pdu_codes)
+        )
 
     def set_enabled(self, enabled: bool) -> bool:
         """Switch delivery on or off; False if it was already so. Deliveries wait while off."""

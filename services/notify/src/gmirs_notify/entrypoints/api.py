@@ -54,6 +54,7 @@ async def create_subscription(
         description=body.description,
         event_types=tuple(body.event_types),
         hub_ids=tuple(body.hub_ids),
+        pdu_codes=tuple(body.pdu_codes),
         partner=body.partner,
     )
     try:

@@ -7,12 +7,16 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from gmirs_contracts.common import HubId, Line
+from gmirs_contracts.common import HubId, Line, ProbationDeliveryUnit
 from gmirs_notify.adapters.views import AttemptView, DeliveryView
 from gmirs_notify.domain.delivery import AttemptOutcome, webhook_id, within_deadline
 from gmirs_notify.domain.subscription import CONSENT_GATED, Subscription
 
 EventTypeName = Literal["non-attendance.recorded", "action-plan.agreed", "case.closed"]
+UnitFilter = Annotated[
+    list[ProbationDeliveryUnit],
+    Field(max_length=50, description="Only cases of these probation delivery units; empty: all."),
+]
 PartnerName = Annotated[Line, Field(min_length=1, max_length=200)]
 HubFilter = Annotated[
     list[HubId],
@@ -30,6 +34,7 @@ class SubscriptionCreate(BaseModel):
         "non-attendance.recorded"
     ]
     hub_ids: HubFilter = []
+    pdu_codes: UnitFilter = []
     partner: PartnerName | None = Field(
         default=None,
         description="The organisation as named in people's consent to share (e.g. 'National "
@@ -53,6 +58,7 @@ class SubscriptionRead(BaseModel):
     active: bool
     enabled: bool = Field(description="False: deliveries wait, unsent, until enabled again.")
     hub_ids: list[str]
+    pdu_codes: list[str]
     partner: str | None
     created_at: AwareDatetime
     deactivated_at: AwareDatetime | None
@@ -71,6 +77,7 @@ class SubscriptionRead(BaseModel):
             active=s.active,
             enabled=s.enabled,
             hub_ids=list(s.hub_ids),
+            pdu_codes=list(s.pdu_codes),
             partner=s.partner,
             created_at=s.created_at,
             deactivated_at=s.deactivated_at,

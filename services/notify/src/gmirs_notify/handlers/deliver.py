@@ -115,18 +115,18 @@ class Deliverer:
             await uow.commit()
         if verdict.failure_reason is not None:
             delivery_failed(claimed.id, claimed.subscription_id, verdict.failure_reason)
-        elif verdict.escalate and not claimed.escalated:
+        elif verdict.escalate and not claimed.escalated and self._is_report(claimed):
             report_at_risk(claimed.id)
         return verdict
 
     @staticmethod
-    def _first_acknowledgement(claimed: ClaimedDelivery, verdict: Verdict) -> bool:
+    def _is_report(claimed: ClaimedDelivery) -> bool:
+        """The statutory non-attendance report (the 24-hour clock), not a consented case event."""
+        return claimed.event_type == NON_ATTENDANCE_RECORDED
+
+    def _first_acknowledgement(self, claimed: ClaimedDelivery, verdict: Verdict) -> bool:
         """Only a non-attendance report's first acknowledgement is the KPI's event."""
-        return (
-            verdict.acknowledged
-            and not claimed.acknowledged_before
-            and claimed.event_type == NON_ATTENDANCE_RECORDED
-        )
+        return verdict.acknowledged and not claimed.acknowledged_before and self._is_report(claimed)
 
     async def _endpoint_gone(
         self, uow: NotifyUnitOfWork, claimed: ClaimedDelivery, now: datetime

@@ -33,6 +33,7 @@ class RegisterSubscription:
     description: str | None
     event_types: tuple[str, ...]
     hub_ids: tuple[str, ...] = ()
+    pdu_codes: tuple[str, ...] = ()
     partner: str | None = None
 
 
@@ -50,6 +51,7 @@ async def register_subscription(
         secret=new_secret(),
         created_at=now,
         hub_ids=tuple(dict.fromkeys(command.hub_ids)),
+        pdu_codes=tuple(dict.fromkeys(command.pdu_codes)),
         partner=command.partner,
     )
     await uow.subscriptions.add(subscription)

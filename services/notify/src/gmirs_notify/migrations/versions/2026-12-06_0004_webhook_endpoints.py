@@ -1,6 +1,7 @@
 """Webhook endpoints grow filters, a partner name and an on/off switch; deliveries carry their
-event type, why they ended, and whether an attempt was asked for by a person; a small consent
-projection lets notify gate case events on the person's consent.
+event type, why they ended, and whether an attempt was asked for by a person; small projections
+of case events give each case's probation delivery unit, each appointment's session number and
+the person's consents (to gate case events on them).
 
 Revision ID: 0004
 Revises: 0002
@@ -40,6 +41,11 @@ def upgrade() -> None:
         sa.Column("hub_ids", ARRAY(sa.Text), nullable=False, server_default=_EMPTY),
         schema=schema,
     )
+    op.add_column(
+        "subscriptions",
+        sa.Column("pdu_codes", ARRAY(sa.Text), nullable=False, server_default=_EMPTY),
+        schema=schema,
+    )
     op.add_column("subscriptions", sa.Column("partner", sa.Text), schema=schema)
     op.add_column(
         "deliveries",
@@ -55,6 +61,20 @@ def upgrade() -> None:
     op.add_column(
         "delivery_attempts",
         sa.Column("manual", sa.Boolean, nullable=False, server_default=sa.false()),
+        schema=schema,
+    )
+    op.create_table(
+        "case_facts",
+        sa.Column("case_id", sa.Uuid, primary_key=True),
+        sa.Column("probation_delivery_unit", sa.Text, nullable=False),
+        sa.Column("crn", sa.Text, nullable=False),
+        sa.Column("reference_number", sa.Text),
+        schema=schema,
+    )
+    op.create_table(
+        "appointment_sessions",
+        sa.Column("appointment_id", sa.Uuid, primary_key=True),
+        sa.Column("session_number", sa.Integer),
         schema=schema,
     )
     op.create_table(
@@ -84,6 +104,8 @@ def downgrade() -> None:
     schema = current_schema()
     op.drop_table("skipped_events", schema=schema)
     op.drop_table("consents", schema=schema)
+    op.drop_table("appointment_sessions", schema=schema)
+    op.drop_table("case_facts", schema=schema)
     op.drop_column("delivery_attempts", "manual", schema=schema)
     for column in ("redelivered_at", "failed_at", "failure_reason", "event_type"):
         op.drop_column("deliveries", column, schema=schema)
@@ -91,5 +113,5 @@ def downgrade() -> None:
     op.execute(_DELETE_CASE_EVENT_ATTEMPTS.format(schema=schema))
     op.execute(_DELETE_CASE_EVENT_DELIVERIES.format(schema=schema))
     op.alter_column("deliveries", "appointment_id", nullable=False, schema=schema)
-    for column in ("partner", "hub_ids", "enabled"):
+    for column in ("partner", "pdu_codes", "hub_ids", "enabled"):
         op.drop_column("subscriptions", column, schema=schema)
