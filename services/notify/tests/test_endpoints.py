@@ -16,9 +16,20 @@ import pytest
 
 from gmirs_contracts.validation import validate_webhook
 from gmirs_contracts.webhooks import WebhookPing
+from gmirs_notify.bootstrap import Wiring
+from gmirs_notify.settings import NotifySettings
+from gmirs_runtime.testing.issuer import TestIssuer
 from gmirs_runtime.testing.kafka import eventually
 
-from .harness import OPERATOR, PROBATION_A, PROBATION_B, FakeEndpoint, Fakes, Notify
+from .harness import (
+    OPERATOR,
+    PROBATION_A,
+    PROBATION_B,
+    FakeEndpoint,
+    Fakes,
+    Notify,
+    running_notify,
+)
 from .harness import attendance_event as missed
 
 
@@ -213,3 +224,65 @@ async def test_a_delivery_that_fails_for_good_is_recorded_and_logged_loudly(
     [entry] = log.json()["items"]
     assert (entry["status"], entry["failure_reason"]) == ("failed", reason)
     assert [a["status_code"] for a in entry["attempt_log"]] == [status]
+
+
+async def test_reports_waiting_for_a_disabled_endpoint_are_escalated_then_failed_loudly(
+    settings: NotifySettings,
+    wiring: Wiring,
+    token_issuer: TestIssuer,
+    fakes: Fakes,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Waiting is not silence: near its deadline the report is at risk, past give-up it fails."""
+    caplog.set_level(logging.ERROR)
+    quick = settings.model_copy(update={"dispatch_poll_seconds": 0.2})
+    async with running_notify(quick, wiring, token_issuer) as notify:
+        endpoint, created = await _endpoint(notify, fakes)
+        await notify.call(OPERATOR, "POST", f"/subscriptions/{created['id']}/disable")
+        near, abandoned = missed(due_in=timedelta(hours=1)), missed(due_in=-timedelta(hours=73))
+        await notify.publish(near)
+        await notify.publish(abandoned)
+
+        async def escalated() -> bool:
+            row = await notify.delivery(near.subject)
+            return row is not None and row["escalated_at"] is not None
+
+        await eventually(escalated)
+        await eventually(lambda: notify.delivery_status(abandoned.subject, "failed"))
+        failed = await notify.delivery(abandoned.subject)
+        waiting = await notify.delivery(near.subject)
+    assert failed is not None
+    assert waiting is not None
+    assert (failed["failure_reason"], failed["attempts"]) == ("endpoint-disabled", 0)
+    assert (waiting["status"], waiting["attempts"]) == ("pending", 0)
+    assert endpoint.system.deliveries == []
+    at_risk = [r for r in caplog.records if "report at risk" in r.getMessage()]
+    assert len(at_risk) <= 2
+    flagged = {getattr(r, "delivery_id", None) for r in at_risk}
+    assert str(waiting["id"]) in flagged
+    assert flagged <= {str(waiting["id"]), str(failed["id"])}  # each at most once
+    gave_up = [r for r in caplog.records if r.getMessage() == "webhook delivery failed for good"]
+    assert [getattr(r, "failure_reason", None) for r in gave_up] == ["endpoint-disabled"]
+
+
+async def test_a_report_that_failed_for_good_can_be_redelivered_by_hand(
+    notify: Notify, fakes: Fakes
+) -> None:
+    _, created = await _endpoint(notify, fakes, 500, 200)
+    event = missed(due_in=-timedelta(hours=73))
+    await notify.publish(event)
+    await eventually(lambda: notify.delivery_status(event.subject, "failed"))
+    row = await notify.delivery(event.subject)
+    assert row is not None
+
+    response = await notify.call(OPERATOR, "POST", f"/deliveries/{row['id']}/redelivery")
+    assert response.status_code == 202
+    await eventually(lambda: notify.delivery_status(event.subject, "acknowledged"))
+    log = await notify.call(PROBATION_A, "GET", f"/subscriptions/{created['id']}/deliveries")
+    [entry] = log.json()["items"]
+    assert (entry["failure_reason"], entry["failed_at"]) == (None, None)
+    assert [(a["status_code"], a["manual"]) for a in entry["attempt_log"]] == [
+        (500, False),
+        (200, True),
+    ]
+    assert entry["within_deadline"] is False

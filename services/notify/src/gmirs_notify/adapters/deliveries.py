@@ -98,13 +98,27 @@ RETURNING d.id, d.subscription_id, d.case_id, d.appointment_id, d.event_type,
 
 _ESCALATE = text(
     """
-UPDATE deliveries SET escalated_at = :now
-WHERE status = 'pending' AND escalated_at IS NULL AND due_at <= :threshold
-  AND (last_status IS NOT NULL OR last_error_class IS NOT NULL)
-  AND event_type = 'non-attendance.recorded'
-RETURNING id
+UPDATE deliveries AS d SET escalated_at = :now
+FROM subscriptions AS s
+WHERE s.id = d.subscription_id
+  AND d.status = 'pending' AND d.escalated_at IS NULL AND d.due_at <= :threshold
+  AND d.event_type = 'non-attendance.recorded'
+  AND (d.last_status IS NOT NULL OR d.last_error_class IS NOT NULL OR NOT s.enabled)
+RETURNING d.id
 """
 )
+
+_FAIL_WAITING = text(
+    """
+UPDATE deliveries AS d
+SET status = 'failed', failure_reason = 'endpoint-disabled', failed_at = :now
+FROM subscriptions AS s
+WHERE s.id = d.subscription_id AND NOT s.enabled
+  AND d.status = 'pending' AND d.due_at <= :cutoff
+RETURNING d.id, d.subscription_id
+"""
+)
+"""A disabled endpoint's deliveries wait, but not for ever: past the give-up time they fail."""
 
 
 class DeliveryRepository:
@@ -213,9 +227,19 @@ class DeliveryRepository:
     async def escalate_at_risk(
         self, *, now: datetime, escalate_before: timedelta
     ) -> list[uuid.UUID]:
-        """Flag failing deliveries whose deadline is near; returns the newly flagged ids."""
+        """Flag failing reports (or reports waiting for a disabled endpoint) whose deadline is
+        near; returns the newly flagged ids."""
         params = {"now": now, "threshold": now + escalate_before}
         return list((await self._session.execute(_ESCALATE, params)).scalars())
+
+    async def fail_waiting_too_long(
+        self, *, now: datetime, give_up_after: timedelta
+    ) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        """Fail what waited for a disabled endpoint beyond `give_up_after` past its deadline;
+        returns (delivery id, subscription id) pairs."""
+        params = {"now": now, "cutoff": now - give_up_after}
+        rows = (await self._session.execute(_FAIL_WAITING, params)).all()
+        return [(row[0], row[1]) for row in rows]
 
     async def next_due_at(self) -> datetime | None:
         """When the earliest pending delivery falls due (to sleep exactly until then)."""

@@ -18,6 +18,7 @@ GONE = 410
 ENDPOINT_GONE = "endpoint-gone"
 RETRIES_EXHAUSTED = "retries-exhausted"
 SUBSCRIPTION_INACTIVE = "subscription-inactive"
+ENDPOINT_DISABLED = "endpoint-disabled"
 
 
 class DeliveryStatus(StrEnum):

@@ -23,7 +23,9 @@ from gmirs_notify.adapters.deliveries import ClaimedDelivery, DeliveryRepository
 from gmirs_notify.adapters.tables import deliveries_channel
 from gmirs_notify.adapters.unit_of_work import NotifyUnitOfWork
 from gmirs_notify.domain.deadline import DeadlinePolicy
+from gmirs_notify.domain.delivery import ENDPOINT_DISABLED
 from gmirs_notify.handlers.deliver import Clock, Deliverer, report_at_risk, utc_now
+from gmirs_notify.handlers.failures import delivery_failed
 from gmirs_runtime.waits import first_of
 
 log = logging.getLogger(__name__)
@@ -98,23 +100,32 @@ class Dispatcher:
             claimed = (
                 await repository.claim_due(now=now, limit=free, lease=self._lease) if free else []
             )
-            at_risk = await self._sweep(repository, now)
+            at_risk, abandoned = await self._sweep(repository, now)
             next_due = await repository.next_due_at()
             await uow.commit()
         for delivery in claimed:
             self._start(delivery)
         for delivery_id in at_risk:
             report_at_risk(delivery_id)
+        for delivery_id, subscription_id in abandoned:
+            delivery_failed(delivery_id, subscription_id, ENDPOINT_DISABLED)
         return self._sleep_until(next_due, now)
 
-    async def _sweep(self, repository: DeliveryRepository, now: datetime) -> list[uuid.UUID]:
-        """Escalate failing reports whose deadline is near, at most once per poll interval."""
+    async def _sweep(
+        self, repository: DeliveryRepository, now: datetime
+    ) -> tuple[list[uuid.UUID], list[tuple[uuid.UUID, uuid.UUID]]]:
+        """Escalate failing reports whose deadline is near, and fail those that waited for a
+        disabled endpoint past the give-up time; at most once per poll interval."""
         if time.monotonic() - self._last_sweep < self._poll:
-            return []
+            return [], []
         self._last_sweep = time.monotonic()
-        return await repository.escalate_at_risk(
+        at_risk = await repository.escalate_at_risk(
             now=now, escalate_before=self._policy.escalate_before
         )
+        abandoned = await repository.fail_waiting_too_long(
+            now=now, give_up_after=self._policy.give_up_after
+        )
+        return at_risk, abandoned
 
     def _sleep_until(self, next_due: datetime | None, now: datetime) -> float:
         if next_due is None:
