@@ -307,3 +307,29 @@ async def test_bad_subscription_input_is_refused_with_problems(api: Notify) -> N
         PROBATION_A, "GET", f"/subscriptions/{created['id']}/deliveries?limit=100000"
     )
     assert paged.status_code == 422
+
+
+async def test_consent_withdrawn_while_a_case_event_waits_stops_it(
+    notify: Notify, fakes: Fakes
+) -> None:
+    endpoint, created = await _endpoint(
+        notify, fakes, event_types=PLANS_AND_CLOSURES, partner=PARTNER
+    )
+    base = f"/subscriptions/{created['id']}"
+    await notify.call(PROBATION_A, "POST", f"{base}/disable")
+    case_id, consent_id = uuid.uuid4(), uuid.uuid4()
+    await _publish_and_wait(
+        notify, _consent(case_id, consent_id, PARTNER, "all"), _plan_agreed(case_id)
+    )
+    [waiting] = await notify.rows("SELECT id, status FROM deliveries")
+    assert waiting["status"] == "pending"
+
+    await _publish_and_wait(notify, _withdrawal(case_id, consent_id))
+    await notify.call(PROBATION_A, "POST", f"{base}/enable")
+
+    async def withheld() -> bool:
+        rows = await notify.rows("SELECT status, failure_reason FROM deliveries")
+        return rows == [{"status": "failed", "failure_reason": "consent-withdrawn"}]
+
+    await eventually(withheld)
+    assert endpoint.system.deliveries == []

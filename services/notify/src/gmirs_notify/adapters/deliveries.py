@@ -67,6 +67,8 @@ class ClaimedDelivery:
     """A redelivery of a report the endpoint had already acknowledged."""
     manual: bool = False
     """The first attempt after a person asked for a redelivery."""
+    partner: str | None = None
+    """The endpoint's consent partner (consent-gated event types are checked again on sending)."""
 
     @property
     def webhook_id(self) -> str:
@@ -89,7 +91,7 @@ FROM due, subscriptions AS s
 WHERE d.id = due.id AND s.id = d.subscription_id
 RETURNING d.id, d.subscription_id, d.case_id, d.appointment_id, d.event_type,
           d.body::text AS body, d.attempts, d.due_at, d.escalated_at, d.traceparent, d.tracestate,
-          s.url, s.active, s.secret, s.previous_secret, s.previous_secret_expires_at,
+          s.url, s.active, s.secret, s.previous_secret, s.previous_secret_expires_at, s.partner,
           d.acknowledged_at IS NOT NULL AS acknowledged_before,
           (d.redelivered_at IS NOT NULL AND (due.previous_attempt_at IS NULL
            OR d.redelivered_at > due.previous_attempt_at)) AS manual
@@ -309,4 +311,5 @@ def _claimed(row: Any, now: datetime) -> ClaimedDelivery:
         subscription_active=row["active"],
         acknowledged_before=row["acknowledged_before"],
         manual=row["manual"],
+        partner=row["partner"],
     )

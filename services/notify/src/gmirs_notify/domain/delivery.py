@@ -19,6 +19,8 @@ ENDPOINT_GONE = "endpoint-gone"
 RETRIES_EXHAUSTED = "retries-exhausted"
 SUBSCRIPTION_INACTIVE = "subscription-inactive"
 ENDPOINT_DISABLED = "endpoint-disabled"
+CONSENT_WITHDRAWN = "consent-withdrawn"
+"""Not a failure to escalate: the person withdrew consent before the case event went out."""
 
 
 class DeliveryStatus(StrEnum):

@@ -21,13 +21,14 @@ from gmirs_notify.adapters.subscriptions import EVERY_OWNER
 from gmirs_notify.adapters.unit_of_work import NotifyUnitOfWork
 from gmirs_notify.domain.deadline import DeadlinePolicy
 from gmirs_notify.domain.delivery import (
+    CONSENT_WITHDRAWN,
     SUBSCRIPTION_INACTIVE,
     AttemptOutcome,
     DeliveryStatus,
     Verdict,
     judge,
 )
-from gmirs_notify.domain.subscription import NON_ATTENDANCE_RECORDED
+from gmirs_notify.domain.subscription import CONSENT_GATED, NON_ATTENDANCE_RECORDED
 from gmirs_notify.handlers.failures import delivery_failed
 from gmirs_notify.handlers.subscriptions import GONE_REASON, deactivate
 from gmirs_runtime.telemetry import context_from_traceparent
@@ -75,12 +76,25 @@ class Deliverer:
             if not claimed.subscription_active:
                 outcome = AttemptOutcome(None, SUBSCRIPTION_INACTIVE)
                 verdict = Verdict(DeliveryStatus.FAILED, failure_reason=SUBSCRIPTION_INACTIVE)
+            elif not await self._consent_still_allows(claimed):
+                outcome = AttemptOutcome(None, CONSENT_WITHDRAWN)
+                verdict = Verdict(DeliveryStatus.FAILED, failure_reason=CONSENT_WITHDRAWN)
             else:
                 outcome = await self._sender.send(claimed)
                 verdict = self._judge(claimed, outcome)
             return await self._record(claimed, outcome, verdict)
         finally:
             otel_context.detach(token)
+
+    async def _consent_still_allows(self, claimed: ClaimedDelivery) -> bool:
+        """A consent-gated case event is checked again before every attempt: a consent
+        withdrawn while it waited or was retried stops it."""
+        if claimed.event_type not in CONSENT_GATED:
+            return True
+        if claimed.partner is None:
+            return False
+        async with self._unit_of_work() as uow:
+            return await uow.case_facts.shares_progress(claimed.case_id, claimed.partner)
 
     def _judge(self, claimed: ClaimedDelivery, outcome: AttemptOutcome) -> Verdict:
         if claimed.acknowledged_before and not outcome.acknowledged and not outcome.gone:
@@ -113,7 +127,11 @@ class Deliverer:
                     aggregate_id=claimed.case_id,
                 )
             await uow.commit()
-        if verdict.failure_reason is not None:
+        if verdict.failure_reason == CONSENT_WITHDRAWN:
+            log.info(
+                "case event withheld: consent withdrawn", extra={"delivery_id": str(claimed.id)}
+            )
+        elif verdict.failure_reason is not None:
             delivery_failed(claimed.id, claimed.subscription_id, verdict.failure_reason)
         elif verdict.escalate and not claimed.escalated and self._is_report(claimed):
             report_at_risk(claimed.id)
