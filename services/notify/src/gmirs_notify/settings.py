@@ -40,6 +40,12 @@ class NotifySettings(ServiceSettings):
     escalation_hub_contacts: dict[str, str] = Field(default_factory=dict)
     """Hub id -> the hub's named contact's email address (JSON in the environment)."""
     escalation_lead_provider_email: str | None = None
+    rm_ui_base_url: str = Field(
+        default="https://refer-monitor-intervention.service.justice.gov.uk",
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+    )
+    """Refer and Monitor's web address: alerts link to `<base>/probation-practitioner/referrals/
+    <R&M referral id>/progress`, the practitioner's page that lists the sessions."""
     allow_private_webhook_targets: bool = False
     """Local stacks only: let webhooks reach private addresses (e.g. a compose network)."""
 
