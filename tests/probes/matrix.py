@@ -158,6 +158,11 @@ ALLOWED: Final[dict[str, dict[Operation, frozenset[str]]]] = {
         ("POST", "/subscriptions/{subscription_id}/retire-previous-secret"): frozenset(
             {OPERATOR, PROBATION}
         ),
+        ("POST", "/subscriptions/{subscription_id}/ping"): frozenset({OPERATOR, PROBATION}),
+        ("POST", "/subscriptions/{subscription_id}/disable"): frozenset({OPERATOR, PROBATION}),
+        ("POST", "/subscriptions/{subscription_id}/enable"): frozenset({OPERATOR, PROBATION}),
+        ("GET", "/subscriptions/{subscription_id}/deliveries"): frozenset({OPERATOR, PROBATION}),
+        ("POST", "/deliveries/{delivery_id}/redelivery"): frozenset({OPERATOR, PROBATION}),
     },
 }
 
@@ -224,7 +229,14 @@ class Probed:
             "version": "1",
             "hub_id": HUB_A,
         }
-        made_up = ("referral_id", "message_id", "subscription_id", "task_id", "report_id")
+        made_up = (
+            "referral_id",
+            "message_id",
+            "subscription_id",
+            "task_id",
+            "report_id",
+            "delivery_id",
+        )
         for name in (*made_up, "onward_referral_id", "request_id", "session_id"):
             values[name] = str(uuid.uuid4())
         return template.format(**values)

@@ -383,6 +383,8 @@ def probation_alert() -> webhooks.ProbationAlert:
             notify_pp_of_concerns=False,
             recorded_at=recorded.recorded_at,
             report_due_by=DUE_BY,
+            session_number=3,
+            rm_url=f"https://refer-monitor-intervention.service.justice.gov.uk/probation-practitioner/referrals/{RM_REFERRAL_ID}/progress",
         ),
     )
 

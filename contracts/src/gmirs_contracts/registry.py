@@ -200,7 +200,14 @@ EVENTS: Mapping[str, EventContract[Any]] = _index(
 """Every published CloudEvents type, keyed by type."""
 
 WEBHOOKS: Mapping[str, WebhookContract] = MappingProxyType(
-    {"probation-alert.v1": WebhookContract("probation-alert.v1", webhooks.ProbationAlert)}
+    {
+        "probation-alert.v1": WebhookContract("probation-alert.v1", webhooks.ProbationAlert),
+        "ping.v1": WebhookContract("ping.v1", webhooks.WebhookPing),
+        "action-plan-agreed.v1": WebhookContract(
+            "action-plan-agreed.v1", webhooks.ActionPlanAgreedAlert
+        ),
+        "case-closed.v1": WebhookContract("case-closed.v1", webhooks.CaseClosedAlert),
+    }
 )
 """Every webhook payload version, keyed by name."""
 

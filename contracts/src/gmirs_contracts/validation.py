@@ -16,7 +16,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 
-from gmirs_contracts.registry import PROBATION_ALERT, contracts_dir, event_contract
+from gmirs_contracts.registry import PROBATION_ALERT, WEBHOOKS, contracts_dir, event_contract
 
 _MAX_REPORTED = 10
 _RFC3339 = re.compile(
@@ -78,6 +78,6 @@ def validate_event(ce_type: str, data: dict[str, Any]) -> None:
     _check(contract.schema_path, f"data of {ce_type}", data)
 
 
-def validate_webhook(body: dict[str, Any]) -> None:
-    """Raise ContractViolation unless `body` matches probation-alert.v1."""
-    _check(PROBATION_ALERT.schema_path, "webhook body", body)
+def validate_webhook(body: dict[str, Any], name: str = PROBATION_ALERT.name) -> None:
+    """Raise ContractViolation unless `body` matches the webhook payload `name` (e.g. ping.v1)."""
+    _check(WEBHOOKS[name].schema_path, "webhook body", body)

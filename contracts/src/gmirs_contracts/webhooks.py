@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from gmirs_contracts.base import ContractModel
+from gmirs_contracts.case_lifecycle import ClosureReason
 from gmirs_contracts.common import (
     AppointmentKind,
     Attended,
@@ -30,7 +31,8 @@ class AlertAppointment(ContractModel):
 
 
 class ProbationAlertData(ContractModel):
-    """What the probation practitioner's system needs to act on a non-attendance."""
+    """What the probation practitioner's system needs to act on a non-attendance, and no more:
+    the CRN (the practitioner's key), never a name, date of birth or contact details."""
 
     case_id: UUID
     referral_id: UUID
@@ -45,6 +47,15 @@ class ProbationAlertData(ContractModel):
     notify_pp_of_concerns: bool
     recorded_at: AwareDatetime
     report_due_by: AwareDatetime
+    session_number: int | None = Field(
+        default=None, ge=1, description="The session's number in the plan; null if not known."
+    )
+    rm_url: str | None = Field(
+        default=None,
+        max_length=2048,
+        description="The referral's progress page in Refer and Monitor, where the session is "
+        "listed; null when the referral did not come through R&M.",
+    )
 
 
 class ProbationAlert(ContractModel):
@@ -57,3 +68,66 @@ class ProbationAlert(ContractModel):
     type: Literal["non-attendance.recorded"]
     timestamp: AwareDatetime
     data: ProbationAlertData
+
+
+ACTION_PLAN_AGREED = "action-plan.agreed"
+CASE_CLOSED = "case.closed"
+
+
+class CaseProgressData(ContractModel):
+    """Which case moved, and when; shared only where the person consented to share progress
+    with the endpoint's organisation. The CRN is null if notify never saw the case open."""
+
+    case_id: UUID
+    referral_id: UUID
+    crn: Crn | None
+    reference_number: ReferenceNumber | None
+    hub_id: HubId
+    occurred_at: AwareDatetime
+    recorded_at: AwareDatetime
+
+
+class ActionPlanAgreedData(CaseProgressData):
+    version: int = Field(ge=1)
+    number_of_sessions: int | None = Field(ge=1)
+
+
+class ActionPlanAgreedAlert(ContractModel):
+    """`action-plan-agreed.v1`: the person agreed an action plan (version) with the hub."""
+
+    type: Literal["action-plan.agreed"]
+    timestamp: AwareDatetime
+    data: ActionPlanAgreedData
+
+
+class CaseClosedData(CaseProgressData):
+    closure_reason: ClosureReason
+    reason_settled: bool = Field(description="False: a later case.closed may refine the reason.")
+
+
+class CaseClosedAlert(ContractModel):
+    """`case-closed.v1`: the hub's work with the person ended, with the reason."""
+
+    type: Literal["case.closed"]
+    timestamp: AwareDatetime
+    data: CaseClosedData
+
+
+PING = "ping"
+
+
+class PingData(ContractModel):
+    """Which endpoint was pinged; nothing about anyone."""
+
+    subscription_id: UUID
+
+
+class WebhookPing(ContractModel):
+    """`ping.v1`: a test delivery an operator or the subscriber asks for; answer it with a 2xx.
+
+    Signed exactly like a report, so it proves the URL, the TLS set-up and the secret together.
+    """
+
+    type: Literal["ping"]
+    timestamp: AwareDatetime
+    data: PingData

@@ -134,7 +134,7 @@ async def running_notify(
     producer = create_producer(options)
     await producer.start()
     # Create the topics before the consumer subscribes (with an event type notify ignores).
-    warmup = Event(type="gmirs.case.case-opened.v1", source="/test", subject=uuid.uuid4(), data={})
+    warmup = Event(type="gmirs.test.warmup.v1", source="/test", subject=uuid.uuid4(), data={})
     for topic in (wiring.case_topic, wiring.intake_topic):
         await producer.send_and_wait(topic, key=warmup.key, value=b"{}", headers=to_headers(warmup))
     service, infra = await build(settings, wiring)

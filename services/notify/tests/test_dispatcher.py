@@ -37,7 +37,10 @@ from .harness import (
 )
 
 RECORD_NON_ATTENDANCE = Handles(
-    ATTENDANCE_RECORDED, NonAttendanceRecorder(policy=ReportPolicy(), clock=utc_now)
+    ATTENDANCE_RECORDED,
+    NonAttendanceRecorder(
+        policy=ReportPolicy(), clock=utc_now, rm_ui_base_url="https://rm.example"
+    ),
 )
 """The consumer's subscription, applied directly (parsing included) to test without the inbox."""
 

@@ -25,7 +25,11 @@ def _as(notify: Notify, role: str, hub: str | None = None) -> dict[str, str]:
 async def _queued(notify: Notify, settings: NotifySettings, **changes: Any) -> uuid.UUID:
     """A report on the bolton queue (no R&M appointment id yet); returns the report id."""
     event = attendance_event(rm_appointment_id=None, hub_id="bolton", **changes)
-    recorder = NonAttendanceRecorder(policy=settings.report_policy(), clock=ShiftedClock())
+    recorder = NonAttendanceRecorder(
+        policy=settings.report_policy(),
+        clock=ShiftedClock(),
+        rm_ui_base_url=settings.rm_ui_base_url,
+    )
     async with notify.infra.unit_of_work() as uow:
         await recorder(AttendanceRecorded.model_validate(event.data), event, uow)
         await uow.commit()
@@ -91,7 +95,11 @@ async def test_a_report_being_written_back_is_not_confirmed_by_hand(
     api: Notify, settings: NotifySettings
 ) -> None:
     event = attendance_event(rm_appointment_id=uuid.uuid4(), recorded_by="w", hub_id="bolton")
-    recorder = NonAttendanceRecorder(policy=settings.report_policy(), clock=ShiftedClock())
+    recorder = NonAttendanceRecorder(
+        policy=settings.report_policy(),
+        clock=ShiftedClock(),
+        rm_ui_base_url=settings.rm_ui_base_url,
+    )
     async with api.infra.unit_of_work() as uow:
         await recorder(AttendanceRecorded.model_validate(event.data), event, uow)
         await uow.commit()

@@ -318,7 +318,9 @@ async def test_a_worker_killed_after_r_and_m_took_the_submit_resumes_without_a_s
     )
     clock = ShiftedClock()
     policy = settings.report_policy()
-    recorder = NonAttendanceRecorder(policy=policy, clock=clock)
+    recorder = NonAttendanceRecorder(
+        policy=policy, clock=clock, rm_ui_base_url=settings.rm_ui_base_url
+    )
     async with api.infra.unit_of_work() as uow:
         await recorder(AttendanceRecorded.model_validate(event.data), event, uow)
         await uow.commit()

@@ -11,6 +11,8 @@ from typing import Any
 from fastapi import FastAPI
 
 from gmirs_contracts import case, intake
+from gmirs_contracts import case_lifecycle as lifecycle
+from gmirs_contracts import case_needs as needs
 from gmirs_contracts.hubs import HUB_IDS
 from gmirs_contracts.registry import contract_for
 from gmirs_notify.adapters.events import ATTENDANCE_RECORDED
@@ -21,9 +23,10 @@ from gmirs_notify.adapters.unit_of_work import NotifyUnitOfWork
 from gmirs_notify.domain.deadline import RetrySchedule
 from gmirs_notify.domain.report import ReportPolicy
 from gmirs_notify.domain.targets import TargetPolicy
-from gmirs_notify.entrypoints import api, deliveries, manual_entries, reports
+from gmirs_notify.entrypoints import api, deliveries, endpoints, manual_entries, reports
 from gmirs_notify.entrypoints.dispatcher import Dispatcher
 from gmirs_notify.entrypoints.report_clock import AfterRound, ReportClock
+from gmirs_notify.handlers import case_facts, case_progress
 from gmirs_notify.handlers.clock import Clock, utc_now
 from gmirs_notify.handlers.deliver import Deliverer
 from gmirs_notify.handlers.escalation import EscalationMailer, EscalationRecipients
@@ -65,19 +68,27 @@ def create_notify_app(
     policy: TargetPolicy | None,
     clock: Clock = utc_now,
     settings: NotifySettings | None = None,
+    sender: WebhookSender | None = None,
 ) -> FastAPI:
     app = create_service_app(
         infra,
         distribution="gmirs-notify",
         title="GMIRS Connect: notify",
         description="Webhook subscriptions for probation systems, and the 24-hour report record.",
-        routers=[api.router, deliveries.router, reports.router, manual_entries.router],
+        routers=[
+            api.router,
+            endpoints.router,
+            deliveries.router,
+            reports.router,
+            manual_entries.router,
+        ],
     )
     if infra:
         app.state.target_policy = policy
         app.state.clock = clock
         app.state.report_policy = settings.report_policy() if settings else ReportPolicy()
         app.state.rm_ui_url = settings.rm_ui_url if settings else None
+        app.state.webhook_sender = sender
     return app
 
 
@@ -94,16 +105,10 @@ async def build(
         tenant_roles=(manual_entries.HUB,),
         known_tenants=HUB_IDS,
     )
-    recorder = NonAttendanceRecorder(policy=settings.report_policy(), clock=wiring.clock)
     infra.consumer(
         group=wiring.consumer_group,
         topics=[wiring.case_topic, wiring.intake_topic],
-        subscriptions=[
-            Handles(ATTENDANCE_RECORDED, recorder),
-            Handles(
-                contract_for(intake.ReferralReceived), PractitionerRecorder(clock=wiring.clock)
-            ),
-        ],
+        subscriptions=_handles(settings, wiring),
     )
     policy = wiring.target_policy or settings.target_policy()
     sender = WebhookSender(policy=policy, timeout_seconds=settings.webhook_timeout_seconds)
@@ -112,8 +117,26 @@ async def build(
     service.workers["report-clock"] = _report_clock(settings, infra, wiring).run
     service.on_stop.append(sender.aclose)
     _add_rm_writeback(service, settings, infra, wiring)
-    service.app = create_notify_app(infra, policy, wiring.clock, settings)
+    service.app = create_notify_app(infra, policy, wiring.clock, settings, sender)
     return service, infra
+
+
+def _handles(settings: NotifySettings, wiring: Wiring) -> list[Handles[Any, NotifyUnitOfWork]]:
+    """Non-attendance reports, practitioners' addresses from intake, consent-gated case
+    progress, and the case facts they need."""
+    recorder = NonAttendanceRecorder(
+        policy=settings.report_policy(), clock=wiring.clock, rm_ui_base_url=settings.rm_ui_base_url
+    )
+    return [
+        Handles(ATTENDANCE_RECORDED, recorder),
+        Handles(contract_for(intake.ReferralReceived), PractitionerRecorder(clock=wiring.clock)),
+        Handles(contract_for(lifecycle.ActionPlanAgreed), case_progress.action_plan_agreed),
+        Handles(contract_for(lifecycle.CaseClosed), case_progress.case_closed),
+        Handles(contract_for(case.CaseOpened), case_facts.remember_case),
+        Handles(contract_for(case.AppointmentBooked), case_facts.remember_session),
+        Handles(contract_for(needs.ConsentGiven), case_facts.remember_consent),
+        Handles(contract_for(needs.ConsentWithdrawn), case_facts.forget_consent),
+    ]
 
 
 def _dispatcher(

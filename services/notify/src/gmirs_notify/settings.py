@@ -51,6 +51,12 @@ class NotifySettings(ServiceSettings):
     rm_writeback_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     rm_writeback_first_retry_seconds: float = Field(default=5.0, gt=0, le=3600)
     """The first retry after a failed write-back (doubling, at most five minutes)."""
+    rm_ui_base_url: str = Field(
+        default="https://refer-monitor-intervention.service.justice.gov.uk",
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+    )
+    """Refer and Monitor's web address: alerts link to `<base>/probation-practitioner/referrals/
+    <R&M referral id>/progress`, the practitioner's page that lists the sessions."""
     allow_private_webhook_targets: bool = False
     """Local stacks only: let webhooks reach private addresses (e.g. a compose network)."""
 

@@ -18,7 +18,12 @@ from sqlalchemy import CursorResult, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gmirs_notify.adapters.tables import deliveries, delivery_attempts
+from gmirs_notify.adapters.tables import (
+    deliveries,
+    deliveries_channel,
+    delivery_attempts,
+    subscriptions,
+)
 from gmirs_notify.domain.delivery import AttemptOutcome, DeliveryStatus, Verdict, webhook_id
 from gmirs_notify.domain.subscription import signing_secrets
 
@@ -31,12 +36,24 @@ class NewDelivery:
     subscription_id: uuid.UUID
     event_id: uuid.UUID
     case_id: uuid.UUID
-    appointment_id: uuid.UUID
+    appointment_id: uuid.UUID | None
+    event_type: str
     body: dict[str, Any]
     due_at: datetime
     created_at: datetime
     traceparent: str | None
     tracestate: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FailedDelivery:
+    """A delivery that will not be attempted again, with what its report needs to hear of it."""
+
+    id: uuid.UUID
+    subscription_id: uuid.UUID
+    case_id: uuid.UUID
+    appointment_id: uuid.UUID | None
+    event_type: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +63,8 @@ class ClaimedDelivery:
     id: uuid.UUID
     subscription_id: uuid.UUID
     case_id: uuid.UUID
-    appointment_id: uuid.UUID
+    appointment_id: uuid.UUID | None
+    event_type: str
     body: str
     attempts: int
     due_at: datetime
@@ -56,38 +74,77 @@ class ClaimedDelivery:
     url: str
     secrets: tuple[str, ...]
     subscription_active: bool
+    acknowledged_before: bool = False
+    """A redelivery of a report the endpoint had already acknowledged."""
+    manual: bool = False
+    """The first attempt after a person asked for a redelivery."""
+    partner: str | None = None
+    """The endpoint's consent partner (consent-gated event types are checked again on sending)."""
 
     @property
     def webhook_id(self) -> str:
         return webhook_id(self.id)
 
+    def failed(self) -> FailedDelivery:
+        return FailedDelivery(
+            self.id, self.subscription_id, self.case_id, self.appointment_id, self.event_type
+        )
+
 
 _CLAIM = text(
     """
 WITH due AS (
-    SELECT id FROM deliveries
-    WHERE status = 'pending' AND next_attempt_at <= :now
-    ORDER BY next_attempt_at
+    SELECT d.id, d.last_attempt_at AS previous_attempt_at
+    FROM deliveries AS d JOIN subscriptions AS e ON e.id = d.subscription_id
+    WHERE d.status = 'pending' AND d.next_attempt_at <= :now AND e.enabled
+    ORDER BY d.next_attempt_at
     LIMIT :limit
-    FOR UPDATE SKIP LOCKED
+    FOR UPDATE OF d SKIP LOCKED
 )
 UPDATE deliveries AS d
 SET attempts = d.attempts + 1, next_attempt_at = :lease_until, last_attempt_at = :now
 FROM due, subscriptions AS s
 WHERE d.id = due.id AND s.id = d.subscription_id
-RETURNING d.id, d.subscription_id, d.case_id, d.appointment_id, d.body::text AS body, d.attempts,
-          d.due_at, d.escalated_at, d.traceparent, d.tracestate, s.url, s.active, s.secret,
-          s.previous_secret, s.previous_secret_expires_at
+RETURNING d.id, d.subscription_id, d.case_id, d.appointment_id, d.event_type,
+          d.body::text AS body, d.attempts, d.due_at, d.escalated_at, d.traceparent, d.tracestate,
+          s.url, s.active, s.secret, s.previous_secret, s.previous_secret_expires_at, s.partner,
+          d.acknowledged_at IS NOT NULL AS acknowledged_before,
+          (d.redelivered_at IS NOT NULL AND (due.previous_attempt_at IS NULL
+           OR d.redelivered_at > due.previous_attempt_at)) AS manual
 """
 )
 
 _ESCALATE = text(
     """
-UPDATE deliveries SET escalated_at = :now
-WHERE status = 'pending' AND escalated_at IS NULL AND due_at <= :threshold
-  AND (last_status IS NOT NULL OR last_error_class IS NOT NULL)
-RETURNING id
+UPDATE deliveries AS d SET escalated_at = :now
+FROM subscriptions AS s
+WHERE s.id = d.subscription_id
+  AND d.status = 'pending' AND d.escalated_at IS NULL AND d.due_at <= :threshold
+  AND d.event_type = 'non-attendance.recorded'
+  AND (d.last_status IS NOT NULL OR d.last_error_class IS NOT NULL OR NOT s.enabled)
+RETURNING d.id
 """
+)
+
+_FAIL_WAITING = text(
+    """
+UPDATE deliveries AS d
+SET status = 'failed', failure_reason = 'endpoint-disabled', failed_at = :now
+FROM subscriptions AS s
+WHERE s.id = d.subscription_id AND NOT s.enabled
+  AND d.status = 'pending' AND d.due_at <= :cutoff
+RETURNING d.id, d.subscription_id, d.case_id, d.appointment_id, d.event_type
+"""
+)
+"""A disabled endpoint's deliveries wait, but not for ever: past the give-up time they fail."""
+
+
+_FAILED_COLUMNS = (
+    deliveries.c.id,
+    deliveries.c.subscription_id,
+    deliveries.c.case_id,
+    deliveries.c.appointment_id,
+    deliveries.c.event_type,
 )
 
 
@@ -141,26 +198,64 @@ class DeliveryRepository:
                 status_code=outcome.status_code,
                 error_class=outcome.error_class,
                 duration_ms=outcome.duration_ms,
+                manual=claimed.manual,
             )
             .on_conflict_do_nothing()
         )
         return True
 
-    async def cancel_pending(self, subscription_id: uuid.UUID, *, reason: str) -> int:
-        """Fail the pending deliveries of a deactivated subscription (nobody will receive them)."""
+    async def cancel_pending(
+        self, subscription_id: uuid.UUID, *, reason: str, now: datetime
+    ) -> list[FailedDelivery]:
+        """Fail the pending deliveries of a deactivated subscription (nobody will receive them);
+        returns them, so each is reported as failed for good."""
         statement = (
             update(deliveries)
             .where(deliveries.c.subscription_id == subscription_id, deliveries.c.status == PENDING)
-            .values(status=DeliveryStatus.FAILED.value, last_error_class=reason)
+            .values(
+                status=DeliveryStatus.FAILED.value,
+                last_error_class=reason,
+                failure_reason=reason,
+                failed_at=now,
+            )
+            .returning(*_FAILED_COLUMNS)
         )
-        result = await self._session.execute(statement)
-        assert isinstance(result, CursorResult)
-        return int(result.rowcount)
+        return [FailedDelivery(*row) for row in (await self._session.execute(statement)).all()]
+
+    async def wake_dispatchers(self) -> None:
+        """Tell dispatchers (on commit) that deliveries fell due outside an insert."""
+        channel = deliveries_channel(await self._schema())
+        await self._session.execute(text("SELECT pg_notify(:c, '')"), {"c": channel})
+
+    async def _schema(self) -> str:
+        return str((await self._session.execute(text("SELECT current_schema()"))).scalar_one())
+
+    async def subscription_of(self, delivery_id: uuid.UUID) -> uuid.UUID | None:
+        """The subscription a delivery belongs to (None: no such delivery)."""
+        query = select(deliveries.c.subscription_id).where(deliveries.c.id == delivery_id)
+        found: uuid.UUID | None = (await self._session.execute(query)).scalar_one_or_none()
+        return found
+
+    async def request_redelivery(self, delivery_id: uuid.UUID, *, now: datetime) -> None:
+        """Make one delivery due now again (same id, so the same webhook-id)."""
+        statement = (
+            update(deliveries)
+            .where(deliveries.c.id == delivery_id)
+            .values(
+                status=PENDING,
+                next_attempt_at=now,
+                redelivered_at=now,
+                failure_reason=None,
+                failed_at=None,
+            )
+        )
+        await self._session.execute(statement)
 
     async def escalate_at_risk(
         self, *, now: datetime, escalate_before: timedelta
     ) -> list[uuid.UUID]:
-        """Flag failing deliveries whose deadline is near; returns the newly flagged ids."""
+        """Flag failing reports (or reports waiting for a disabled endpoint) whose deadline is
+        near; returns the newly flagged ids."""
         params = {"now": now, "threshold": now + escalate_before}
         return list((await self._session.execute(_ESCALATE, params)).scalars())
 
@@ -181,9 +276,21 @@ class DeliveryRepository:
         assert isinstance(result, CursorResult)
         return int(result.rowcount)
 
+    async def fail_waiting_too_long(
+        self, *, now: datetime, give_up_after: timedelta
+    ) -> list[FailedDelivery]:
+        """Fail what waited for a disabled endpoint beyond `give_up_after` past its deadline."""
+        params = {"now": now, "cutoff": now - give_up_after}
+        rows = (await self._session.execute(_FAIL_WAITING, params)).all()
+        return [FailedDelivery(*row) for row in rows]
+
     async def next_due_at(self) -> datetime | None:
         """When the earliest pending delivery falls due (to sleep exactly until then)."""
-        query = select(func.min(deliveries.c.next_attempt_at)).where(deliveries.c.status == PENDING)
+        query = (
+            select(func.min(deliveries.c.next_attempt_at))
+            .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
+            .where(deliveries.c.status == PENDING, subscriptions.c.enabled.is_(True))
+        )
         value: datetime | None = (await self._session.execute(query)).scalar_one()
         return value
 
@@ -197,7 +304,10 @@ def _verdict_values(outcome: AttemptOutcome, verdict: Verdict, now: datetime) ->
     if verdict.next_attempt_at is not None:
         values["next_attempt_at"] = verdict.next_attempt_at
     if verdict.acknowledged:
-        values["acknowledged_at"] = now
+        values["acknowledged_at"] = func.coalesce(deliveries.c.acknowledged_at, now)
+    if verdict.failure_reason is not None:
+        values["failure_reason"] = verdict.failure_reason
+        values["failed_at"] = now
     if verdict.escalate:
         values["escalated_at"] = func.coalesce(deliveries.c.escalated_at, now)
     return values
@@ -210,6 +320,7 @@ def _new_row(d: NewDelivery) -> dict[str, Any]:
         "event_id": d.event_id,
         "case_id": d.case_id,
         "appointment_id": d.appointment_id,
+        "event_type": d.event_type,
         "body": d.body,
         "due_at": d.due_at,
         "created_at": d.created_at,
@@ -227,6 +338,7 @@ def _claimed(row: Any, now: datetime) -> ClaimedDelivery:
         subscription_id=row["subscription_id"],
         case_id=row["case_id"],
         appointment_id=row["appointment_id"],
+        event_type=row["event_type"],
         body=row["body"],
         attempts=row["attempts"],
         due_at=row["due_at"],
@@ -238,4 +350,7 @@ def _claimed(row: Any, now: datetime) -> ClaimedDelivery:
             row["secret"], row["previous_secret"], row["previous_secret_expires_at"], now=now
         ),
         subscription_active=row["active"],
+        acknowledged_before=row["acknowledged_before"],
+        manual=row["manual"],
+        partner=row["partner"],
     )

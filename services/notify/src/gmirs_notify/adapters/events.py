@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from gmirs_contracts import notify as contract
 from gmirs_contracts.case import AttendanceRecorded
@@ -22,7 +23,23 @@ REPORT_BREACHED = EVENTS["gmirs.notify.report-breached.v1"]
 AGGREGATE = "case"
 
 
-def probation_alert(attendance: AttendanceRecorded, *, created_at: datetime) -> ProbationAlert:
+RM_PROGRESS_PATH = "/probation-practitioner/referrals/{referral_id}/progress"
+
+
+def rm_progress_url(base_url: str, rm_referral_id: UUID | None) -> str | None:
+    """The practitioner's page for the referral in R&M (lists every session); None without one."""
+    if rm_referral_id is None:
+        return None
+    return base_url.rstrip("/") + RM_PROGRESS_PATH.format(referral_id=rm_referral_id)
+
+
+def probation_alert(
+    attendance: AttendanceRecorded,
+    *,
+    created_at: datetime,
+    session_number: int | None = None,
+    rm_ui_base_url: str,
+) -> ProbationAlert:
     """The webhook body, built once per event so every retry sends the same bytes."""
     return ProbationAlert(
         type=NON_ATTENDANCE_RECORDED,
@@ -46,6 +63,8 @@ def probation_alert(attendance: AttendanceRecorded, *, created_at: datetime) -> 
             notify_pp_of_concerns=attendance.notify_pp_of_concerns,
             recorded_at=attendance.recorded_at,
             report_due_by=attendance.report_due_by,
+            session_number=session_number,
+            rm_url=rm_progress_url(rm_ui_base_url, attendance.rm_referral_id),
         ),
     )
 

@@ -85,18 +85,26 @@ class WebhookSender:
 
     async def send(self, claimed: ClaimedDelivery) -> AttemptOutcome:
         """One attempt, as a CLIENT span child of the current context (the report's trace)."""
-        parts = urlsplit(claimed.url)
+        return await self.post(
+            claimed.url, claimed.body, claimed.webhook_id, claimed.secrets, claimed.attempts
+        )
+
+    async def post(
+        self, url: str, body: str, webhook_id: str, secrets: tuple[str, ...], attempt: int = 1
+    ) -> AttemptOutcome:
+        """POST one signed body to `url` (a delivery's attempt, or a ping) and judge nothing."""
+        parts = urlsplit(url)
         attributes: dict[str, AttributeValue] = {
             "http.request.method": "POST",
             "server.address": parts.hostname or "",
             "server.port": parts.port or (443 if parts.scheme == "https" else 80),
-            "webhook.id": claimed.webhook_id,
-            "webhook.attempt": claimed.attempts,
+            "webhook.id": webhook_id,
+            "webhook.attempt": attempt,
         }
         with tracer.start_as_current_span(
             "POST webhook", kind=SpanKind.CLIENT, attributes=attributes
         ) as span:
-            outcome = await self._attempt(claimed)
+            outcome = await self._attempt(url, body, webhook_id, secrets)
             if outcome.status_code is not None:
                 span.set_attribute("http.response.status_code", outcome.status_code)
             if not outcome.acknowledged:
@@ -104,14 +112,16 @@ class WebhookSender:
                 span.set_status(StatusCode.ERROR)
             return outcome
 
-    async def _attempt(self, claimed: ClaimedDelivery) -> AttemptOutcome:
+    async def _attempt(
+        self, url: str, body: str, webhook_id: str, secrets: tuple[str, ...]
+    ) -> AttemptOutcome:
         now = int(time.time())
-        headers = webhook_headers(claimed.webhook_id, claimed.body, claimed.secrets, now)
+        headers = webhook_headers(webhook_id, body, secrets, now)
         inject_http_headers(headers)
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self._timeout):
-                status, retry_after = await self._post(claimed.url, claimed.body, headers)
+                status, retry_after = await self._post(url, body, headers)
         except (httpx.HTTPError, httpx.InvalidURL, TargetRefusedError, TimeoutError) as exc:
             return AttemptOutcome(None, type(exc).__name__, duration_ms=_since(started))
         return AttemptOutcome(status, None, retry_after=retry_after, duration_ms=_since(started))

@@ -51,13 +51,18 @@ class SubscriptionRepository:
         total = int((await self._session.execute(counted)).scalar_one())
         return [_to_subscription(r) for r in rows], total
 
-    async def active_for(self, event_type: str) -> list[Subscription]:
-        """Every active subscription that wants `event_type`."""
+    async def active_for(self, event_type: str, hub_id: str, pdu: str | None) -> list[Subscription]:
+        """Every active subscription (enabled or not) that wants `event_type` from `hub_id` for
+        a case of the probation delivery unit `pdu`.
+
+        A disabled endpoint still gets its deliveries; they wait until it is enabled again.
+        """
         query = select(subscriptions).where(
             subscriptions.c.active.is_(True), subscriptions.c.event_types.any_() == event_type
         )
         rows = (await self._session.execute(query)).mappings()
-        return [_to_subscription(r) for r in rows]
+        found = [_to_subscription(r) for r in rows]
+        return [s for s in found if s.wants(event_type, hub_id, pdu)]
 
     async def save(self, subscription: Subscription) -> None:
         values = _values(subscription)
@@ -81,6 +86,10 @@ def _values(s: Subscription) -> dict[str, Any]:
         "created_at": s.created_at,
         "deactivated_at": s.deactivated_at,
         "deactivation_reason": s.deactivation_reason,
+        "enabled": s.enabled,
+        "hub_ids": list(s.hub_ids),
+        "pdu_codes": list(s.pdu_codes),
+        "partner": s.partner,
     }
 
 
@@ -98,4 +107,8 @@ def _to_subscription(row: Any) -> Subscription:
         active=row["active"],
         deactivated_at=row["deactivated_at"],
         deactivation_reason=row["deactivation_reason"],
+        enabled=row["enabled"],
+        hub_ids=tuple(row["hub_ids"]),
+        pdu_codes=tuple(row["pdu_codes"]),
+        partner=row["partner"],
     )

@@ -44,6 +44,10 @@ subscriptions = Table(
     _ts("created_at", nullable=False),
     _ts("deactivated_at"),
     Column("deactivation_reason", Text),
+    Column("enabled", Boolean, nullable=False),
+    Column("hub_ids", ARRAY(Text), nullable=False),
+    Column("pdu_codes", ARRAY(Text), nullable=False),
+    Column("partner", Text),
 )
 
 deliveries = Table(
@@ -53,7 +57,8 @@ deliveries = Table(
     Column("subscription_id", Uuid, ForeignKey("subscriptions.id"), nullable=False),
     Column("event_id", Uuid, nullable=False),
     Column("case_id", Uuid, nullable=False),
-    Column("appointment_id", Uuid, nullable=False),
+    Column("appointment_id", Uuid),
+    Column("event_type", Text, nullable=False),
     Column("body", JSONB, nullable=False),
     _ts("due_at", nullable=False),
     _ts("created_at", nullable=False),
@@ -67,6 +72,9 @@ deliveries = Table(
     _ts("escalated_at"),
     Column("traceparent", Text),
     Column("tracestate", Text),
+    Column("failure_reason", Text),
+    _ts("failed_at"),
+    _ts("redelivered_at"),
     UniqueConstraint("subscription_id", "event_id", name="uq_deliveries_subscription_event"),
 )
 
@@ -79,6 +87,7 @@ delivery_attempts = Table(
     Column("status_code", Integer),
     Column("error_class", Text),
     Column("duration_ms", Integer, nullable=False),
+    Column("manual", Boolean, nullable=False),
     PrimaryKeyConstraint("delivery_id", "attempt", name="pk_delivery_attempts"),
 )
 
@@ -132,6 +141,45 @@ report_attempts = Table(
     Column("result", Text, nullable=False),
     Column("detail", Text),
     PrimaryKeyConstraint("report_id", "seq", name="pk_report_attempts"),
+)
+
+case_facts = Table(
+    "case_facts",
+    metadata,
+    Column("case_id", Uuid, primary_key=True),
+    Column("probation_delivery_unit", Text, nullable=False),
+    Column("crn", Text, nullable=False),
+    Column("reference_number", Text),
+)
+
+appointment_sessions = Table(
+    "appointment_sessions",
+    metadata,
+    Column("appointment_id", Uuid, primary_key=True),
+    Column("session_number", Integer),
+)
+
+consents = Table(
+    "consents",
+    metadata,
+    Column("consent_id", Uuid, primary_key=True),
+    Column("case_id", Uuid, nullable=False),
+    Column("partner", Text, nullable=False),
+    Column("scopes", ARRAY(Text), nullable=False),
+    _ts("given_at", nullable=False),
+    _ts("withdrawn_at"),
+)
+
+skipped_events = Table(
+    "skipped_events",
+    metadata,
+    Column("subscription_id", Uuid, nullable=False),
+    Column("event_id", Uuid, nullable=False),
+    Column("event_type", Text, nullable=False),
+    Column("case_id", Uuid, nullable=False),
+    Column("reason", Text, nullable=False),
+    _ts("at", nullable=False),
+    PrimaryKeyConstraint("subscription_id", "event_id", name="pk_skipped_events"),
 )
 
 DELIVERIES_CHANNEL = "gmirs_deliveries"

@@ -1,13 +1,15 @@
 """The notify service's unit of work: the runtime's transaction, carrying notify's repositories.
 
 Handlers, routes and the dispatcher reach storage only through it (`uow.subscriptions`,
-`uow.deliveries`, `uow.reports`); bootstrap hands this class to the runtime (cosmicpython's unit_of_work.py).
+`uow.deliveries`, `uow.reports`, `uow.case_facts`); bootstrap hands this class to the runtime
+(cosmicpython's unit_of_work.py).
 """
 
 from __future__ import annotations
 
 from typing import Self
 
+from gmirs_notify.adapters.case_facts import CaseFactsRepository
 from gmirs_notify.adapters.deliveries import DeliveryRepository
 from gmirs_notify.adapters.practitioner_emails import PractitionerEmailRepository
 from gmirs_notify.adapters.reports import ReportRepository
@@ -22,6 +24,7 @@ class NotifyUnitOfWork(UnitOfWork):
     reports: ReportRepository
     emails: PractitionerEmailRepository
     rm_writebacks: RmWriteBackRepository
+    case_facts: CaseFactsRepository
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
@@ -30,4 +33,5 @@ class NotifyUnitOfWork(UnitOfWork):
         self.reports = ReportRepository(self.session)
         self.emails = PractitionerEmailRepository(self.session)
         self.rm_writebacks = RmWriteBackRepository(self.session)
+        self.case_facts = CaseFactsRepository(self.session)
         return self

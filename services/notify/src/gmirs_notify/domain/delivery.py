@@ -15,6 +15,12 @@ from enum import StrEnum
 from gmirs_notify.domain.deadline import DeadlinePolicy
 
 GONE = 410
+ENDPOINT_GONE = "endpoint-gone"
+RETRIES_EXHAUSTED = "retries-exhausted"
+SUBSCRIPTION_INACTIVE = "subscription-inactive"
+ENDPOINT_DISABLED = "endpoint-disabled"
+CONSENT_WITHDRAWN = "consent-withdrawn"
+"""Not a failure to escalate: the person withdrew consent before the case event went out."""
 
 
 class DeliveryStatus(StrEnum):
@@ -54,6 +60,8 @@ class Verdict:
     next_attempt_at: datetime | None = None
     escalate: bool = False
     deactivate_subscription: bool = False
+    failure_reason: str | None = None
+    """Why the delivery failed for good (set exactly when status is FAILED)."""
 
     @property
     def acknowledged(self) -> bool:
@@ -72,9 +80,14 @@ def judge(
     if outcome.acknowledged:
         return Verdict(DeliveryStatus.ACKNOWLEDGED)
     if outcome.gone:
-        return Verdict(DeliveryStatus.FAILED, deactivate_subscription=True)
+        return Verdict(
+            DeliveryStatus.FAILED,
+            escalate=True,
+            deactivate_subscription=True,
+            failure_reason=ENDPOINT_GONE,
+        )
     if now >= due_at + policy.give_up_after:
-        return Verdict(DeliveryStatus.FAILED, escalate=True)
+        return Verdict(DeliveryStatus.FAILED, escalate=True, failure_reason=RETRIES_EXHAUSTED)
     next_attempt_at = now + policy.schedule.delay_after(attempts, outcome.retry_after)
     escalate = next_attempt_at > due_at or policy.at_risk(due_at=due_at, now=now)
     return Verdict(DeliveryStatus.PENDING, next_attempt_at=next_attempt_at, escalate=escalate)

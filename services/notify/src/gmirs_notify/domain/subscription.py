@@ -14,7 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 NON_ATTENDANCE_RECORDED = "non-attendance.recorded"
-EVENT_TYPES = frozenset({NON_ATTENDANCE_RECORDED})
+ACTION_PLAN_AGREED = "action-plan.agreed"
+CASE_CLOSED = "case.closed"
+EVENT_TYPES = frozenset({NON_ATTENDANCE_RECORDED, ACTION_PLAN_AGREED, CASE_CLOSED})
+CONSENT_GATED = frozenset({ACTION_PLAN_AGREED, CASE_CLOSED})
+"""Event types that reach an endpoint only where the person consented to share with its partner.
+The statutory non-attendance report is never gated."""
 ROTATION_GRACE = timedelta(hours=24)
 SECRET_PREFIX = "whsec_"
 
@@ -51,6 +56,30 @@ class Subscription:
     active: bool = True
     deactivated_at: datetime | None = None
     deactivation_reason: str | None = None
+    enabled: bool = True
+    hub_ids: tuple[str, ...] = ()
+    """Only these hubs' events (empty: every hub)."""
+    pdu_codes: tuple[str, ...] = ()
+    """Only cases of these probation delivery units (empty: every unit)."""
+    partner: str | None = None
+    """The organisation named in a person's consent (consent-gated event types need one)."""
+
+    def wants(self, event_type: str, hub_id: str, pdu: str | None) -> bool:
+        """Whether an event of `event_type` from `hub_id`, for a case of the probation delivery
+        unit `pdu` (None: not known), passes this endpoint's filters."""
+        return (
+            event_type in self.event_types
+            and (not self.hub_ids or hub_id in self.hub_ids)
+            and (not self.pdu_codes or pdu in self.pdu_codes)
+        )
+
+    def set_enabled(self, enabled: bool) -> bool:
+        """Switch delivery on or off; False if it was already so. Deliveries wait while off."""
+        self._require_active()
+        if self.enabled == enabled:
+            return False
+        self.enabled = enabled
+        return True
 
     def signing_secrets(self, now: datetime) -> tuple[str, ...]:
         return signing_secrets(

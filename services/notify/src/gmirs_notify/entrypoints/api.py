@@ -14,7 +14,13 @@ from fastapi import Response, status
 
 from gmirs_notify.domain.subscription import SubscriptionInactiveError
 from gmirs_notify.domain.targets import TargetRefusedError
-from gmirs_notify.entrypoints.deps import Policy, SubscriptionManager, UoW, owner_scope
+from gmirs_notify.entrypoints.deps import (
+    Policy,
+    Reporting,
+    SubscriptionManager,
+    UoW,
+    owner_scope,
+)
 from gmirs_notify.entrypoints.schemas import (
     SecretRotated,
     SubscriptionCreate,
@@ -53,6 +59,9 @@ async def create_subscription(
         url=body.url,
         description=body.description,
         event_types=tuple(body.event_types),
+        hub_ids=tuple(body.hub_ids),
+        pdu_codes=tuple(body.pdu_codes),
+        partner=body.partner,
     )
     try:
         subscription = await handlers.register_subscription(
@@ -103,9 +112,10 @@ async def get_subscription(
     responses=problem_responses(404),
 )
 async def delete_subscription(
-    subscription_id: uuid.UUID, principal: SubscriptionManager, uow: UoW
+    subscription_id: uuid.UUID, principal: SubscriptionManager, uow: UoW, reporting: Reporting
 ) -> None:
-    """Deactivate the endpoint; reports still waiting for it are failed, not sent."""
+    """Deactivate the endpoint; deliveries still waiting for it are failed, not sent (their
+    reports escalated)."""
     try:
         await handlers.remove_subscription(
             subscription_id,
@@ -113,6 +123,7 @@ async def delete_subscription(
             owner=owner_scope(principal),
             actor=principal.client_id,
             now=datetime.now(UTC),
+            policy=reporting,
         )
     except SubscriptionNotFoundError:
         raise _not_found() from None

@@ -8,7 +8,9 @@ from fastapi import Depends, Request
 
 from gmirs_notify.adapters.subscriptions import EVERY_OWNER
 from gmirs_notify.adapters.unit_of_work import NotifyUnitOfWork
+from gmirs_notify.domain.report import ReportPolicy
 from gmirs_notify.domain.targets import TargetPolicy
+from gmirs_notify.handlers.deliver import Sender
 from gmirs_runtime.auth import Principal, require_roles
 from gmirs_runtime.deps import unit_of_work
 
@@ -21,8 +23,20 @@ def target_policy(request: Request) -> TargetPolicy:
     return policy
 
 
+def report_policy(request: Request) -> ReportPolicy:
+    policy: ReportPolicy = request.app.state.report_policy
+    return policy
+
+
+def webhook_sender(request: Request) -> Sender:
+    sender: Sender = request.app.state.webhook_sender
+    return sender
+
+
 UoW = Annotated[NotifyUnitOfWork, Depends(unit_of_work)]
 Policy = Annotated[TargetPolicy, Depends(target_policy)]
+Reporting = Annotated[ReportPolicy, Depends(report_policy)]
+OutboundSender = Annotated[Sender, Depends(webhook_sender)]
 SubscriptionManager = Annotated[Principal, Depends(require_roles(OPERATOR, PROBATION_SYSTEM))]
 Operator = Annotated[Principal, Depends(require_roles(OPERATOR))]
 

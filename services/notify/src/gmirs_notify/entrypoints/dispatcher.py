@@ -19,12 +19,15 @@ from datetime import datetime, timedelta
 import asyncpg
 from sqlalchemy.exc import SQLAlchemyError
 
-from gmirs_notify.adapters.deliveries import ClaimedDelivery, DeliveryRepository
+from gmirs_notify.adapters.deliveries import ClaimedDelivery
 from gmirs_notify.adapters.tables import deliveries_channel
 from gmirs_notify.adapters.unit_of_work import NotifyUnitOfWork
 from gmirs_notify.domain.deadline import DeadlinePolicy
+from gmirs_notify.domain.delivery import ENDPOINT_DISABLED
+from gmirs_notify.domain.report import ReportPolicy
 from gmirs_notify.handlers.clock import Clock, utc_now
 from gmirs_notify.handlers.deliver import Deliverer, report_at_risk
+from gmirs_notify.handlers.failures import delivery_failed
 from gmirs_runtime.waits import first_of
 
 log = logging.getLogger(__name__)
@@ -58,6 +61,7 @@ class Dispatcher:
         self._retry = retry_seconds
         self._finish = finish_seconds
         self._clock = clock
+        self._report_policy = ReportPolicy(escalate_before=policy.escalate_before)
         self._inflight: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._last_sweep = float("-inf")
@@ -99,7 +103,7 @@ class Dispatcher:
             claimed = (
                 await repository.claim_due(now=now, limit=free, lease=self._lease) if free else []
             )
-            at_risk = await self._sweep(repository, now)
+            at_risk = await self._sweep(uow, now)
             next_due = await repository.next_due_at()
             await uow.commit()
         for delivery in claimed:
@@ -108,14 +112,24 @@ class Dispatcher:
             report_at_risk(delivery_id)
         return self._sleep_until(next_due, now)
 
-    async def _sweep(self, repository: DeliveryRepository, now: datetime) -> list[uuid.UUID]:
-        """Escalate failing reports whose deadline is near, at most once per poll interval."""
+    async def _sweep(self, uow: NotifyUnitOfWork, now: datetime) -> list[uuid.UUID]:
+        """Escalate failing reports whose deadline is near, and fail those that waited for a
+        disabled endpoint past the give-up time (their reports told, in the same transaction);
+        at most once per poll interval."""
         if time.monotonic() - self._last_sweep < self._poll:
             return []
         self._last_sweep = time.monotonic()
-        return await repository.escalate_at_risk(
+        at_risk = await uow.deliveries.escalate_at_risk(
             now=now, escalate_before=self._policy.escalate_before
         )
+        abandoned = await uow.deliveries.fail_waiting_too_long(
+            now=now, give_up_after=self._policy.give_up_after
+        )
+        for delivery in abandoned:
+            await delivery_failed(
+                uow, delivery, ENDPOINT_DISABLED, now=now, policy=self._report_policy
+            )
+        return at_risk
 
     def _sleep_until(self, next_due: datetime | None, now: datetime) -> float:
         if next_due is None:

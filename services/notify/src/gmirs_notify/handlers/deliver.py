@@ -20,15 +20,23 @@ from gmirs_notify.adapters.deliveries import ClaimedDelivery
 from gmirs_notify.adapters.subscriptions import EVERY_OWNER
 from gmirs_notify.adapters.unit_of_work import NotifyUnitOfWork
 from gmirs_notify.domain.deadline import DeadlinePolicy
-from gmirs_notify.domain.delivery import AttemptOutcome, DeliveryStatus, Verdict, judge
+from gmirs_notify.domain.delivery import (
+    CONSENT_WITHDRAWN,
+    SUBSCRIPTION_INACTIVE,
+    AttemptOutcome,
+    DeliveryStatus,
+    Verdict,
+    judge,
+)
 from gmirs_notify.domain.report import Attempt, AttemptResult, Channel, ReportPolicy
+from gmirs_notify.domain.subscription import CONSENT_GATED, NON_ATTENDANCE_RECORDED
 from gmirs_notify.handlers.clock import Clock, utc_now
+from gmirs_notify.handlers.failures import delivery_failed
 from gmirs_notify.handlers.reports import record_channel_attempt
 from gmirs_notify.handlers.subscriptions import GONE_REASON, deactivate
 from gmirs_runtime.telemetry import context_from_traceparent
 
 log = logging.getLogger(__name__)
-SUBSCRIPTION_INACTIVE = "SubscriptionInactive"
 
 
 def report_at_risk(delivery_id: uuid.UUID) -> None:
@@ -38,6 +46,10 @@ def report_at_risk(delivery_id: uuid.UUID) -> None:
 
 class Sender(Protocol):
     async def send(self, claimed: ClaimedDelivery) -> AttemptOutcome: ...
+
+    async def post(
+        self, url: str, body: str, webhook_id: str, secrets: tuple[str, ...], attempt: int = 1
+    ) -> AttemptOutcome: ...
 
 
 class Deliverer:
@@ -62,19 +74,39 @@ class Deliverer:
         try:
             if not claimed.subscription_active:
                 outcome = AttemptOutcome(None, SUBSCRIPTION_INACTIVE)
-                verdict = Verdict(DeliveryStatus.FAILED)
+                verdict = Verdict(DeliveryStatus.FAILED, failure_reason=SUBSCRIPTION_INACTIVE)
+            elif not await self._consent_still_allows(claimed):
+                outcome = AttemptOutcome(None, CONSENT_WITHDRAWN)
+                verdict = Verdict(DeliveryStatus.FAILED, failure_reason=CONSENT_WITHDRAWN)
             else:
                 outcome = await self._sender.send(claimed)
-                verdict = judge(
-                    outcome,
-                    attempts=claimed.attempts,
-                    due_at=claimed.due_at,
-                    now=self._clock(),
-                    policy=self._policy,
-                )
+                verdict = self._judge(claimed, outcome)
             return await self._record(claimed, outcome, verdict)
         finally:
             otel_context.detach(token)
+
+    async def _consent_still_allows(self, claimed: ClaimedDelivery) -> bool:
+        """A consent-gated case event is checked again before every attempt: a consent
+        withdrawn while it waited or was retried stops it."""
+        if claimed.event_type not in CONSENT_GATED:
+            return True
+        if claimed.partner is None:
+            return False
+        async with self._unit_of_work() as uow:
+            return await uow.case_facts.shares_progress(claimed.case_id, claimed.partner)
+
+    def _judge(self, claimed: ClaimedDelivery, outcome: AttemptOutcome) -> Verdict:
+        if claimed.acknowledged_before and not outcome.acknowledged and not outcome.gone:
+            # A redelivery of a report the endpoint already has: the attempt is logged, and the
+            # report stays acknowledged rather than retried towards a deadline it already met.
+            return Verdict(DeliveryStatus.ACKNOWLEDGED)
+        return judge(
+            outcome,
+            attempts=claimed.attempts,
+            due_at=claimed.due_at,
+            now=self._clock(),
+            policy=self._policy,
+        )
 
     async def _record(
         self, claimed: ClaimedDelivery, outcome: AttemptOutcome, verdict: Verdict
@@ -86,15 +118,10 @@ class Deliverer:
                 return None
             if verdict.deactivate_subscription:
                 await self._endpoint_gone(uow, claimed, now)
-            await record_channel_attempt(
-                uow,
-                case_id=claimed.case_id,
-                appointment_id=claimed.appointment_id,
-                attempt=webhook_attempt(outcome, verdict, at=now),
-                now=now,
-                policy=self._report_policy,
+            await self._tell_report(
+                uow, claimed, webhook_attempt(outcome, verdict, at=now), verdict
             )
-            if verdict.acknowledged:
+            if self._first_acknowledgement(claimed, verdict):
                 uow.publish(
                     events.NON_ATTENDANCE_REPORTED,
                     events.non_attendance_reported(claimed, acknowledged_at=now),
@@ -102,9 +129,53 @@ class Deliverer:
                     aggregate_id=claimed.case_id,
                 )
             await uow.commit()
-        if verdict.escalate and not claimed.escalated:
+        if verdict.failure_reason == CONSENT_WITHDRAWN:
+            log.info(
+                "case event withheld: consent withdrawn", extra={"delivery_id": str(claimed.id)}
+            )
+        elif (
+            verdict.escalate
+            and verdict.failure_reason is None
+            and not claimed.escalated
+            and self._is_report(claimed)
+        ):
             report_at_risk(claimed.id)
         return verdict
+
+    async def _tell_report(
+        self, uow: NotifyUnitOfWork, claimed: ClaimedDelivery, attempt: Attempt, verdict: Verdict
+    ) -> None:
+        """Keep the attempt on the non-attendance's report (case events have none); a failure
+        for good goes through `delivery_failed`, which records the refusal and escalates."""
+        if verdict.failure_reason == CONSENT_WITHDRAWN:
+            return
+        if verdict.failure_reason is not None:
+            await delivery_failed(
+                uow,
+                claimed.failed(),
+                verdict.failure_reason,
+                now=attempt.at,
+                policy=self._report_policy,
+                detail=attempt.detail,
+            )
+        elif self._is_report(claimed) and claimed.appointment_id is not None:
+            await record_channel_attempt(
+                uow,
+                case_id=claimed.case_id,
+                appointment_id=claimed.appointment_id,
+                attempt=attempt,
+                now=attempt.at,
+                policy=self._report_policy,
+            )
+
+    @staticmethod
+    def _is_report(claimed: ClaimedDelivery) -> bool:
+        """The statutory non-attendance report (the 24-hour clock), not a consented case event."""
+        return claimed.event_type == NON_ATTENDANCE_RECORDED
+
+    def _first_acknowledgement(self, claimed: ClaimedDelivery, verdict: Verdict) -> bool:
+        """Only a non-attendance report's first acknowledgement is the KPI's event."""
+        return verdict.acknowledged and not claimed.acknowledged_before and self._is_report(claimed)
 
     async def _endpoint_gone(
         self, uow: NotifyUnitOfWork, claimed: ClaimedDelivery, now: datetime
@@ -114,7 +185,9 @@ class Deliverer:
             claimed.subscription_id, owner=EVERY_OWNER, for_update=True
         )
         if subscription is not None:
-            await deactivate(uow, subscription, now=now, reason=GONE_REASON)
+            await deactivate(
+                uow, subscription, now=now, reason=GONE_REASON, policy=self._report_policy
+            )
 
 
 def webhook_attempt(outcome: AttemptOutcome, verdict: Verdict, *, at: datetime) -> Attempt:

@@ -5,6 +5,8 @@ Both happen once per non-attendance: the report is unique on case and appointmen
 delivery is created only with a new report (so R&M's echo of the platform's own write-back
 reaches no endpoint twice). The webhook body is built here, once, so every retry sends the same
 bytes; the current trace is stored with each delivery so the outbound call continues it.
+Endpoints are chosen by event type, hub and probation delivery unit; consent never applies (the
+statutory report goes whatever the person agreed to share).
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ log = logging.getLogger(__name__)
 
 
 class NonAttendanceRecorder:
-    """The consumer's handler for `attendance-recorded` (the clock and policy injected)."""
+    """The consumer's handler for `attendance-recorded` (the clock and policy injected;
+    `rm_ui_base_url` addresses the alert's link into R&M)."""
 
-    def __init__(self, *, policy: ReportPolicy, clock: Clock) -> None:
+    def __init__(self, *, policy: ReportPolicy, clock: Clock, rm_ui_base_url: str) -> None:
         self._policy = policy
         self._clock = clock
+        self._rm_ui_base_url = rm_ui_base_url
 
     async def __call__(
         self, attendance: AttendanceRecorded, event: Event, uow: NotifyUnitOfWork
@@ -47,31 +51,41 @@ class NonAttendanceRecorder:
         write_back = write_back_of(attendance, report)
         if write_back is not None:
             await uow.rm_writebacks.add(write_back, now=now)
-        await _deliver_to_subscribers(attendance, event, uow, now=now)
+        await self._deliver_to_subscribers(attendance, event, uow, now=now)
 
-
-async def _deliver_to_subscribers(
-    attendance: AttendanceRecorded, event: Event, uow: NotifyUnitOfWork, *, now: datetime
-) -> None:
-    subscribers = await uow.subscriptions.active_for(NON_ATTENDANCE_RECORDED)
-    if not subscribers:
-        log.warning("non-attendance has no subscribed endpoint", extra={"event_id": str(event.id)})
-        return
-    body = events.probation_alert(attendance, created_at=now).to_data()
-    traceparent, tracestate = current_traceparent()
-    new = [
-        NewDelivery(
-            id=uuid.uuid4(),
-            subscription_id=subscription.id,
-            event_id=event.id,
-            case_id=attendance.case_id,
-            appointment_id=attendance.appointment_id,
-            body=body,
-            due_at=attendance.report_due_by,
-            created_at=now,
-            traceparent=traceparent,
-            tracestate=tracestate,
+    async def _deliver_to_subscribers(
+        self, attendance: AttendanceRecorded, event: Event, uow: NotifyUnitOfWork, *, now: datetime
+    ) -> None:
+        unit = await uow.case_facts.unit_of(attendance.case_id)
+        subscribers = await uow.subscriptions.active_for(
+            NON_ATTENDANCE_RECORDED, attendance.hub_id, unit
         )
-        for subscription in subscribers
-    ]
-    await uow.deliveries.add_new(new)
+        if not subscribers:
+            log.warning(
+                "non-attendance has no subscribed endpoint", extra={"event_id": str(event.id)}
+            )
+            return
+        body = events.probation_alert(
+            attendance,
+            created_at=now,
+            session_number=await uow.case_facts.session_of(attendance.appointment_id),
+            rm_ui_base_url=self._rm_ui_base_url,
+        ).to_data()
+        traceparent, tracestate = current_traceparent()
+        new = [
+            NewDelivery(
+                id=uuid.uuid4(),
+                subscription_id=subscription.id,
+                event_id=event.id,
+                case_id=attendance.case_id,
+                appointment_id=attendance.appointment_id,
+                event_type=NON_ATTENDANCE_RECORDED,
+                body=body,
+                due_at=attendance.report_due_by,
+                created_at=now,
+                traceparent=traceparent,
+                tracestate=tracestate,
+            )
+            for subscription in subscribers
+        ]
+        await uow.deliveries.add_new(new)
