@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 
 from gmirs_case.domain.appointment_values import CancellationReason, RequestedBy
 from gmirs_case.domain.appointments import AppointmentChangeRefused, PlaceError
@@ -22,6 +21,7 @@ from gmirs_case.domain.model import (
     AttendanceAlreadyRecordedError,
     CaseError,
 )
+from gmirs_case.entrypoints.access import utc_now
 from gmirs_case.entrypoints.appointment_schemas import CancellationBody, RescheduleBody, RmLinkBody
 from gmirs_case.entrypoints.case_problems import audited, no_such_case, visible_case
 from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
@@ -100,7 +100,7 @@ async def reschedule(
     move = Move(body.starts_at, body.ends_at, RequestedBy(body.requested_by), body.reason)
     with appointment_problems():
         appointment = await reschedule_appointment(
-            uow, case_id, appointment_id, move, hub_id=hub_scope(principal), now=_now()
+            uow, case_id, appointment_id, move, hub_id=hub_scope(principal), now=utc_now()
         )
     await audited(uow, principal, "case.appointment-rescheduled", case_id)
     await uow.commit()
@@ -119,7 +119,7 @@ async def cancel(
     command = Cancel(CancellationReason(body.reason), body.note)
     with appointment_problems():
         appointment = await cancel_appointment(
-            uow, case_id, appointment_id, command, hub_id=hub_scope(principal), now=_now()
+            uow, case_id, appointment_id, command, hub_id=hub_scope(principal), now=utc_now()
         )
     await audited(uow, principal, "case.appointment-cancelled", case_id)
     await uow.commit()
@@ -142,12 +142,8 @@ async def link_to_rm(
             appointment_id,
             body.rm_appointment_id,
             hub_id=hub_scope(principal),
-            now=_now(),
+            now=utc_now(),
         )
     await audited(uow, principal, "case.appointment-linked", case_id)
     await uow.commit()
     return AppointmentRead.model_validate(appointment)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Query, Response, status
 
 from gmirs_case.domain.appointment_values import CancellationReason, RequestedBy
+from gmirs_case.entrypoints.access import utc_now
 from gmirs_case.entrypoints.appointment_schemas import CancellationBody, RescheduleBody
 from gmirs_case.entrypoints.appointments import appointment_problems, attendance_problems
 from gmirs_case.entrypoints.case_problems import audited
@@ -65,7 +65,7 @@ async def create_group_session(
         participants=tuple(Participant(p.case_id, p.session_number) for p in body.participants),
     )
     with session_problems():
-        session = await handlers.plan(uow, command, now=_now())
+        session = await handlers.plan(uow, command, now=utc_now())
     response.headers["Location"] = f"/group-sessions/{session.id}"
     return await _answer(uow, principal, session.id, "case.group-session-planned")
 
@@ -105,7 +105,7 @@ async def add_to_register(
     participant = Participant(body.case_id, body.session_number)
     with session_problems():
         appointment = await handlers.add_participant(
-            uow, session_id, participant, hub_id=hub_scope(principal), now=_now()
+            uow, session_id, participant, hub_id=hub_scope(principal), now=utc_now()
         )
     await audited(uow, principal, "case.group-session-joined", body.case_id)
     await uow.commit()
@@ -120,7 +120,7 @@ async def reschedule_group_session(
     move = Move(body.starts_at, body.ends_at, RequestedBy(body.requested_by), body.reason)
     with session_problems():
         await handlers.reschedule_session(
-            uow, session_id, move, hub_id=hub_scope(principal), now=_now()
+            uow, session_id, move, hub_id=hub_scope(principal), now=utc_now()
         )
     return await _answer(uow, principal, session_id, "case.group-session-rescheduled")
 
@@ -133,7 +133,7 @@ async def cancel_group_session(
     cancel = Cancel(CancellationReason(body.reason), body.note)
     with session_problems():
         await handlers.cancel_session(
-            uow, session_id, cancel, hub_id=hub_scope(principal), now=_now()
+            uow, session_id, cancel, hub_id=hub_scope(principal), now=utc_now()
         )
     return await _answer(uow, principal, session_id, "case.group-session-cancelled")
 
@@ -153,7 +153,7 @@ async def cancel_place(
     cancel = Cancel(CancellationReason(body.reason), body.note)
     with session_problems():
         appointment = await handlers.cancel_place(
-            uow, session_id, case_id, cancel, hub_id=hub_scope(principal), now=_now()
+            uow, session_id, case_id, cancel, hub_id=hub_scope(principal), now=utc_now()
         )
     await audited(uow, principal, "case.group-session-place-cancelled", case_id)
     await uow.commit()
@@ -172,7 +172,7 @@ async def record_register_attendance(
     uow: UoW,
 ) -> AppointmentRead:
     """One person's attendance, on their own case (a non-attendance starts their 24 hours)."""
-    attendance = body.domain(recorded_at=_now())
+    attendance = body.domain(recorded_at=utc_now())
     with session_problems(), attendance_problems():
         appointment = await handlers.record_place_attendance(
             uow, session_id, case_id, attendance, hub_id=hub_scope(principal)
@@ -207,7 +207,3 @@ async def _answer(
         await audited(uow, principal, action, case.id)
     await uow.commit()
     return GroupSessionRead.of(session, places)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
