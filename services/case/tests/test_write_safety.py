@@ -103,6 +103,11 @@ async def cases(postgres_server: Any, kafka_broker: Any, token_issuer: Any) -> A
             database_url=url,
             bootstrap_servers=kafka_broker.bootstrap,
             issuer=token_issuer,
+            # One hub client sends every write here, hundreds a second on a quiet machine: the
+            # default per-client limit (50/s) would answer 429 where the test expects 412.
+            # The limit itself is tested in test_case_service and test_exit_survey.
+            rate_limit_per_second=10_000.0,
+            rate_limit_burst=10_000,
         ) as service,
     ):
         yield Cases(service, await _open_cases(service, kafka_broker.bootstrap))
