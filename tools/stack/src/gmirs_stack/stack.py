@@ -145,6 +145,19 @@ class LocalStack:
             f"{prefix}SNS_CERTIFICATE_ORIGINS": json.dumps([self.url("rm")]),
         }
 
+    def _rm_writeback_env(self, prefix: str) -> dict[str, str]:
+        """notify writes hub-recorded non-attendance back to the R&M simulator, as the recording
+        worker (a user token from the simulator's HMPPS Auth)."""
+        if self.aws is None:
+            return {}
+        return {
+            f"{prefix}RM_API_URL": self.url("rm"),
+            f"{prefix}HMPPS_AUTH_URL": f"{self.url('rm')}/auth",
+            f"{prefix}RM_CLIENT_ID": RM_CLIENT_ID,
+            f"{prefix}RM_CLIENT_SECRET": self.rm_secret,
+            f"{prefix}RM_UI_URL": self.url("rm"),
+        }
+
     async def stop(self) -> None:
         """Stop everything in reverse order; never raises, so Ctrl-C always finishes."""
         for name in reversed(list(self.processes)):
@@ -182,6 +195,7 @@ class LocalStack:
             env.update(self._rm_env(p))
         if spec.name == "notify":
             env.update(self._gov_notify_env(p))
+            env.update(self._rm_writeback_env(p))
         if self.otlp_endpoint:
             env["OTEL_EXPORTER_OTLP_ENDPOINT"] = self.otlp_endpoint
             env["OTEL_BSP_SCHEDULE_DELAY"] = "200"
