@@ -67,7 +67,9 @@ class ActivityFigure(BaseModel):
     indicator: str = Field(description="The Appendix A indicator it reports (A12 to A16).")
     label: str
     unit: str
-    value: Decimal
+    value: Decimal = Field(
+        description="Exact, as a string: a count has no decimals, hours and pounds two."
+    )
     entered_at: datetime
 
 
@@ -87,7 +89,7 @@ def reportable_month(text: str, now: datetime) -> date:
         raise Problem(
             422,
             detail=f"month must be between {EARLIEST_MONTH:%Y-%m} and the current month",
-            errors=[{"field": "month", "message": "not a month that can be reported"}],
+            errors=[{"field": "path.month", "message": "not a month that can be reported"}],
         )
     return month
 
@@ -120,7 +122,7 @@ async def enter_activity(
     definition = MEASURES[measure]
     problem = value_problem(definition, body.value)
     if problem is not None:
-        raise Problem(422, detail=problem, errors=[{"field": "value", "message": problem}])
+        raise Problem(422, detail=problem, errors=[{"field": "body.value", "message": problem}])
     stored = await uow.provider_activity.put(
         month=first_day,
         hub=hub_id,
@@ -163,6 +165,6 @@ def _figure(area: str, measure: str, value: Decimal, entered_at: datetime) -> Ac
         indicator=definition.indicator,
         label=definition.label,
         unit=definition.unit,
-        value=value,
+        value=value.quantize(Decimal(1) if definition.whole else Decimal("0.01")),
         entered_at=entered_at,
     )
