@@ -12,6 +12,7 @@ Where the events do not carry what an indicator asks for, the breakdown says so
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -136,25 +137,14 @@ def not_collected(indicator: str) -> Breakdown:
 
 
 def length_band(days: int) -> str:
-    """Appendix A indicator 17's band for a length of support in days."""
-    if days < 42:
-        return LENGTH_BANDS[0]
-    if days < 84:
-        return LENGTH_BANDS[1]
-    if days < 183:
-        return LENGTH_BANDS[2]
-    return LENGTH_BANDS[3]
+    """Appendix A indicator 17's band for a length of support in days (6 weeks, 12 weeks and
+    6 months are 42, 84 and 183 days)."""
+    return LENGTH_BANDS[bisect_right((42, 84, 183), days)]
 
 
 def session_band(sessions: int) -> str:
     """Appendix A indicator 17's band for the number of sessions attended."""
-    if sessions == 0:
-        return SESSION_BANDS[0]
-    if sessions < 6:
-        return SESSION_BANDS[1]
-    if sessions < 12:
-        return SESSION_BANDS[2]
-    return SESSION_BANDS[3]
+    return SESSION_BANDS[bisect_right((1, 6, 12), sessions)]
 
 
 def contact_timing(*, contacted: date | None, deadline: date, today: date) -> str:

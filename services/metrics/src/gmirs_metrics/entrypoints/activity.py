@@ -146,12 +146,11 @@ async def enter_activity(
 
 
 @router.get("/activity", responses=problem_responses(422))
-async def list_activity(month: MonthQuery, principal: Reader, uow: UoW) -> ActivityMonth:
+async def list_activity(
+    month: MonthQuery, principal: Reader, uow: UoW, clock: Now
+) -> ActivityMonth:
     """The figures entered for a month: every area's, or a hub's own."""
-    try:
-        first_day = parse_month(month)
-    except ValueError:
-        raise Problem(422, detail="month must look like 2026-11") from None
+    first_day = reportable_month(month, clock())
     entries = await uow.provider_activity.for_month(first_day, hub_scope(principal))
     figures = [_figure(e.area, e.measure, e.value, e.entered_at) for e in entries]
     return ActivityMonth(month=first_day, figures=figures)
