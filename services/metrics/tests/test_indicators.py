@@ -279,3 +279,12 @@ async def test_breakdowns_come_in_indicator_order(metrics) -> None:
     numbers = [int(b.indicator[1:].split("-")[0]) for b in found]
     assert numbers == sorted(numbers)
     assert set(numbers) == {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 17}
+
+
+async def test_the_dashboard_draws_its_trends_from_these_facts_by_default(metrics) -> None:
+    async with metrics.as_client("lead-provider-ann", ["lead-provider"]) as http:
+        page = await http.get("/dashboard", params={"month": "2026-04"})
+    assert page.status_code == 200, page.text
+    # Bolton: one referral sent at 23:30 on 31 March (UK), one at 00:30 on 1 April (UK).
+    assert "Referrals received in Bolton: Nov 0, Dec 0, Jan 0, Feb 0, Mar 1, Apr 1" in page.text
+    assert "Referrals received in Bury: Nov 0, Dec 0, Jan 0, Feb 0, Mar 0, Apr 1" in page.text
