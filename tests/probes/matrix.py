@@ -140,6 +140,11 @@ ALLOWED: Final[dict[str, dict[Operation, frozenset[str]]]] = {
     "metrics": {
         **_EVERY_SERVICE,
         ("GET", "/kpis/referrals-by-borough"): frozenset({COMMISSIONER, LEAD, OPERATOR}),
+        # metricsdash: provider activity and the dashboard
+        ("PUT", "/activity/{month}/{hub_id}/{measure}"): frozenset({HUB, LEAD}),
+        ("GET", "/activity"): frozenset({HUB, LEAD, COMMISSIONER, OPERATOR}),
+        ("GET", "/dashboard"): frozenset({COMMISSIONER, LEAD}),
+        ("GET", "/dashboard/static/dashboard.css"): frozenset({COMMISSIONER, LEAD}),
     },
     "notify": {
         **_EVERY_SERVICE,
@@ -228,6 +233,8 @@ class Probed:
             "token": "no-such-exit-survey-link",
             "version": "1",
             "hub_id": HUB_A,
+            "month": "2026-11",  # metricsdash: a reportable month
+            "measure": "volunteers",
         }
         made_up = (
             "referral_id",

@@ -14,3 +14,8 @@ class MetricsSettings(ServiceSettings):
     database_schema: str = "metrics"
     http_port: int = 8103
     auth_audience: str = "gmirs-metrics"
+
+    # metricsdash: Appendix A
+    indicator_first_contact_working_days: int = 2
+    """Appendix A indicator 8's "agreed time" for first contact, in working days after the
+    referral was sent: the specification leaves it to the contract, so it is a setting."""
