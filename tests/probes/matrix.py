@@ -140,6 +140,12 @@ ALLOWED: Final[dict[str, dict[Operation, frozenset[str]]]] = {
     "metrics": {
         **_EVERY_SERVICE,
         ("GET", "/kpis/referrals-by-borough"): frozenset({COMMISSIONER, LEAD, OPERATOR}),
+        # metricspack: the monthly pack and the commissioner's case-level extract
+        **{
+            ("GET", f"/packs/{{month}}.{fmt}"): frozenset({COMMISSIONER, LEAD, OPERATOR})
+            for fmt in ("xlsx", "csv", "json")
+        },
+        ("GET", "/extracts/cases.csv"): frozenset({COMMISSIONER}),
     },
     "notify": {
         **_EVERY_SERVICE,
@@ -228,6 +234,7 @@ class Probed:
             "token": "no-such-exit-survey-link",
             "version": "1",
             "hub_id": HUB_A,
+            "month": "2026-11",
         }
         made_up = (
             "referral_id",

@@ -10,9 +10,12 @@ from fastapi import FastAPI
 from gmirs_contracts import intake
 from gmirs_contracts.intake import ReferralReceived
 from gmirs_contracts.registry import contract_for
+from gmirs_metrics.adapters.pack_files import Packs
 from gmirs_metrics.adapters.unit_of_work import MetricsUnitOfWork
-from gmirs_metrics.entrypoints import api
+from gmirs_metrics.domain.figures import FiguresSource
+from gmirs_metrics.entrypoints import api, extracts, pack
 from gmirs_metrics.projections.referrals import count_referral
+from gmirs_metrics.settings import MetricsSettings
 from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure, create_service_app
 from gmirs_runtime.eventing.subscriptions import Handles
 from gmirs_runtime.service import Service
@@ -28,11 +31,17 @@ def create_metrics_app(infra: Infrastructure[MetricsUnitOfWork] | None) -> FastA
         distribution="gmirs-metrics",
         title="GMIRS Connect: metrics",
         description="KPI read models rebuilt from the topics: the commissioners' figures.",
-        routers=[api.router],
+        routers=[api.router, pack.router, extracts.router],
     )
 
 
-async def build(settings: ServiceSettings) -> tuple[Service, Infrastructure[MetricsUnitOfWork]]:
+async def build(
+    settings: ServiceSettings, figures: FiguresSource | None = None
+) -> tuple[Service, Infrastructure[MetricsUnitOfWork]]:
+    """`figures`: where the pack reads a month's figures (the KPI queries; tests pass their
+    own). Without one, the pack's routes and command answer that figures are unavailable."""
+    if not isinstance(settings, MetricsSettings):
+        raise TypeError("metrics needs MetricsSettings")
     infra = build_infrastructure(settings, unit_of_work=MetricsUnitOfWork)
     infra.consumer(
         group=CONSUMER_GROUP,
@@ -41,6 +50,9 @@ async def build(settings: ServiceSettings) -> tuple[Service, Infrastructure[Metr
     )
     service = infra.service("metrics")
     service.app = create_metrics_app(infra)
+    # metricspack: the monthly pack, made from the figures source
+    if figures is not None:
+        service.app.state.packs = Packs(figures, infra.unit_of_work, settings.suppression_threshold)
     return service, infra
 
 

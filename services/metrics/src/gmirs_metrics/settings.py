@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from gmirs_runtime.settings import ServiceSettings
@@ -14,3 +15,7 @@ class MetricsSettings(ServiceSettings):
     database_schema: str = "metrics"
     http_port: int = 8103
     auth_audience: str = "gmirs-metrics"
+
+    # metricspack: small-number suppression in the pack's breakdowns
+    suppression_threshold: int = Field(default=5, ge=1, le=100)
+    """Counts from 1 to this minus one are hidden (`*`); METRICS_SUPPRESSION_THRESHOLD."""

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 from typing import Self
 
+from gmirs_metrics.adapters.pack_extract import CaseExtract
 from gmirs_metrics.adapters.referral_counts import ReferralCounts
 from gmirs_runtime.db import UnitOfWork
 
 
 class MetricsUnitOfWork(UnitOfWork):
     referral_counts: ReferralCounts
+    # metricspack: the commissioner's case-level extract
+    case_extract: CaseExtract
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
         self.referral_counts = ReferralCounts(self.session)
+        # metricspack
+        self.case_extract = CaseExtract(self.session)
         return self
