@@ -23,7 +23,17 @@ from gmirs_metrics.domain.pack import Column, Pack, Sheet, Value
 from gmirs_metrics.domain.periods import UK
 
 NUMBER_FORMATS = {"count": "#,##0", "percent": '0.0"%"', "decimal": "#,##0.0"}
-STATUS_FILLS = {"Green": "C6EFCE", "Amber": "FFEB9C", "Red": "FFC7CE", "No data": "EDEDED"}
+STATUS_FILLS = {
+    label: PatternFill("solid", fgColor=colour)
+    for label, colour in (
+        ("Green", "C6EFCE"),
+        ("Amber", "FFEB9C"),
+        ("Red", "FFC7CE"),
+        ("No data", "EDEDED"),
+    )
+}
+RIGHT = Alignment(horizontal="right")
+BOLD = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
 HEADER_BORDER = Border(bottom=Side(style="thin"))
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -90,7 +100,7 @@ def _write_sheet(ws: Worksheet, sheet: Sheet) -> None:
     header_row = len(sheet.notes) + 3  # title, notes, a blank row
     _append(ws, [column.header for column in sheet.columns])
     for cell in ws[header_row]:
-        cell.font = Font(bold=True)
+        cell.font = BOLD
         cell.fill = HEADER_FILL
         cell.border = HEADER_BORDER
         cell.alignment = Alignment(wrap_text=True, vertical="bottom")
@@ -102,15 +112,18 @@ def _write_sheet(ws: Worksheet, sheet: Sheet) -> None:
 
 
 def _format_row(ws: Worksheet, row_number: int, columns: list[Column], row: list[Value]) -> None:
+    """Number formats, `*` aligned with the numbers, status fills, a bold total row. Style
+    objects are shared (openpyxl hashes each one assigned: per-cell objects cost seconds)."""
     for index, (column, value) in enumerate(zip(columns, row, strict=True), start=1):
-        cell = ws.cell(row=row_number, column=index)
         if column.kind in NUMBER_FORMATS:
+            cell = ws.cell(row=row_number, column=index)
             cell.number_format = NUMBER_FORMATS[column.kind]
-            cell.alignment = Alignment(horizontal="right")
-        if column.kind == "status" and isinstance(value, str) and value in STATUS_FILLS:
-            cell.fill = PatternFill("solid", fgColor=STATUS_FILLS[value])
-        if column.kind == "text" and column.key and row[0] == "Total":
-            cell.font = Font(bold=True)
+            if isinstance(value, str):
+                cell.alignment = RIGHT
+        elif column.kind == "status" and isinstance(value, str) and value in STATUS_FILLS:
+            ws.cell(row=row_number, column=index).fill = STATUS_FILLS[value]
+        elif column.key and index == 1 and value == "Total":
+            ws.cell(row=row_number, column=index).font = BOLD
 
 
 def _set_widths(ws: Worksheet, sheet: Sheet) -> None:

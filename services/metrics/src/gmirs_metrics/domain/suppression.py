@@ -139,15 +139,27 @@ def _cost(table: list[list[int]]) -> Callable[[Cell], tuple[int, ...]]:
 def exposed_cells(table: list[list[int]], hidden: set[Cell]) -> list[Cell]:
     """The hidden cells someone could work out, or bound on one side, from the shown ones: a
     hidden count must be able to rise by one and, unless it is 0, to fall by one."""
+    lines = _HiddenLines(hidden)
     return sorted(
         cell
         for cell in hidden
-        if not _can_change(table, hidden, cell, +1)
-        or (_value(table, cell) > 0 and not _can_change(table, hidden, cell, -1))
+        if not _can_change(table, lines, cell, +1)
+        or (_value(table, cell) > 0 and not _can_change(table, lines, cell, -1))
     )
 
 
-def _can_change(table: list[list[int]], hidden: set[Cell], cell: Cell, count_step: int) -> bool:
+class _HiddenLines:
+    """The hidden cells by row and by column, for the walk."""
+
+    def __init__(self, hidden: set[Cell]) -> None:
+        self.in_row: dict[int, list[int]] = {}
+        self.in_column: dict[int, list[int]] = {}
+        for i, j in sorted(hidden):
+            self.in_row.setdefault(i, []).append(j)
+            self.in_column.setdefault(j, []).append(i)
+
+
+def _can_change(table: list[list[int]], lines: _HiddenLines, cell: Cell, count_step: int) -> bool:
     """Whether the cell's count can change by `count_step` with only hidden cells changing and
     every shown figure still true: an alternating cycle through it whose cells can each move
     their way by one.
@@ -162,13 +174,13 @@ def _can_change(table: list[list[int]], hidden: set[Cell], cell: Cell, count_ste
     queue: deque[int] = deque([start_row])
     while queue:
         row = queue.popleft()
-        for j in _hidden_in_row(hidden, row):
+        for j in lines.in_row.get(row, []):
             if (row, j) == cell or j in seen_columns or not _signed_can(table, (row, j), -step):
                 continue
             if j == target_column:
                 return True
             seen_columns.add(j)
-            for i in _hidden_in_column(hidden, j):
+            for i in lines.in_column.get(j, []):
                 if i not in seen_rows and _signed_can(table, (i, j), step):
                     seen_rows.add(i)
                     queue.append(i)
@@ -184,14 +196,6 @@ def _sign(table: list[list[int]], cell: Cell) -> int:
 def _signed_can(table: list[list[int]], cell: Cell, step: int) -> bool:
     """Whether the cell's signed value can move by `step` without its count going negative."""
     return step * _sign(table, cell) > 0 or _value(table, cell) > 0
-
-
-def _hidden_in_row(hidden: set[Cell], row: int) -> list[int]:
-    return sorted(j for i, j in hidden if i == row)
-
-
-def _hidden_in_column(hidden: set[Cell], column: int) -> list[int]:
-    return sorted(i for i, j in hidden if j == column)
 
 
 def _value(table: list[list[int]], cell: Cell) -> int:
