@@ -24,6 +24,7 @@ from gmirs_metrics.settings import MetricsSettings
 from gmirs_runtime.cli import ServiceCommand
 from gmirs_runtime.cli import main as run_cli
 from gmirs_runtime.local.postgres import EmbeddedPostgres
+from gmirs_runtime.testing.hostile import assert_allow, assert_nul_refused
 from gmirs_runtime.testing.issuer import TestIssuer
 from gmirs_runtime.testing.services import RunningService, own_database, running_service
 
@@ -106,6 +107,10 @@ async def test_hubs_and_strangers_get_no_pack_and_months_are_checked(metrics) ->
             assert bad.status_code == 422, month
             assert bad.headers["content-type"].startswith("application/problem+json")
         assert (await http.get("/packs/2026-11.pdf")).status_code == 404
+        await assert_allow(http, "POST", "/packs/2026-11.xlsx", ["GET"])
+        # The runtime's guard names a parameter that is a whole path segment; `{month}.json`
+        # is not one, so the 422 names the path.
+        await assert_nul_refused(http, "GET", "/packs/2026-11%00.json", "path")
         empty = await http.get("/packs/2027-01.json")
         assert empty.status_code == 200
         assert empty.json()["kpis"] == []
