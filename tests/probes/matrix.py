@@ -145,6 +145,12 @@ ALLOWED: Final[dict[str, dict[Operation, frozenset[str]]]] = {
         ("GET", "/activity"): frozenset({HUB, LEAD, COMMISSIONER, OPERATOR}),
         ("GET", "/dashboard"): frozenset({COMMISSIONER, LEAD}),
         ("GET", "/dashboard/static/dashboard.css"): frozenset({COMMISSIONER, LEAD}),
+        # metricspack: the monthly pack and the commissioner's case-level extract
+        **{
+            ("GET", f"/packs/{{month}}.{fmt}"): frozenset({COMMISSIONER, LEAD, OPERATOR})
+            for fmt in ("xlsx", "csv", "json")
+        },
+        ("GET", "/extracts/cases.csv"): frozenset({COMMISSIONER}),
     },
     "notify": {
         **_EVERY_SERVICE,

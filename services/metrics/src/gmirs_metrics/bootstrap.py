@@ -14,9 +14,10 @@ from gmirs_contracts.hubs import HUB_IDS
 from gmirs_contracts.intake import ReferralReceived
 from gmirs_contracts.registry import contract_for
 from gmirs_metrics.adapters.indicator_figures import IndicatorFigures
+from gmirs_metrics.adapters.pack_files import Packs
 from gmirs_metrics.adapters.unit_of_work import MetricsUnitOfWork
 from gmirs_metrics.domain.figures import FiguresSource
-from gmirs_metrics.entrypoints import activity, api, dashboard
+from gmirs_metrics.entrypoints import activity, api, dashboard, extracts, pack
 from gmirs_metrics.projections.referrals import count_referral
 from gmirs_metrics.settings import MetricsSettings
 from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure, create_service_app
@@ -26,7 +27,6 @@ from gmirs_runtime.settings import ServiceSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 CONSUMER_GROUP = "metrics"
-FIRST_CONTACT_DAYS = 2
 HUB_CLAIM = "hub_id"
 """The token claim naming a hub user's hub (as case reads it): provider activity's tenant."""
 
@@ -41,7 +41,7 @@ def create_metrics_app(infra: Infrastructure[MetricsUnitOfWork] | None) -> FastA
         distribution="gmirs-metrics",
         title="GMIRS Connect: metrics",
         description="KPI read models rebuilt from the topics: the commissioners' figures.",
-        routers=[api.router, activity.router, dashboard.router],
+        routers=[api.router, activity.router, dashboard.router, pack.router, extracts.router],
     )
 
 
@@ -51,8 +51,10 @@ async def build(
     figures: FiguresSource | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> tuple[Service, Infrastructure[MetricsUnitOfWork]]:
-    """The service; `figures` feeds the dashboard (by default Appendix A and provider activity
-    from this service's tables, until the KPI source is merged in)."""
+    """The service; `figures` is where the dashboard and the pack read a month's figures (by
+    default from this service's read models; tests pass their own)."""
+    if not isinstance(settings, MetricsSettings):
+        raise TypeError("metrics needs MetricsSettings")
     infra = build_infrastructure(
         settings,
         unit_of_work=MetricsUnitOfWork,
@@ -67,22 +69,19 @@ async def build(
     )
     service = infra.service("metrics")
     service.app = create_metrics_app(infra)
-    # metricsdash: the clock and the dashboard's figures
     service.app.state.clock = clock
-    service.app.state.figures = figures or _indicator_figures(settings, infra, clock)
+    source = figures or _indicator_figures(settings, infra, clock)
+    service.app.state.figures = source
+    service.app.state.packs = Packs(source, infra.unit_of_work, settings.suppression_threshold)
     return service, infra
 
 
 def _indicator_figures(
-    settings: ServiceSettings,
+    settings: MetricsSettings,
     infra: Infrastructure[MetricsUnitOfWork],
     clock: Callable[[], datetime],
 ) -> FiguresSource:
-    days = (
-        settings.indicator_first_contact_working_days
-        if isinstance(settings, MetricsSettings)
-        else FIRST_CONTACT_DAYS
-    )
+    days = settings.indicator_first_contact_working_days
     return IndicatorFigures(infra.unit_of_work, first_contact_working_days=days, clock=clock)
 
 
