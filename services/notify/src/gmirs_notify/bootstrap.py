@@ -34,7 +34,7 @@ from gmirs_notify.handlers.practitioner_email import PractitionerEmail
 from gmirs_notify.handlers.practitioners import PractitionerRecorder
 from gmirs_notify.handlers.record_non_attendance import NonAttendanceRecorder
 from gmirs_notify.handlers.rm_writeback import RmWriteBack
-from gmirs_notify.settings import NotifySettings
+from gmirs_notify.settings import DEFAULT_RM_UI_BASE_URL, NotifySettings
 from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure, create_service_app
 from gmirs_runtime.db import asyncpg_dsn
 from gmirs_runtime.eventing.subscriptions import Handles
@@ -87,7 +87,7 @@ def create_notify_app(
         app.state.target_policy = policy
         app.state.clock = clock
         app.state.report_policy = settings.report_policy() if settings else ReportPolicy()
-        app.state.rm_ui_url = settings.rm_ui_url if settings else None
+        app.state.rm_ui_base_url = settings.rm_ui_base_url if settings else DEFAULT_RM_UI_BASE_URL
         app.state.webhook_sender = sender
     return app
 

@@ -13,6 +13,8 @@ from gmirs_notify.domain.report import ReportPolicy
 from gmirs_notify.domain.targets import TargetPolicy
 from gmirs_runtime.settings import ServiceSettings
 
+DEFAULT_RM_UI_BASE_URL = "https://refer-monitor-intervention.service.justice.gov.uk"
+
 
 class NotifySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFY_", extra="ignore")
@@ -45,18 +47,17 @@ class NotifySettings(ServiceSettings):
     hmpps_auth_url: str | None = None
     rm_client_id: str | None = None
     rm_client_secret: SecretStr | None = None
-    rm_ui_url: str | None = None
-    """R&M's web pages, for the link on each manual entry."""
     rm_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     rm_writeback_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     rm_writeback_first_retry_seconds: float = Field(default=5.0, gt=0, le=3600)
     """The first retry after a failed write-back (doubling, at most five minutes)."""
     rm_ui_base_url: str = Field(
-        default="https://refer-monitor-intervention.service.justice.gov.uk",
+        default=DEFAULT_RM_UI_BASE_URL,
         pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
     )
     """Refer and Monitor's web address: alerts link to `<base>/probation-practitioner/referrals/
-    <R&M referral id>/progress`, the practitioner's page that lists the sessions."""
+    <R&M referral id>/progress`, the practitioner's page that lists the sessions, and manual
+    entries to the same page under `/service-provider/` (where the hub enters it by hand)."""
     allow_private_webhook_targets: bool = False
     """Local stacks only: let webhooks reach private addresses (e.g. a compose network)."""
 

@@ -155,7 +155,7 @@ class LocalStack:
             f"{prefix}HMPPS_AUTH_URL": f"{self.url('rm')}/auth",
             f"{prefix}RM_CLIENT_ID": RM_CLIENT_ID,
             f"{prefix}RM_CLIENT_SECRET": self.rm_secret,
-            f"{prefix}RM_UI_URL": self.url("rm"),
+            f"{prefix}RM_UI_BASE_URL": self.url("rm"),
         }
 
     async def stop(self) -> None:
