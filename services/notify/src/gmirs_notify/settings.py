@@ -8,6 +8,7 @@ from typing import Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from gmirs_notify.domain.attendance_watch import WatchdogPolicy
 from gmirs_notify.domain.deadline import DeadlinePolicy, RetrySchedule
 from gmirs_notify.domain.report import ReportPolicy
 from gmirs_notify.domain.targets import TargetPolicy
@@ -36,6 +37,14 @@ class NotifySettings(ServiceSettings):
     gov_notify_base_url: str = "https://api.notifications.service.gov.uk"
     escalation_template_id: str | None = None
     """Notify email template with ((case_reference)), ((hub)), ((due_at)) and ((cause))."""
+    attendance_watchdog_after: timedelta = Field(
+        default=timedelta(hours=2), ge=timedelta(0), le=timedelta(hours=20)
+    )
+    """Warn the hub when nobody has recorded an appointment's attendance this long after its end
+    (`PT2H` or seconds): early enough that a non-attendance can still be reported in 24 hours."""
+    attendance_watchdog_template_id: str | None = None
+    """Notify email template of the watchdog's warning to the hub's named contact:
+    ((case_reference)), ((hub)), ((appointment_ended_at))."""
     practitioner_template_id: str | None = None
     """Notify email template of the report itself, for referrals without an R&M id:
     ((case_reference)), ((hub)), ((appointment_ended_at))."""
@@ -85,3 +94,6 @@ class NotifySettings(ServiceSettings):
     def report_policy(self) -> ReportPolicy:
         """Reports escalate `escalate_before` their deadline: 20 hours after the end by default."""
         return ReportPolicy(escalate_before=self.escalate_before)
+
+    def watchdog_policy(self) -> WatchdogPolicy:
+        return WatchdogPolicy(after=self.attendance_watchdog_after)
