@@ -19,11 +19,10 @@ from gmirs_contracts.case import AppointmentBooked, AttendanceRecorded
 from gmirs_contracts.case_appointments import AppointmentCancelled, AppointmentRescheduled
 from gmirs_contracts.notify import AttendanceWatchdogWarned
 from gmirs_contracts.registry import contract_for
-from gmirs_notify.adapters.gov_notify import GovNotifyClient
 from gmirs_notify.adapters.unit_of_work import NotifyUnitOfWork
 from gmirs_notify.domain.attendance_watch import Watch, WatchdogPolicy, WatchState
 from gmirs_notify.handlers import case_facts
-from gmirs_notify.handlers.emails import EscalationRecipients, LeasedMailer, london_time
+from gmirs_notify.handlers.emails import LeasedMailer, london_time
 from gmirs_runtime.eventing.envelope import Event
 from gmirs_runtime.eventing.subscriptions import Handler
 
@@ -135,23 +134,6 @@ class WatchdogMailer(LeasedMailer[Watch]):
     """The warning to the hub's named contact (a watch recorded meanwhile is not emailed)."""
 
     what = "attendance watchdog email"
-
-    def __init__(
-        self,
-        *,
-        client: GovNotifyClient,
-        template_id: str,
-        recipients: EscalationRecipients,
-        unit_of_work: Callable[[], NotifyUnitOfWork],
-        retry_after: timedelta = timedelta(minutes=5),
-    ) -> None:
-        super().__init__(
-            client=client,
-            template_id=template_id,
-            unit_of_work=unit_of_work,
-            retry_after=retry_after,
-        )
-        self._recipients = recipients
 
     async def claim(
         self, uow: NotifyUnitOfWork, *, now: datetime, limit: int, lease: timedelta

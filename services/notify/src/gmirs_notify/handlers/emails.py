@@ -57,11 +57,13 @@ class LeasedMailer(ABC, Generic[T]):
         *,
         client: GovNotifyClient,
         template_id: str,
+        recipients: EscalationRecipients,
         unit_of_work: Callable[[], NotifyUnitOfWork],
         retry_after: timedelta = timedelta(minutes=5),
     ) -> None:
         self._client = client
         self._template_id = template_id
+        self._recipients = recipients
         self._unit_of_work = unit_of_work
         self._retry_after = retry_after
 

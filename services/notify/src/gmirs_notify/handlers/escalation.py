@@ -8,10 +8,8 @@ CRN.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from gmirs_notify.adapters.gov_notify import GovNotifyClient
 from gmirs_notify.adapters.unit_of_work import NotifyUnitOfWork
 from gmirs_notify.domain.report import Report
 from gmirs_notify.handlers.emails import LONDON, EscalationRecipients, LeasedMailer
@@ -32,23 +30,6 @@ def personalisation(report: Report) -> dict[str, str]:
 
 class EscalationMailer(LeasedMailer[Report]):
     what = "escalation email"
-
-    def __init__(
-        self,
-        *,
-        client: GovNotifyClient,
-        template_id: str,
-        recipients: EscalationRecipients,
-        unit_of_work: Callable[[], NotifyUnitOfWork],
-        retry_after: timedelta = timedelta(minutes=5),
-    ) -> None:
-        super().__init__(
-            client=client,
-            template_id=template_id,
-            unit_of_work=unit_of_work,
-            retry_after=retry_after,
-        )
-        self._recipients = recipients
 
     async def claim(
         self, uow: NotifyUnitOfWork, *, now: datetime, limit: int, lease: timedelta
