@@ -49,15 +49,18 @@ HOUR = timedelta(hours=1)
 
 @dataclass(frozen=True)
 class Appointment:
-    """One fictional appointment of its own case."""
+    """One fictional appointment of its own case (a one-to-one session unless told)."""
 
     ends_at: datetime
     case_id: uuid.UUID
     appointment_id: uuid.UUID
+    kind: str = "session"
+    session_number: int | None = 1
+    group_session_id: uuid.UUID | None = None
 
     @classmethod
-    def ending(cls, ends_at: datetime) -> Appointment:
-        return cls(ends_at, uuid.uuid4(), uuid.uuid4())
+    def ending(cls, ends_at: datetime, **changes: Any) -> Appointment:
+        return cls(ends_at, uuid.uuid4(), uuid.uuid4(), **changes)
 
     def booked(self, *, booked_at: datetime | None = None) -> Event:
         return self._event(
@@ -65,6 +68,8 @@ class Appointment:
             starts_at=self.ends_at - HOUR,
             ends_at=self.ends_at,
             booked_at=booked_at or datetime.now(UTC) - timedelta(days=1),
+            session_type="one-to-one" if self.group_session_id is None else "group",
+            group_session_id=self.group_session_id,
         )
 
     def moved(self, to: datetime, *, recorded_at: datetime) -> Event:
@@ -92,11 +97,14 @@ class Appointment:
             appointment_id=self.appointment_id,
             appointment_starts_at=self.ends_at - HOUR,
             appointment_ends_at=self.ends_at,
+            appointment_kind=self.kind,
+            session_number=self.session_number,
             **changes,
         )
 
     def _event(self, example: ContractModel, **changes: Any) -> Event:
-        ids = {"case_id": self.case_id, "appointment_id": self.appointment_id}
+        ids: dict[str, Any] = {"case_id": self.case_id, "appointment_id": self.appointment_id}
+        ids |= {"kind": self.kind, "session_number": self.session_number}
         payload = example.model_copy(update=ids | changes)
         return Event(
             type=contract_for(type(payload)).ce_type,
@@ -145,9 +153,9 @@ async def test_an_unrecorded_appointment_warns_the_hub_once_after_the_delay_and_
 ) -> None:
     fake, url = fake_notify
     now = datetime.now(UTC)
-    unrecorded, moved, attended, missed_in_rm, cancelled = (
-        Appointment.ending(now + HOUR) for _ in range(5)
-    )
+    unrecorded = Appointment.ending(now + HOUR, kind="initial-assessment", session_number=None)
+    moved = Appointment.ending(now + HOUR, group_session_id=uuid.uuid4())  # a place on a group
+    attended, missed_in_rm, cancelled = (Appointment.ending(now + HOUR) for _ in range(3))
     missed = attendance_event(due_in=timedelta(hours=23))  # a report, for the report counters
     async with running_notify(_with_notify(settings, url), measured, token_issuer) as notify:
         await notify.publish(_case_opened(unrecorded.case_id))
@@ -182,7 +190,10 @@ async def test_an_unrecorded_appointment_warns_the_hub_once_after_the_delay_and_
             str(unrecorded.appointment_id),
             "bolton",
         )
-        assert event["warned_after_seconds"] == 7200
+        assert (event["warned_after_seconds"], event["appointment_kind"]) == (
+            7200,
+            "initial-assessment",
+        )
         [sent] = fake.notifications.values()
         assert (sent.email_address, sent.reference) == (HUB_CONTACT, str(unrecorded.appointment_id))
         assert set(sent.personalisation) == {"case_reference", "hub", "appointment_ended_at"}
