@@ -178,7 +178,8 @@ async def test_an_unrecorded_appointment_warns_the_hub_once_after_the_delay_and_
             },
         )
 
-        clock.advance(3 * HOUR - timedelta(minutes=1))  # a minute before end + 2 hours
+        warn_at = unrecorded.ends_at + 2 * HOUR
+        clock.advance(warn_at - timedelta(minutes=1) - clock())  # a minute before end + 2 hours
         await notify.rows("SELECT pg_sleep(0.4)")  # a few clock rounds
         assert await notify.rows("SELECT * FROM attendance_watches WHERE state = 'warned'") == []
         assert await notify.rows("SELECT * FROM outbox WHERE type = :t", t=WARNED) == []
