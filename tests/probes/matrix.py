@@ -157,6 +157,7 @@ ALLOWED: Final[dict[str, dict[Operation, frozenset[str]]]] = {
         ("GET", "/deliveries"): frozenset({OPERATOR}),
         ("GET", "/operator/reports"): frozenset({OPERATOR}),
         ("POST", "/operator/reports/{report_id}/retry"): frozenset({OPERATOR}),
+        ("GET", "/operator/attendance-watches"): frozenset({OPERATOR}),
         ("GET", "/hubs/{hub_id}/manual-entries"): frozenset({HUB, LEAD}),
         ("POST", "/manual-entries/{report_id}/done"): frozenset({HUB, LEAD}),
         ("GET", "/subscriptions"): frozenset({OPERATOR, PROBATION}),
