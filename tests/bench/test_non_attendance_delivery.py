@@ -15,28 +15,32 @@ event still missing after the drain time is counted lost. Wall clocks of one mac
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import shutil
-import statistics
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Coroutine
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
 
 import httpx
 import pytest
 
-from gmirs_runtime.eventing.kafka import KafkaOptions, create_consumer, create_producer
 from gmirs_runtime.local.ports import free_port
-from gmirs_runtime.local.tansu import create_topics
-from gmirs_runtime.testing.kafka import eventually
+from gmirs_runtime.testing.kafka import eventually, read_topic
 from gmirs_stack.config import Ports
 from gmirs_stack.stack import RM_CLIENT_ID, LocalStack
-from tests.bench.notify_load import Booked, Clients, ready_cases, record_non_attendance
-from tests.e2e.platform import Platform, caught_up, database_count
+from tests.bench.cpu import cpu_by_process, stack_processes
+from tests.bench.latency import BrokerFloor, figures, idle_cpu, paced, percentile, ratio
+from tests.bench.notify_load import CASES, Booked, Clients, ready_cases, record_non_attendance
+from tests.e2e.platform import (
+    Platform,
+    caught_up,
+    data_of,
+    database_count,
+    database_rows,
+    event_type,
+)
 
 pytestmark = pytest.mark.bench
 RATE = float(os.environ.get("BENCH_NOTIFY_RATE", "200"))
@@ -44,7 +48,6 @@ SECONDS = float(os.environ.get("BENCH_NOTIFY_SECONDS", "60"))
 RM_SHARE = float(os.environ.get("BENCH_NOTIFY_RM_SHARE", "0.1"))
 DRAIN_SECONDS = float(os.environ.get("BENCH_NOTIFY_DRAIN_SECONDS", "120"))
 EVENTS = int(RATE * SECONDS)
-T = TypeVar("T")
 RM_EVENTS = round(EVENTS * RM_SHARE)
 STACK_ENV = {
     # The hubs' clients record hundreds a second from one address: the per-client limits must
@@ -52,65 +55,6 @@ STACK_ENV = {
     "*_RATE_LIMIT_PER_SECOND": "1000000",
     "*_RATE_LIMIT_BURST": "1000000",
 }
-
-
-async def paced(count: int, rate: float, call: Callable[[int], Coroutine[Any, Any, T]]) -> list[T]:
-    """`call(i)` started at `i / rate` seconds, whatever the earlier calls are doing."""
-    started, tasks = time.perf_counter(), list[asyncio.Task[T]]()
-    for i in range(count):
-        await asyncio.sleep(max(0.0, started + i / rate - time.perf_counter()))
-        tasks.append(asyncio.create_task(call(i)))
-    return list(await asyncio.gather(*tasks))
-
-
-async def broker_floor(bootstrap: str, count: int, rate: float) -> list[float]:
-    """Seconds from aiokafka's send to a group consumer's receipt, per record (the services'
-    own producer and consumer settings, a fresh topic); records never received are left out."""
-    topic = f"bench.floor.{uuid.uuid4().hex[:8]}"
-    await create_topics(bootstrap, [topic], partitions=3)
-    options = KafkaOptions(bootstrap_servers=bootstrap, client_id="bench-floor")
-    producer = create_producer(options)
-    consumer = create_consumer(options, f"bench-floor-{topic}", [topic])
-    await producer.start()
-    await consumer.start()
-    sent: dict[bytes, float] = {}
-    received: dict[bytes, float] = {}
-    try:
-        await eventually(lambda: _assigned(consumer), timeout=60, what="floor consumer assigned")
-        reading = asyncio.create_task(_receive(consumer, received))
-
-        async def send(i: int) -> None:
-            key = str(i).encode()
-            sent[key] = time.perf_counter()
-            await producer.send(topic, value=b"{}", key=key)
-
-        await paced(count, rate, send)
-        await _until(lambda: len(received) >= count, DRAIN_SECONDS)
-        reading.cancel()
-    finally:
-        await producer.stop()
-        await consumer.stop()
-    return [received[k] - sent[k] for k in sent if k in received]
-
-
-async def _assigned(consumer: Any) -> bool:
-    return bool(consumer.assignment())
-
-
-async def _receive(consumer: Any, received: dict[bytes, float]) -> None:
-    while True:
-        batch = await consumer.getmany(timeout_ms=1000)
-        now = time.perf_counter()
-        for records in batch.values():
-            for record in records:
-                received.setdefault(record.key, now)
-
-
-async def _until(done: Callable[[], bool], seconds: float) -> None:
-    """Wait until `done()` holds or `seconds` pass (then what is missing counts as lost)."""
-    deadline = time.monotonic() + seconds
-    while not done() and time.monotonic() < deadline:
-        await asyncio.sleep(0.5)
 
 
 async def _drained(platform: Platform, clients: Clients) -> None:
@@ -158,20 +102,34 @@ async def _rm_acceptances(stack: LocalStack, rm: list[Booked]) -> dict[str, date
     return accepted
 
 
-def _figures(seconds: list[float]) -> str:
-    ms = sorted(s * 1000 for s in seconds)
-    if len(ms) < 2:
-        return f"{len(ms)} measured, too few for percentiles"
-    q = statistics.quantiles(ms, n=100, method="inclusive")
-    return f"p50 {q[49]:.0f} ms, p95 {q[94]:.0f} ms, p99 {q[98]:.0f} ms, max {ms[-1]:.0f} ms"
-
-
-def _ratio(platform: list[float], floor: list[float]) -> str:
-    if len(platform) < 2 or len(floor) < 2:
-        return "ratio n/a"
-    p = statistics.quantiles(platform, n=100, method="inclusive")
-    f = statistics.quantiles(floor, n=100, method="inclusive")
-    return f"ratio to the floor: p50 x{p[49] / f[49]:.0f}, p99 x{p[98] / f[98]:.0f}"
+async def _hops(
+    platform: Platform,
+    booked: list[Booked],
+    answered: list[datetime],
+    arrived: dict[str, datetime],
+) -> str:
+    """Each hop's share: answer -> on the case topic (the relay's send) -> stored by notify's
+    consumer (a delivery's `created_at`) -> received by the probation system (the dispatcher's
+    wake, claim and send)."""
+    when = {b.appointment_id: at for b, at in zip(booked, answered, strict=True)}
+    published = {
+        str(data_of(r)["appointment_id"]): datetime.fromtimestamp(r.timestamp / 1000, UTC)
+        for r in await read_topic(platform.stack.broker.bootstrap, CASES, timeout=300)
+        if event_type(r) == "gmirs.case.attendance-recorded.v1"
+    }
+    rows = await database_rows(
+        platform,
+        "SELECT appointment_id::text, created_at FROM notify.deliveries",
+    )
+    steps: dict[str, list[float]] = {"relay": [], "consumer": [], "dispatcher": []}
+    for appointment, stored in rows:
+        if appointment in when and appointment in published and appointment in arrived:
+            marks = [when[appointment], published[appointment], stored, arrived[appointment]]
+            for name, (a, b) in zip(steps, itertools.pairwise(marks), strict=True):
+                steps[name].append((b - a).total_seconds() * 1000)
+    return ", ".join(
+        f"{name} {percentile(ms, 50)} / {percentile(ms, 99)} ms" for name, ms in steps.items()
+    )
 
 
 def _latencies(
@@ -196,15 +154,20 @@ async def test_non_attendance_to_webhook_and_rm_writeback(report) -> None:
     try:
         platform = Platform(stack, collector_url="")
         booked = await ready_cases(clients, EVENTS - RM_EVENTS, RM_EVENTS)
-        await eventually(lambda: caught_up(platform, "notify", "case.case-events.v1"), timeout=300)
-        timed, floor = await asyncio.gather(
-            paced(EVENTS, RATE, lambda i: record_non_attendance(clients, booked[i])),
-            broker_floor(stack.broker.bootstrap, EVENTS, RATE),
-        )
+        await eventually(lambda: caught_up(platform, "notify", CASES), timeout=300)
+        idle = await idle_cpu(stack_processes(stack))
+        cpu_before, started = cpu_by_process(idle.pids), time.monotonic()
+        async with BrokerFloor(stack.broker.bootstrap) as broker:
+            timed, floor = await asyncio.gather(
+                paced(EVENTS, RATE, lambda i: record_non_attendance(clients, booked[i])),
+                broker.measure(EVENTS, RATE, DRAIN_SECONDS),
+            )
         await _drained(platform, clients)
+        busy = idle.beyond(cpu_before, cpu_by_process(idle.pids), time.monotonic() - started)
         webhooks = await _webhook_arrivals(stack)
         rm = [b for b in booked if b.rm_appointment_id]
         accepted = await _rm_acceptances(stack, rm)
+        hops = await _hops(platform, booked, [at for at, _ in timed], webhooks)
     finally:
         await clients.aclose()
         await stack.stop()
@@ -215,6 +178,13 @@ async def test_non_attendance_to_webhook_and_rm_writeback(report) -> None:
     to_rm, rm_lost = _latencies(rm, rm_answered, accepted)
     api = [took for _, took in timed]
     _report(report, (to_webhook, webhooks_lost), (to_rm, rm_lost), floor, api)
+    report.append(f"  where the webhook's time goes (p50 / p99): {hops}")
+    busiest = sorted(busy.items(), key=lambda item: -item[1])[:6]
+    per_event = ", ".join(f"{name} {seconds / EVENTS * 1000:.1f}" for name, seconds in busiest)
+    report.append(
+        f"  CPU per non-attendance beyond idle (ms; 2 cores give {2000 / RATE:.0f} ms per event "
+        f"at {RATE:g}/s): total {sum(busy.values()) / EVENTS * 1000:.1f}; {per_event}"
+    )
 
 
 def _report(
@@ -226,16 +196,16 @@ def _report(
 ) -> None:
     aims = "aim p50 <= 100 ms, p99 <= 1 s, none lost"
     report.append(
-        f"non-attendance at the case API -> webhook acknowledged: {_figures(webhook[0])}, "
-        f"lost {webhook[1]} of {EVENTS}  |  {_ratio(webhook[0], floor)}  ({aims})"
+        f"non-attendance at the case API -> webhook acknowledged: {figures(webhook[0])}, "
+        f"lost {webhook[1]} of {EVENTS}  |  {ratio(webhook[0], floor)}  ({aims})"
     )
     report.append(
-        f"non-attendance at the case API -> R&M write-back accepted: {_figures(rm[0])}, "
-        f"lost {rm[1]} of {RM_EVENTS}  |  {_ratio(rm[0], floor)}  ({aims})"
+        f"non-attendance at the case API -> R&M write-back accepted: {figures(rm[0])}, "
+        f"lost {rm[1]} of {RM_EVENTS}  |  {ratio(rm[0], floor)}  ({aims})"
     )
     report.append(
         f"  floor, aiokafka produce -> group consume on the same broker, same rate, same time: "
-        f"{_figures(floor)}, lost {EVENTS - len(floor)}  |  the case API's answer: {_figures(api)}"
+        f"{figures(floor)}, lost {EVENTS - len(floor)}  |  the case API's answer: {figures(api)}"
         f"  [{RATE:g}/s for {SECONDS:g} s, {RM_EVENTS} of them R&M referrals; drain "
         f"{DRAIN_SECONDS:g} s]"
     )
