@@ -56,7 +56,10 @@ class Clients:
 
     def __init__(self, stack: LocalStack) -> None:
         self.stack = stack
-        self._http = httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=200))
+        # Idle connections are dropped before uvicorn's 5 s keep-alive ends, so that none is
+        # reused just as the server closes it (an httpx.ReadError, not the platform's fault).
+        limits = httpx.Limits(max_connections=200, keepalive_expiry=2)
+        self._http = httpx.AsyncClient(timeout=30, limits=limits)
         self._tokens: dict[str, str] = {}
 
     async def aclose(self) -> None:
