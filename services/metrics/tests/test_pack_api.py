@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 import pytest_asyncio
 from sqlalchemy import text
@@ -228,7 +229,9 @@ async def test_the_cli_writes_the_files_the_api_serves_and_audits_them(
     assert audited[0][0].startswith("cli:")
 
 
-async def test_without_a_figures_source_the_cli_says_so(metrics, tmp_path: Path) -> None:
+async def test_by_default_the_cli_builds_the_pack_from_the_services_read_models(
+    metrics, tmp_path: Path
+) -> None:
     command = ServiceCommand(
         name="metrics",
         load_settings=lambda: metrics.infra.settings,
@@ -238,8 +241,11 @@ async def test_without_a_figures_source_the_cli_says_so(metrics, tmp_path: Path)
         extra={"pack": pack_command(build)},
     )
     argv = ["pack", "--month", "2026-11", "--out", str(tmp_path)]
-    assert await _in_thread(run_cli, command, argv) == 1
-    assert list(tmp_path.iterdir()) == []
+    assert await _in_thread(run_cli, command, argv) == 0
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == [f"gmirs-pack-2026-11.{fmt}" for fmt in sorted(FORMATS)]
+    workbook = openpyxl.load_workbook(tmp_path / "gmirs-pack-2026-11.xlsx")
+    assert "Summary" in workbook.sheetnames
     with pytest.raises(SystemExit):
         await _in_thread(run_cli, command, ["pack", "--month", "2026-13", "--out", "x"])
 

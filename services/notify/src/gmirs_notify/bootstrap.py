@@ -219,6 +219,7 @@ def _add_rm_writeback(
         lease=timedelta(seconds=3 * settings.rm_timeout_seconds) + LEASE_MARGIN,
         first_retry=timedelta(seconds=settings.rm_writeback_first_retry_seconds),
         clock=wiring.clock,
+        listen=(asyncpg_dsn(settings.database_url.get_secret_value()), settings.database_schema),
     )
     service.workers["rm-writeback"] = worker.run
     service.on_stop.append(client.aclose)
