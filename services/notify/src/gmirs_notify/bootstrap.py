@@ -46,7 +46,6 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 CONSUMER_GROUP = "notify"
 HUB_CLAIM = "hub_id"
 """The token claim naming a hub user's hub (as case reads it): the manual-entry queue's tenant."""
-LEASE_MARGIN = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -155,7 +154,7 @@ def _dispatcher(
         unit_of_work=infra.unit_of_work,
         deliverer=deliverer,
         policy=deadline,
-        lease=timedelta(seconds=settings.webhook_timeout_seconds) + LEASE_MARGIN,
+        lease=timedelta(seconds=settings.webhook_timeout_seconds + settings.lease_margin_seconds),
         poll_seconds=settings.dispatch_poll_seconds,
         max_in_flight=settings.dispatch_max_in_flight,
         clock=wiring.clock,
@@ -190,7 +189,7 @@ def _add_rm_writeback(
         unit_of_work=infra.unit_of_work,
         policy=settings.report_policy(),
         poll_seconds=settings.rm_writeback_poll_seconds,
-        lease=timedelta(seconds=3 * settings.rm_timeout_seconds) + LEASE_MARGIN,
+        lease=timedelta(seconds=3 * settings.rm_timeout_seconds + settings.lease_margin_seconds),
         first_retry=timedelta(seconds=settings.rm_writeback_first_retry_seconds),
         clock=wiring.clock,
     )
