@@ -8,8 +8,8 @@ hub only, so nothing here reaches another test's data; every wait is bounded.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,10 +17,9 @@ from typing import Any
 import httpx
 
 from gmirs_runtime.testing.kafka import eventually, read_topic
-from gmirs_stack.stack import RM_CLIENT_ID
-from tests.e2e.case_api import HubCase, book_appointment, record_attendance
-from tests.e2e.platform import Platform, data_of, database_rows, event_type
-from tests.e2e.rm import rm_control
+from tests.e2e.case_api import HubCase, book_appointment, read_case, record_attendance
+from tests.e2e.platform import Platform, caught_up, data_of, database_rows, event_type
+from tests.e2e.rm import CASES, INTAKE, rm_control
 
 NOTIFY = "notify.delivery-events.v1"
 ACKNOWLEDGED = "gmirs.notify.report-acknowledged.v1"
@@ -107,6 +106,21 @@ class RmCase:
         )
         return str(recorded["appointment_id"])
 
+    async def appointment_for(self, rm_appointment_id: str) -> str:
+        """The case's one appointment linked to R&M's, once there is one (bounded wait)."""
+        found: list[str] = []
+
+        async def linked() -> bool:
+            case = await read_case(self.case)
+            found[:] = [
+                a["id"] for a in case["appointments"] if a["rm_appointment_id"] == rm_appointment_id
+            ]
+            return bool(found)
+
+        await eventually(linked, timeout=30, what=f"R&M's appointment {rm_appointment_id}")
+        (appointment_id,) = found
+        return str(appointment_id)
+
 
 async def record_missed(rm_case: RmCase, session: Missed) -> None:
     recorded = await record_attendance(rm_case.case, session.appointment_id, attended=False)
@@ -175,72 +189,6 @@ async def acknowledged_events(platform: Platform, appointment_id: str) -> int:
     )
 
 
-# --- What R&M received. ---
-
-
-async def rm_calls(platform: Platform, rm_appointment_id: str) -> list[tuple[str, str, int]]:
-    """R&M's log of the feedback calls for one appointment: (method, last path part, status)."""
-    async with httpx.AsyncClient(base_url=platform.stack.url("rm"), timeout=10) as http:
-        answered = (await http.get("/_control/requests")).json()
-    return [
-        (r["method"], r["path"].rsplit("/", 1)[-1], r["status"])
-        for r in answered
-        if f"/delivery-session-appointments/{rm_appointment_id}/" in r["path"]
-    ]
-
-
-async def rm_accepted(platform: Platform, rm_appointment_id: str) -> list[tuple[str, str]]:
-    """The steps R&M accepted for one appointment, each once, in order: its received updates.
-    (A draft step sent again after notify gave up on a slow answer is R&M's idempotent PUT;
-    submissions are counted by `submits_accepted`.)"""
-    calls = await rm_calls(platform, rm_appointment_id)
-    return list(dict.fromkeys((method, step) for method, step, status in calls if status == 200))
-
-
-async def submits_accepted(platform: Platform, rm_appointment_id: str) -> int:
-    """How many times R&M accepted this appointment's feedback (its received updates)."""
-    calls = Counter(await rm_calls(platform, rm_appointment_id))
-    return calls[("POST", "submit-feedback", 200)]
-
-
-async def rm_faults(platform: Platform, **faults: Any) -> None:
-    await rm_control(platform, "/_control/faults", faults)
-
-
-async def rm_stats(platform: Platform) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=platform.stack.url("rm"), timeout=10) as http:
-        stats: dict[str, Any] = (await http.get("/_control/stats")).json()
-        return stats
-
-
-async def rm_api(
-    platform: Platform,
-    method: str,
-    path: str,
-    *,
-    username: str | None = None,
-    body: dict[str, Any] | None = None,
-) -> httpx.Response:
-    """A call to R&M's API with the platform's client credentials: a bare client token, or a
-    token for `username` (HMPPS Auth's client-credentials grant with a username)."""
-    form = {"grant_type": "client_credentials"} | ({"username": username} if username else {})
-    async with httpx.AsyncClient(base_url=platform.stack.url("rm"), timeout=10) as http:
-        token = await http.post(
-            "/auth/oauth/token", data=form, auth=(RM_CLIENT_ID, platform.stack.rm_secret)
-        )
-        assert token.status_code == 200, token.text
-        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
-        return await http.request(method, path, headers=headers, json=body)
-
-
-async def rm_session(platform: Platform, rm_id: str, number: int) -> dict[str, Any]:
-    """R&M's delivery session as its API shows it."""
-    response = await rm_api(platform, "GET", f"/referral/{rm_id}/sessions/{number}")
-    assert response.status_code == 200, response.text
-    session: dict[str, Any] = response.json()
-    return session
-
-
 async def attempts_of(
     platform: Platform, report_id: str, channel: str = "rm_writeback"
 ) -> list[tuple[str, str | None]]:
@@ -263,3 +211,65 @@ async def deliveries_of(platform: Platform, appointment_id: str) -> dict[str, tu
     )
     assert len({row[0] for row in rows}) == len(rows), rows  # one per endpoint
     return {str(row[0]): tuple(row[1:]) for row in rows}
+
+
+# --- Waiting for notify, bounded. ---
+
+
+async def each_endpoint_got_it_once(
+    platform: Platform, endpoints: list[Receiver], appointment_id: str
+) -> None:
+    """notify has each delivery acknowledged, and each receiver has the report under one
+    `webhook-id` however often it was sent (a receiver records a request it answers too late)."""
+    await all_acknowledged(platform, appointment_id)
+    for receiver in endpoints:
+
+        async def once(receiver: Receiver = receiver) -> bool:
+            return await receiver.got_once(appointment_id)
+
+        await eventually(once, timeout=30, what=f"{receiver.url} got {appointment_id} once")
+
+
+async def all_acknowledged(platform: Platform, appointment_id: str) -> None:
+    """notify's own record: every endpoint's delivery about the appointment acknowledged."""
+
+    async def acknowledged() -> bool:
+        found = await deliveries_of(platform, appointment_id)
+        return all(status == "acknowledged" for status, _, _ in found.values())
+
+    await eventually(acknowledged, timeout=30, what=f"deliveries of {appointment_id} acknowledged")
+
+
+async def echo_consumed(platform: Platform, rm_appointment_id: str) -> None:
+    """R&M's event for a submitted feedback has come back through intake, and whatever case made
+    of it has been consumed by notify."""
+    await platform.records(
+        INTAKE,
+        lambda r: (
+            event_type(r) == "gmirs.intake.attendance-recorded.v1"
+            and data_of(r)["rm_appointment_id"] == rm_appointment_id
+        ),
+    )
+    await consumed(platform, "case", INTAKE)
+    await asyncio.sleep(1)  # anything case made of it would be on its topic by now
+    await consumed(platform, "notify", CASES)
+
+
+async def consumed(platform: Platform, group: str, topic: str) -> None:
+    async def done() -> bool:
+        return await caught_up(platform, group, topic)
+
+    await eventually(done, timeout=30, what=f"{group} caught up on {topic}")
+
+
+async def escalation_emails(platform: Platform, report_id: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+
+    async def sent() -> bool:
+        async with httpx.AsyncClient(base_url=platform.stack.url("gov_notify")) as http:
+            sent = (await http.get("/_control/notifications")).json()
+        found[:] = [n for n in sent if n["reference"] == report_id]
+        return len(found) >= 2
+
+    await eventually(sent, timeout=30, what=f"escalation emails about report {report_id}")
+    return found

@@ -17,29 +17,22 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
-from typing import Any
 
-import httpx
 import pytest
 import pytest_asyncio
 
 from gmirs_runtime.testing.kafka import eventually
-from tests.e2e.case_api import read_case
 from tests.e2e.non_attendance import (
     Receiver,
     acknowledged_events,
     attempts_of,
     deliveries_of,
+    each_endpoint_got_it_once,
+    echo_consumed,
+    escalation_emails,
     record_missed,
     report_of,
     report_when,
-    rm_accepted,
-    rm_api,
-    rm_calls,
-    rm_faults,
-    rm_session,
-    rm_stats,
-    submits_accepted,
     write_back_of,
     write_backs_of,
 )
@@ -53,8 +46,18 @@ from tests.e2e.notify_kit import (
     subscribed_receiver,
     unsubscribe,
 )
-from tests.e2e.platform import Platform, caught_up, data_of, database_count, event_type
-from tests.e2e.rm import CASES, INTAKE, rm_control
+from tests.e2e.platform import Platform, database_count
+from tests.e2e.rm import (
+    entered_in_rm_by_hand,
+    rm_accepted,
+    rm_api,
+    rm_calls,
+    rm_control,
+    rm_faults,
+    rm_session,
+    rm_stats,
+    submits_accepted,
+)
 from tests.fakes.probation_system import create_app as probation_app
 from tests.fakes.process import free_port
 from tests.fakes.rm_harness import serve_in_loop
@@ -80,25 +83,6 @@ async def no_faults_left_over(kit: Kit) -> None:
         await receiver.behave(status_sequence=[], delay_ms=0)
 
 
-async def _each_endpoint_got_it_once(kit: Kit, appointment_id: str) -> None:
-    """notify has each delivery acknowledged, and each receiver has the report under one
-    `webhook-id` however often it was sent (a receiver records a request it answers too late)."""
-    await _all_acknowledged(kit.platform, appointment_id)
-    for receiver in kit.endpoints:
-
-        async def once(receiver: Receiver = receiver) -> bool:
-            return await receiver.got_once(appointment_id)
-
-        await eventually(once, timeout=30, what=f"{receiver.url} got {appointment_id} once")
-
-
-async def _consumed(platform: Platform, group: str, topic: str) -> None:
-    async def done() -> bool:
-        return await caught_up(platform, group, topic)
-
-    await eventually(done, timeout=30, what=f"{group} caught up on {topic}")
-
-
 # --- Both origins. ---
 
 
@@ -110,7 +94,7 @@ async def test_hub_recorded_non_attendance_is_written_back_once_and_delivered_on
     report = await report_when(platform, session.appointment_id, "acknowledged")
     assert (report["origin"], report["acknowledged_channel"]) == ("hub", "rm_writeback")
     assert report["escalated_at"] is None
-    await _each_endpoint_got_it_once(kit, session.appointment_id)
+    await each_endpoint_got_it_once(kit.platform, kit.endpoints, session.appointment_id)
     assert await rm_accepted(platform, session.rm_appointment_id) == WRITTEN_BACK
     feedback = (await rm_session(platform, kit.rm.rm_id, session.session_number))[
         "appointmentFeedback"
@@ -124,26 +108,13 @@ async def test_hub_recorded_non_attendance_is_written_back_once_and_delivered_on
 
     # R&M publishes the submitted feedback; it comes back through intake and case, and starts
     # nothing new: no second report, delivery, write-back or submission.
-    await platform.records(
-        INTAKE,
-        lambda r: (
-            event_type(r) == "gmirs.intake.attendance-recorded.v1"
-            and data_of(r)["rm_appointment_id"] == session.rm_appointment_id
-        ),
-    )
-    await _consumed(platform, "case", INTAKE)
-    await asyncio.sleep(1)  # anything case made of it would be on its topic by now
-    await _consumed(platform, "notify", CASES)
-    case = await read_case(kit.rm.case)
-    linked = [
-        a for a in case["appointments"] if a["rm_appointment_id"] == session.rm_appointment_id
-    ]
-    assert [a["id"] for a in linked] == [session.appointment_id]
+    await echo_consumed(platform, session.rm_appointment_id)
+    assert await kit.rm.appointment_for(session.rm_appointment_id) == session.appointment_id
     reports = "SELECT count(*) FROM notify.reports WHERE rm_appointment_id = "
     assert await database_count(platform, f"{reports}'{session.rm_appointment_id}'") == 1
     assert await write_backs_of(platform, session.appointment_id) == 1
     assert await submits_accepted(platform, session.rm_appointment_id) == 1
-    await _each_endpoint_got_it_once(kit, session.appointment_id)
+    await each_endpoint_got_it_once(kit.platform, kit.endpoints, session.appointment_id)
     assert await acknowledged_events(platform, session.appointment_id) == 1
 
 
@@ -152,23 +123,13 @@ async def test_rm_recorded_non_attendance_is_delivered_complete_on_arrival_never
 ) -> None:
     platform = kit.platform
     rm_appointment_id = await kit.rm.missed_in_rm()
-    found: list[str] = []
-
-    async def case_has_it() -> bool:
-        case = await read_case(kit.rm.case)
-        found[:] = [
-            a["id"] for a in case["appointments"] if a["rm_appointment_id"] == rm_appointment_id
-        ]
-        return bool(found)
-
-    await eventually(case_has_it, timeout=30, what="R&M's missed session in the case")
-    (appointment_id,) = found
+    appointment_id = await kit.rm.appointment_for(rm_appointment_id)
     report = await report_when(platform, appointment_id, "acknowledged")
     assert (report["origin"], report["acknowledged_channel"]) == (
         "refer-and-monitor",
         "rm_recorded",
     )
-    await _each_endpoint_got_it_once(kit, appointment_id)
+    await each_endpoint_got_it_once(kit.platform, kit.endpoints, appointment_id)
     assert await write_backs_of(platform, appointment_id) == 0
     assert await rm_calls(platform, rm_appointment_id) == []
     assert await acknowledged_events(platform, appointment_id) == 1
@@ -231,8 +192,10 @@ async def test_rm_409_is_reconciled_by_reading_the_session_back(kit: Kit) -> Non
     same, different = await kit.rm.session_in_rm(), await kit.rm.session_in_rm()
     await rm_faults(platform, delivery="hold")
     try:
-        await _entered_in_rm_by_hand(kit, same.rm_appointment_id, attended="no")
-        await _entered_in_rm_by_hand(kit, different.rm_appointment_id, attended="yes")
+        await entered_in_rm_by_hand(platform, kit.rm.rm_id, same.rm_appointment_id, attended="no")
+        await entered_in_rm_by_hand(
+            platform, kit.rm.rm_id, different.rm_appointment_id, attended="yes"
+        )
         await record_missed(kit.rm, same)
         await record_missed(kit.rm, different)
         reconciled = await report_when(platform, same.appointment_id, "acknowledged")
@@ -253,31 +216,10 @@ async def test_rm_409_is_reconciled_by_reading_the_session_back(kit: Kit) -> Non
         assert calls[("PUT", "attendance", 409)] == 1  # the platform's, answered "submitted"
 
 
-async def _entered_in_rm_by_hand(kit: Kit, rm_appointment_id: str, attended: str) -> None:
-    path = f"/referral/{kit.rm.rm_id}/delivery-session-appointments/{rm_appointment_id}"
-    feedback = (
-        {"noAttendanceInformation": "Did not come.", "notifyProbationPractitionerOfConcerns": False}
-        if attended == "no"
-        else {
-            "late": False,
-            "sessionSummary": "Talked.",
-            "sessionResponse": "Engaged.",
-            "notifyProbationPractitionerOfConcerns": False,
-        }
-    )
-    steps = (
-        ("PUT", "attendance", {"attended": attended, "didSessionHappen": attended != "no"}),
-        ("PUT", "session-feedback", feedback),
-        ("POST", "submit-feedback", None),
-    )
-    for method, step, body in steps:
-        answer = await rm_api(
-            kit.platform, method, f"{path}/{step}", username="sp.bury.worker", body=body
-        )
-        assert answer.status_code == 200, answer.text
-
-
 async def test_rm_failing_then_down_then_back_completes_each_report_once(kit: Kit) -> None:
+    """R&M answers 500 twice; then R&M and HMPPS Auth are down for `OUTAGE_S` seconds (for
+    "ten minutes") with the tokens notify holds expiring meanwhile: each write-back keeps
+    trying with backoff and completes once R&M is back, submitted once."""
     platform = kit.platform
     flaky = await kit.rm.session_in_rm()
     await rm_faults(
@@ -290,12 +232,15 @@ async def test_rm_failing_then_down_then_back_completes_each_report_once(kit: Ki
     assert [result for result, _ in attempts[2:]].count("acknowledged") == 1
 
     down = await kit.rm.session_in_rm()
-    await rm_faults(
+    await rm_faults(  # R&M down, and its HMPPS Auth with it: every token issued so far expires
         platform,
         api_paths_matching=down.rm_appointment_id,
         api_status=503,
         api_fail_seconds=OUTAGE_S,
+        token_status=503,
+        token_fail_seconds=OUTAGE_S,
     )
+    await rm_control(platform, "/_control/expire-tokens")
     await record_missed(kit.rm, down)
     report = await report_when(platform, down.appointment_id, "acknowledged", timeout=OUTAGE_S + 30)
     assert (report["acknowledged_channel"], report["escalated_at"]) == ("rm_writeback", None)
@@ -338,7 +283,7 @@ async def test_receivers_failing_timing_out_and_down_then_back_get_each_report_o
 
             await eventually(slow_tried, timeout=30, what="a try at the slow endpoint")
             await slow.behave(delay_ms=0)  # that try still stalls past notify's timeout
-            await _each_endpoint_got_it_once(kit, session.appointment_id)
+            await each_endpoint_got_it_once(kit.platform, kit.endpoints, session.appointment_id)
             assert await down.got_once(session.appointment_id)
     finally:
         await unsubscribe(platform, down.subscription_id)
@@ -347,16 +292,6 @@ async def test_receivers_failing_timing_out_and_down_then_back_get_each_report_o
     assert len(await slow.deliveries(session.appointment_id)) == 2  # the late answer, then one
     report = await report_when(platform, session.appointment_id, "acknowledged")
     assert report["escalated_at"] is None
-
-
-async def _all_acknowledged(platform: Platform, appointment_id: str) -> None:
-    """notify's own record: every endpoint's delivery about the appointment acknowledged."""
-
-    async def acknowledged() -> bool:
-        found = await deliveries_of(platform, appointment_id)
-        return all(status == "acknowledged" for status, _, _ in found.values())
-
-    await eventually(acknowledged, timeout=30, what=f"deliveries of {appointment_id} acknowledged")
 
 
 async def test_receiver_gone_410_fails_the_delivery_loudly_and_escalates_the_report(
@@ -384,24 +319,11 @@ async def test_receiver_gone_410_fails_the_delivery_loudly_and_escalates_the_rep
     log = (platform.stack.root / "logs" / "notify.log").read_text().splitlines()
     failed = [line for line in log if "webhook delivery failed for good" in line]
     assert any(gone.subscription_id in line and "ERROR" in line for line in failed), failed
-    emails = await _escalation_emails(platform, str(report["id"]))
+    emails = await escalation_emails(platform, str(report["id"]))
     assert len(emails) == 2  # the hub's named contact and the lead provider
     report = await report_when(platform, session.appointment_id, "acknowledged")
     assert report["acknowledged_channel"] == "rm_writeback"
     assert await submits_accepted(platform, session.rm_appointment_id) == 1
-
-
-async def _escalation_emails(platform: Platform, report_id: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-
-    async def sent() -> bool:
-        async with httpx.AsyncClient(base_url=platform.stack.url("gov_notify")) as http:
-            sent = (await http.get("/_control/notifications")).json()
-        found[:] = [n for n in sent if n["reference"] == report_id]
-        return len(found) >= 2
-
-    await eventually(sent, timeout=30, what=f"escalation emails about report {report_id}")
-    return found
 
 
 # --- The broker paused; notify killed. ---
@@ -421,7 +343,7 @@ async def test_broker_paused_during_a_non_attendance_then_written_back_and_deliv
         platform.stack.broker.resume()
     report = await report_when(platform, session.appointment_id, "acknowledged", timeout=60)
     assert report["acknowledged_channel"] == "rm_writeback"
-    await _each_endpoint_got_it_once(kit, session.appointment_id)
+    await each_endpoint_got_it_once(kit.platform, kit.endpoints, session.appointment_id)
     assert await rm_accepted(platform, session.rm_appointment_id) == WRITTEN_BACK
     assert await acknowledged_events(platform, session.appointment_id) == 1
 
@@ -460,6 +382,6 @@ async def test_notify_killed_mid_delivery_and_mid_write_back_completes_the_repor
     calls = Counter(await rm_calls(platform, session.rm_appointment_id))
     assert calls[("POST", "submit-feedback", 200)] == 1
     assert calls[("POST", "submit-feedback", 409)] >= 1
-    await _each_endpoint_got_it_once(kit, session.appointment_id)
+    await each_endpoint_got_it_once(kit.platform, kit.endpoints, session.appointment_id)
     assert len(await holding.deliveries(session.appointment_id)) >= 2  # sent again, same id
     assert await acknowledged_events(platform, session.appointment_id) == 1
