@@ -154,7 +154,7 @@ def _dispatcher(
         unit_of_work=infra.unit_of_work,
         deliverer=deliverer,
         policy=deadline,
-        lease=timedelta(seconds=settings.webhook_timeout_seconds + settings.lease_margin_seconds),
+        lease=settings.delivery_lease(),
         poll_seconds=settings.dispatch_poll_seconds,
         max_in_flight=settings.dispatch_max_in_flight,
         clock=wiring.clock,
@@ -189,7 +189,7 @@ def _add_rm_writeback(
         unit_of_work=infra.unit_of_work,
         policy=settings.report_policy(),
         poll_seconds=settings.rm_writeback_poll_seconds,
-        lease=timedelta(seconds=3 * settings.rm_timeout_seconds + settings.lease_margin_seconds),
+        lease=settings.writeback_lease(),
         first_retry=timedelta(seconds=settings.rm_writeback_first_retry_seconds),
         clock=wiring.clock,
     )

@@ -84,6 +84,14 @@ class NotifySettings(ServiceSettings):
             give_up_after=self.give_up_after,
         )
 
+    def delivery_lease(self) -> timedelta:
+        """How long a claimed webhook delivery is held: one attempt, plus the margin."""
+        return timedelta(seconds=self.webhook_timeout_seconds + self.lease_margin_seconds)
+
+    def writeback_lease(self) -> timedelta:
+        """How long a claimed R&M write-back is held: its three calls, plus the margin."""
+        return timedelta(seconds=3 * self.rm_timeout_seconds + self.lease_margin_seconds)
+
     def report_policy(self) -> ReportPolicy:
         """Reports escalate `escalate_before` their deadline: 20 hours after the end by default."""
         return ReportPolicy(escalate_before=self.escalate_before)
