@@ -213,7 +213,7 @@ async def test_rm_409_is_reconciled_by_reading_the_session_back(kit: Kit) -> Non
     for session in (same, different):
         calls = Counter(await rm_calls(platform, session.rm_appointment_id))
         assert calls[("POST", "submit-feedback", 200)] == 1  # the hand-entered one
-        assert calls[("PUT", "attendance", 409)] == 1  # the platform's, answered "submitted"
+        assert calls[("PUT", "attendance", 409)] >= 1  # the platform's, answered "submitted"
 
 
 async def test_rm_failing_then_down_then_back_completes_each_report_once(kit: Kit) -> None:
