@@ -81,7 +81,7 @@ async def notify_rm(
             "hmpps_auth_url": f"{rm.url}/auth",
             "rm_client_id": CLIENT[0],
             "rm_client_secret": SecretStr(CLIENT[1]),
-            "rm_ui_url": "https://rm.example",
+            "rm_ui_base_url": "https://rm.example",
             "rm_writeback_poll_seconds": 0.05,
             "rm_writeback_first_retry_seconds": 0.05,
         }
