@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaProducer
 
 from gmirs_runtime.testing.kafka import eventually, read_topic
 from gmirs_stack.aws import aws_clients, queue_depth
+from gmirs_stack.stack import RM_CLIENT_ID
 from tests.e2e.platform import Platform, caught_up, data_of, database_count, event_type
 
 CASES = "case.case-events.v1"
@@ -141,3 +142,95 @@ class RmReferral:
     async def release_held(self) -> None:
         released = await rm_control(self.platform, "/_control/release", {"order": "as-is"})
         self.published += [p for p in released["events"] if self.rm_id in p["message"]]
+
+
+# --- R&M's feedback endpoints: what they received, faults, and calls as R&M's users. ---
+
+
+async def rm_calls(platform: Platform, rm_appointment_id: str) -> list[tuple[str, str, int]]:
+    """R&M's log of the feedback calls for one appointment: (method, last path part, status)."""
+    async with httpx.AsyncClient(base_url=platform.stack.url("rm"), timeout=10) as http:
+        answered = (await http.get("/_control/requests")).json()
+    return [
+        (r["method"], r["path"].rsplit("/", 1)[-1], r["status"])
+        for r in answered
+        if f"/delivery-session-appointments/{rm_appointment_id}/" in r["path"]
+    ]
+
+
+async def rm_accepted(platform: Platform, rm_appointment_id: str) -> list[tuple[str, str]]:
+    """The steps R&M accepted for one appointment, each once, in order: its received updates.
+    (A draft step sent again after notify gave up on a slow answer is R&M's idempotent PUT;
+    submissions are counted by `submits_accepted`.)"""
+    calls = await rm_calls(platform, rm_appointment_id)
+    return list(dict.fromkeys((method, step) for method, step, status in calls if status == 200))
+
+
+async def submits_accepted(platform: Platform, rm_appointment_id: str) -> int:
+    """How many times R&M accepted this appointment's feedback (its received updates)."""
+    calls = Counter(await rm_calls(platform, rm_appointment_id))
+    return calls[("POST", "submit-feedback", 200)]
+
+
+async def rm_faults(platform: Platform, **faults: Any) -> None:
+    await rm_control(platform, "/_control/faults", faults)
+
+
+async def rm_stats(platform: Platform) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=platform.stack.url("rm"), timeout=10) as http:
+        stats: dict[str, Any] = (await http.get("/_control/stats")).json()
+        return stats
+
+
+async def rm_api(
+    platform: Platform,
+    method: str,
+    path: str,
+    *,
+    username: str | None = None,
+    body: dict[str, Any] | None = None,
+) -> httpx.Response:
+    """A call to R&M's API with the platform's client credentials: a bare client token, or a
+    token for `username` (HMPPS Auth's client-credentials grant with a username)."""
+    form = {"grant_type": "client_credentials"} | ({"username": username} if username else {})
+    async with httpx.AsyncClient(base_url=platform.stack.url("rm"), timeout=10) as http:
+        token = await http.post(
+            "/auth/oauth/token", data=form, auth=(RM_CLIENT_ID, platform.stack.rm_secret)
+        )
+        assert token.status_code == 200, token.text
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        return await http.request(method, path, headers=headers, json=body)
+
+
+async def rm_session(platform: Platform, rm_id: str, number: int) -> dict[str, Any]:
+    """R&M's delivery session as its API shows it."""
+    response = await rm_api(platform, "GET", f"/referral/{rm_id}/sessions/{number}")
+    assert response.status_code == 200, response.text
+    session: dict[str, Any] = response.json()
+    return session
+
+
+async def entered_in_rm_by_hand(
+    platform: Platform, rm_id: str, rm_appointment_id: str, attended: str
+) -> None:
+    path = f"/referral/{rm_id}/delivery-session-appointments/{rm_appointment_id}"
+    feedback = (
+        {"noAttendanceInformation": "Did not come.", "notifyProbationPractitionerOfConcerns": False}
+        if attended == "no"
+        else {
+            "late": False,
+            "sessionSummary": "Talked.",
+            "sessionResponse": "Engaged.",
+            "notifyProbationPractitionerOfConcerns": False,
+        }
+    )
+    steps = (
+        ("PUT", "attendance", {"attended": attended, "didSessionHappen": attended != "no"}),
+        ("PUT", "session-feedback", feedback),
+        ("POST", "submit-feedback", None),
+    )
+    for method, step, body in steps:
+        answer = await rm_api(
+            platform, method, f"{path}/{step}", username="sp.bury.worker", body=body
+        )
+        assert answer.status_code == 200, answer.text

@@ -96,6 +96,7 @@ class Control:
         Requests still being answered (delayed by an earlier fault) finish first, so nothing from
         before the reset reaches the log after it.
         """
+        self.publisher.faults.hold_requests = False
         await self.endpoints.settle()
         self.publisher.faults.reset()
         self.publisher.reset(self.publisher.faults)
@@ -123,6 +124,7 @@ class Control:
                 "tokens_issued": self.auth.tokens_issued,
                 "api_requests": len(self.endpoints.requests),
                 "api_in_flight": self.endpoints.in_flight,
+                "api_held": self.endpoints.held,
                 "published": sum(p.state == "published" for p in publications),
                 "held": sum(p.state == "held" for p in publications),
                 "withheld": sum(p.state == "withheld" for p in publications),

@@ -24,6 +24,7 @@ Handler = Callable[[Request], Awaitable[Response]]
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 2000
 SETTLE_TIMEOUT_S = 30.0  # above any api_delay_ms a test injects
+HOLD_LIMIT_S = 60.0  # a held request is answered after this even if the test never lifts the hold
 _log = logging.getLogger("fake.rm_simulator")
 
 
@@ -51,6 +52,7 @@ class RmEndpoints:
     faults: Faults
     requests: list[ApiRequest] = field(default_factory=list)
     in_flight: int = 0
+    held: int = 0
 
     def routes(self) -> list[Route]:
         gate = self._gated
@@ -97,10 +99,12 @@ class RmEndpoints:
             await asyncio.sleep(0.01)
 
     async def _answer(self, handler: Handler, request: Request) -> Response:
-        if self.faults.api_delay_ms:
-            await asyncio.sleep(self.faults.api_delay_ms / 1000)
-        if self.faults.api.hit():
-            return _error(self.faults.api.status, "injected failure")
+        if self.faults.hits(request.url.path):
+            await self._hold()
+            if self.faults.api_delay_ms:
+                await asyncio.sleep(self.faults.api_delay_ms / 1000)
+            if self.faults.api.hit():
+                return _error(self.faults.api.status, "injected failure")
         refused = self.auth.check(request)
         if refused is not None:
             return refused
@@ -112,6 +116,19 @@ class RmEndpoints:
             return _error(404, str(exc))
         except BadRequestError as exc:
             return _error(400, str(exc))
+
+    async def _hold(self) -> None:
+        """Keep the request unanswered while the hold lasts (bounded), then answer it as usual:
+        R&M finishes what it was given even when the caller has gone."""
+        if not self.faults.hold_requests:
+            return
+        self.held += 1
+        try:
+            deadline = time.monotonic() + HOLD_LIMIT_S
+            while self.faults.hold_requests and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+        finally:
+            self.held -= 1
 
     def _referral(self, request: Request) -> Referral:
         referral = self.store.referral_for(_uuid(request.path_params["id"]))

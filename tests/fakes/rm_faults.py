@@ -60,6 +60,14 @@ class Faults:
     signature_version: str = "2"
     unmapped_users: set[str] = field(default_factory=set)
     """Usernames R&M cannot map to a user with access to the referral (its feedback calls: 403)."""
+    api_paths_matching: str | None = None
+    """The API faults (outage, delay, hold) hit only paths containing this text (None: every path)."""
+    hold_requests: bool = False
+    """API requests wait unanswered (a hung R&M) until this is lifted, or HOLD_LIMIT_S at most."""
+
+    def hits(self, path: str) -> bool:
+        """Whether the API faults apply to a request for `path`."""
+        return self.api_paths_matching is None or self.api_paths_matching in path
 
     def reset(self) -> None:
         """Back to no faults, in place: the endpoints and the publisher share this object."""
@@ -78,6 +86,8 @@ class Faults:
             "delivery": self.delivery,
             "signature_version": self.signature_version,
             "unmapped_users": sorted(self.unmapped_users),
+            "api_paths_matching": self.api_paths_matching,
+            "hold_requests": self.hold_requests,
         }
 
 
@@ -100,6 +110,9 @@ class FaultsUpdate(BaseModel):
     delivery: Delivery | None = None
     signature_version: Literal["1", "2"] | None = None
     unmapped_users: list[str] | None = None
+    api_paths_matching: str | None = None
+    """Set when given (null: every path again)."""
+    hold_requests: bool | None = None
 
     def apply_to(self, faults: Faults) -> Faults:
         """Change `faults` in place and return it."""
@@ -123,4 +136,8 @@ class FaultsUpdate(BaseModel):
             result.signature_version = self.signature_version
         if self.unmapped_users is not None:
             result.unmapped_users = set(self.unmapped_users)
+        if "api_paths_matching" in self.model_fields_set:
+            result.api_paths_matching = self.api_paths_matching or None
+        if self.hold_requests is not None:
+            result.hold_requests = self.hold_requests
         return result

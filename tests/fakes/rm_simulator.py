@@ -52,7 +52,9 @@ numeric deliusAppointmentId).
   POST /_control/push/subscription-confirmation send a signed SubscriptionConfirmation to the push URL
   POST /_control/faults (GET: current)          {clear, api_status, api_fail_requests, api_fail_seconds,
        api_delay_ms, not_found_ids, token_status, token_fail_requests, token_fail_seconds,
-       duplicate_next, tamper_next_pushes, delivery (default for actions), signature_version "1"|"2"}
+       duplicate_next, tamper_next_pushes, delivery (default for actions), signature_version "1"|"2",
+       unmapped_users, api_paths_matching (the API faults hit only paths containing it),
+       hold_requests (API requests wait unanswered until it is lifted; 60 s at most)}
   POST /_control/expire-tokens                  every token issued so far is now expired
   GET  /_control/published?event_type=&state=   GET /_control/requests (API calls and statuses)
   GET  /_control/stats   GET /_control/health   POST /_control/reset

@@ -191,6 +191,21 @@ def _production(**overrides: object) -> NotifySettings:
     return NotifySettings(**values)  # type: ignore[arg-type]
 
 
+def test_leases_are_the_longest_call_plus_the_margin() -> None:
+    defaults = _production()
+    assert defaults.delivery_lease() == timedelta(seconds=40)  # 10 s attempt + 30 s
+    assert defaults.writeback_lease() == timedelta(seconds=60)  # three 10 s calls + 30 s
+    compressed = _production(
+        webhook_timeout_seconds=2, rm_timeout_seconds=2, lease_margin_seconds=1
+    )
+    assert (compressed.delivery_lease(), compressed.writeback_lease()) == (
+        timedelta(seconds=3),
+        timedelta(seconds=7),
+    )
+    with pytest.raises(ValidationError, match="lease_margin_seconds"):
+        _production(lease_margin_seconds=0)
+
+
 def test_settings_refuse_private_targets_in_production() -> None:
     assert _production().target_policy() == PRODUCTION
     with pytest.raises(ValidationError, match="allow_private_webhook_targets"):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -134,3 +135,27 @@ async def test_supplier_assessment_feedback_goes_to_the_current_appointment(rm: 
     [appointment] = read.json()["appointments"]
     assert appointment["appointmentFeedback"]["attendanceFeedback"]["attended"] == "no"
     assert appointment["appointmentFeedback"]["submitted"] is True
+
+
+async def test_faults_scoped_to_a_path_and_a_held_request_answered_once_lifted(rm: Rm) -> None:
+    referral, appointment = await rm.scheduled()
+    path = f"/referral/{referral}/delivery-session-appointments/{appointment}"
+    token = await rm.user_token("sp.worker")
+    scoped = {"api_paths_matching": "submit-feedback", "api_status": 500, "api_fail_requests": 1}
+    await rm.act("faults", scoped)
+    assert (await rm.send("PUT", f"{path}/attendance", token, MISSED)).status_code == 200
+    assert (await rm.send("PUT", f"{path}/session-feedback", token, NO_SHOW)).status_code == 200
+    assert (await rm.send("POST", f"{path}/submit-feedback", token)).status_code == 500
+    await rm.act("faults", {"hold_requests": True})
+    held = asyncio.create_task(rm.send("POST", f"{path}/submit-feedback", token))
+    other = await rm.send("GET", f"/referral/{referral}/sessions/1", token)
+    assert other.status_code == 200  # not matching: neither held nor failed
+    for _ in range(100):
+        if rm.sim.endpoints.held:
+            break
+        await asyncio.sleep(0.01)
+    assert (rm.sim.endpoints.held, held.done()) == (1, False)
+    await rm.act("faults", {"hold_requests": False, "api_paths_matching": None})
+    assert (await held).status_code == 200
+    assert rm.sim.control.feedback.submits.count(uuid.UUID(appointment)) == 1
+    assert (await rm.http.get("/_control/faults")).json()["api_paths_matching"] is None

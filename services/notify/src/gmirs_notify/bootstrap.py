@@ -58,7 +58,6 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 CONSUMER_GROUP = "notify"
 HUB_CLAIM = "hub_id"
 """The token claim naming a hub user's hub (as case reads it): the manual-entry queue's tenant."""
-LEASE_MARGIN = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -181,7 +180,7 @@ def _dispatcher(
         unit_of_work=infra.unit_of_work,
         deliverer=deliverer,
         policy=deadline,
-        lease=timedelta(seconds=settings.webhook_timeout_seconds) + LEASE_MARGIN,
+        lease=settings.delivery_lease(),
         poll_seconds=settings.dispatch_poll_seconds,
         max_in_flight=settings.dispatch_max_in_flight,
         clock=wiring.clock,
@@ -216,7 +215,7 @@ def _add_rm_writeback(
         unit_of_work=infra.unit_of_work,
         policy=settings.report_policy(),
         poll_seconds=settings.rm_writeback_poll_seconds,
-        lease=timedelta(seconds=3 * settings.rm_timeout_seconds) + LEASE_MARGIN,
+        lease=settings.writeback_lease(),
         first_retry=timedelta(seconds=settings.rm_writeback_first_retry_seconds),
         clock=wiring.clock,
         listen=(asyncpg_dsn(settings.database_url.get_secret_value()), settings.database_schema),

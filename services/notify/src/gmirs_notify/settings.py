@@ -30,6 +30,9 @@ class NotifySettings(ServiceSettings):
     dispatch_max_in_flight: int = Field(default=50, ge=1, le=1000)
     escalate_before: timedelta = timedelta(hours=4)
     give_up_after: timedelta = timedelta(hours=72)
+    lease_margin_seconds: float = Field(default=30.0, gt=0, le=600)
+    """Added to a claim's longest call (a webhook, three R&M calls) to make its lease: how long
+    a delivery or write-back whose process died waits before another process takes it again."""
     report_clock_seconds: float = Field(default=15.0, gt=0, le=300)
     """How often the report clock looks for reports to escalate or breach."""
     gov_notify_api_key: SecretStr | None = None
@@ -90,6 +93,14 @@ class NotifySettings(ServiceSettings):
             escalate_before=self.escalate_before,
             give_up_after=self.give_up_after,
         )
+
+    def delivery_lease(self) -> timedelta:
+        """How long a claimed webhook delivery is held: one attempt, plus the margin."""
+        return timedelta(seconds=self.webhook_timeout_seconds + self.lease_margin_seconds)
+
+    def writeback_lease(self) -> timedelta:
+        """How long a claimed R&M write-back is held: its three calls, plus the margin."""
+        return timedelta(seconds=3 * self.rm_timeout_seconds + self.lease_margin_seconds)
 
     def report_policy(self) -> ReportPolicy:
         """Reports escalate `escalate_before` their deadline: 20 hours after the end by default."""

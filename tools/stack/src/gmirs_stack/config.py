@@ -63,8 +63,10 @@ SERVICES = (
 TOPICS = ("intake.referral-events.v1", "case.case-events.v1", "notify.delivery-events.v1")
 
 ALL_AUDIENCES = tuple(s.audience for s in SERVICES)
+HUB_AUDIENCES = ("gmirs-case", "gmirs-notify")
+"""A hub works its cases at case and its manual-entry queue (what R&M refused) at notify."""
 _ROLES_AUDIENCES: dict[str, tuple[str, ...]] = {
-    "lead-provider": ("gmirs-intake", "gmirs-case", "gmirs-metrics"),
+    "lead-provider": ("gmirs-intake", "gmirs-case", "gmirs-metrics", "gmirs-notify"),
     "operator": ALL_AUDIENCES,
     "commissioner": ("gmirs-metrics",),
     "probation-system": ("gmirs-notify",),
@@ -80,7 +82,7 @@ def demo_clients(path: Path) -> list[dict[str, Any]]:
         {
             "client_id": f"hub-{hub}",
             "roles": ["hub"],
-            "audience": ["gmirs-case"],
+            "audience": list(HUB_AUDIENCES),
             "claims": {"hub_id": hub},
         }
         for hub in HUB_IDS
@@ -89,7 +91,7 @@ def demo_clients(path: Path) -> list[dict[str, Any]]:
         {
             "client_id": f"hub-{hub}-manager",
             "roles": ["hub", "sensitive-notes"],
-            "audience": ["gmirs-case"],
+            "audience": list(HUB_AUDIENCES),
             "claims": {"hub_id": hub},
         }
         for hub in HUB_IDS
