@@ -9,7 +9,7 @@ carry this test's case id (the shared broker may hand the service other tests' r
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -27,11 +27,21 @@ HUB = "bolton"
 @contextmanager
 def statements_about(service: RunningService, case_id: str) -> Iterator[list[str]]:
     """The statements sent while the block runs whose parameters name `case_id`."""
+    forms = (case_id, uuid.UUID(case_id).hex)
+    with statements_where(service, lambda _, params: any(f in params for f in forms)) as seen:
+        yield seen
+
+
+@contextmanager
+def statements_where(
+    service: RunningService, kept: Callable[[str, str], bool]
+) -> Iterator[list[str]]:
+    """The statements sent while the block runs for which `kept(statement, repr(params))`."""
     seen: list[str] = []
     engine = service.infra.engine.sync_engine
 
     def sent(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
-        if case_id in repr(params) or uuid.UUID(case_id).hex in repr(params):
+        if kept(statement, repr(params)):
             seen.append(" ".join(statement.split()[:4]))
 
     event.listen(engine, "before_cursor_execute", sent)
@@ -49,15 +59,17 @@ async def _version(service: RunningService, case_id: str) -> int:
         return int(found.scalar_one())
 
 
-async def _views(service: RunningService, case_id: str) -> int:
+async def _audited(service: RunningService, action: str, resource_id: str) -> int:
     async with service.infra.engine.connect() as conn:
         found = await conn.execute(
-            text(
-                "SELECT count(*) FROM audit_log WHERE action = 'case.viewed' AND resource_id = :id"
-            ),
-            {"id": case_id},
+            text("SELECT count(*) FROM audit_log WHERE action = :a AND resource_id = :id"),
+            {"a": action, "id": resource_id},
         )
         return int(found.scalar_one())
+
+
+async def _views(service: RunningService, case_id: str) -> int:
+    return await _audited(service, "case.viewed", case_id)
 
 
 async def test_a_case_read_and_an_attendance_in_few_statements(start_service, kafka_broker) -> None:
@@ -93,3 +105,20 @@ async def test_a_case_read_and_an_attendance_in_few_statements(start_service, ka
             version = await _version(service, case_id)
             assert read.headers["ETag"] == f'"{version - 1}"'  # moved by exactly one
             assert written.headers["ETag"] == f'"{version}"'
+
+
+async def test_a_search_and_its_audit_row_are_one_statement(start_service, kafka_broker) -> None:
+    async with start_service(CaseSettings, build, MIGRATIONS) as service:
+        referral = routed_referral(HUB)
+        await publish(kafka_broker.bootstrap, referral)
+        case_id = await case_of(service, referral)
+        crn = referral.data["person"]["crn"]
+        searches = await _audited(service, "search", HUB)
+        async with hub_client(service, HUB) as http:
+            with statements_where(service, lambda sql, _: "audit_log" in sql) as audited:
+                found = await http.get("/cases", params={"q": crn})
+        assert found.status_code == 200, found.text
+        assert case_id in [c["id"] for c in found.json()["items"]]
+        assert len(audited) == 1, audited  # the page's own statement writes the audit row
+        assert audited[0].startswith("WITH audited AS"), audited
+        assert await _audited(service, "search", HUB) == searches + 1

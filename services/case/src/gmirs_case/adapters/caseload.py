@@ -20,6 +20,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     ColumnElement,
+    Insert,
     RowMapping,
     Select,
     case,
@@ -131,10 +132,23 @@ class CaseloadRepository:
         self._session = session
 
     async def page(
-        self, f: CaseloadFilter, *, limit: int, after: Position | None = None, offset: int = 0
+        self,
+        f: CaseloadFilter,
+        *,
+        limit: int,
+        after: Position | None = None,
+        offset: int = 0,
+        audited: Insert | None = None,
     ) -> list[RowMapping]:
-        """Up to `limit` case summaries with their state, newest first, after `after` (or `offset`)."""
+        """Up to `limit` case summaries with their state, newest first, after `after` (or `offset`).
+
+        `audited`, an audit row's INSERT, is sent in the same statement (a data-modifying CTE,
+        which PostgreSQL runs exactly once whether or not it is referenced): the row and the
+        page it describes are written and read together, in one round trip.
+        """
         query = select(*_SUMMARY).where(*_conditions(f))
+        if audited is not None:
+            query = query.add_cte(audited.cte("audited"))
         if after is not None:
             query = query.where(tuple_(col(CaseRow.opened_at), col(CaseRow.id)) < tuple_(*after))
         query = query.order_by(col(CaseRow.opened_at).desc(), col(CaseRow.id).desc())
