@@ -6,10 +6,11 @@ case gets nothing, exactly as if the case did not exist.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, CursorResult, select, update
+from sqlalchemy import ColumnElement, CursorResult, Insert, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -107,21 +108,41 @@ class CaseRepository:
         """Insert or update one appointment and bump the case version, in one statement.
 
         The version's UPDATE rides along as a data-modifying CTE (PostgreSQL runs it exactly
-        once, to completion, whether or not it is referenced): one round trip, not two.
+        once, to completion, whether or not it is referenced): one round trip, not two. The
+        statement is built once per set of columns and its values are passed as parameters:
+        building it with the values inside cost SQLAlchemy a fresh cache key over every value
+        on each write (5 % of the case process's samples on the caseload bench).
         """
-        bump = (
-            update(CaseRow)
-            .where(CaseRow.id == case.id)  # type: ignore[arg-type]
-            .values(version=CaseRow.version + 1)
-            .cte("case_version_bumped")
-        )
         values = _appointment_values(case.id, appointment)
-        statement = insert(AppointmentRow).values(**values)
-        statement = statement.on_conflict_do_update(
-            index_elements=["id"],
-            set_={k: statement.excluded[k] for k in values if k not in {"id", "case_id"}},
+        parameters = {_PARAMETER + name: value for name, value in values.items()}
+        await self._session.execute(
+            _appointment_upsert(tuple(values)), {**parameters, _BUMPED_CASE: case.id}
         )
-        await self._session.execute(statement.add_cte(bump))
+
+
+_BUMPED_CASE = "bumped_case_id"
+_PARAMETER = "appointment_"
+"""The upsert's own parameter names: not column names, which the CTE's UPDATE would take as
+columns to set."""
+
+
+@functools.cache
+def _appointment_upsert(columns: tuple[str, ...]) -> Insert:
+    """The upsert of an appointment's `columns`, bumping its case's version (`_BUMPED_CASE`)."""
+    cases = CaseRow.__table__  # type: ignore[attr-defined]
+    bump = (
+        update(cases)
+        .where(cases.c.id == bindparam(_BUMPED_CASE))
+        .values(version=cases.c.version + 1)
+        .cte("case_version_bumped")
+    )
+    statement = insert(AppointmentRow.__table__).values(  # type: ignore[attr-defined]
+        {name: bindparam(_PARAMETER + name) for name in columns}
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["id"],
+        set_={k: statement.excluded[k] for k in columns if k not in {"id", "case_id"}},
+    ).add_cte(bump)
 
 
 ATTENDANCE_COLUMNS = {"recorded_at": "attendance_recorded_at"}
