@@ -46,12 +46,10 @@ router = case_router(prefix="/cases", tags=["cases"])
 async def get_case(
     case_id: uuid.UUID, principal: CaseWorker, uow: UoW, response: Response
 ) -> CaseRead:
-    """One case with its appointments, its version as `ETag` (the read is audited).
-
-    Read without a transaction (no BEGIN or COMMIT round trips): the audit row is committed by
-    its own statement before the case is answered, so no answer goes out unaudited. The version
-    is the one read with the case row.
-    """
+    """One case with its appointments, its version as `ETag` (the read is audited)."""
+    # Read without a transaction (no BEGIN or COMMIT round trips): the audit row is committed by
+    # its own statement before the case is answered, so no answer goes out unaudited. The
+    # version is the one read with the case row.
     await uow.read_without_transaction()
     found = await uow.cases.get_versioned(case_id, hub_id=hub_scope(principal))
     if found is None:
