@@ -75,6 +75,7 @@ async def _load_cases(
             f"AB{i % 10_000:04d}CD" if i % 3 else None,
             now - timedelta(minutes=i),
             1,
+            _state(i),
         )
         for i in range(CASES)
     ]
@@ -120,7 +121,7 @@ def _state(i: int) -> str:
 
 
 async def _copy_cases(conn: asyncpg.Connection, cases: list[tuple[Any, ...]]) -> None:
-    """The cases, each with its lifecycle row (a state) and its person (a name)."""
+    """The cases, each with its state, its lifecycle row (the same state) and its person."""
     await conn.copy_records_to_table(
         "cases",
         records=cases,
@@ -134,6 +135,7 @@ async def _copy_cases(conn: asyncpg.Connection, cases: list[tuple[Any, ...]]) ->
             "reference_number",
             "opened_at",
             "version",
+            "state",  # as the lifecycle's trigger keeps it: the lifecycle rows below agree
         ],
     )
     lifecycles = [

@@ -226,6 +226,23 @@ async def test_the_state_is_in_each_summary_and_filters_the_list(case_service) -
     assert counted.json()["total"] == 1
 
 
+async def test_a_state_reached_through_the_api_is_the_state_the_list_shows_and_filters(
+    case_service,
+) -> None:
+    """The list reads the state kept on `cases` (revision 0015's trigger copies it from
+    `case_lifecycle`): a lifecycle command, which upserts the lifecycle row, moves it too."""
+    [case_id] = await _seed(case_service, [{"opened_at": datetime.now(UTC) - timedelta(days=2)}])
+    contact = {"occurred_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat()}
+    async with case_service.as_client(*BOLTON) as http:
+        assert await _ids(http, state="allocated") == [case_id]
+        made = await http.post(f"/cases/{case_id}/first-contact", json=contact)
+        assert made.status_code == 200, made.text
+        assert await _ids(http, state="allocated") == []
+        assert await _ids(http, state="contacted") == [case_id]
+        [summary] = (await http.get("/cases")).json()["items"]
+    assert summary["state"] == "contacted"
+
+
 CLOCK_NOW = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
 """The service's clock in the worker and overdue test: "today" is 10 June 2026."""
 

@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, Identity, MetaData, Table, Text, func, insert
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Insert,
+    MetaData,
+    Table,
+    Text,
+    func,
+    insert,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gmirs_runtime.telemetry import current_traceparent
@@ -66,14 +77,34 @@ async def record(
     reason: str | None = None,
 ) -> None:
     """Add an audit row in the caller's transaction (it commits with the access it describes)."""
-    traceparent, _ = current_traceparent()
     await session.execute(
-        insert(audit_log).values(
+        entry(
             actor=actor,
             action=action,
             resource_type=resource_type,
             resource_id=resource_id,
             reason=reason,
-            traceparent=traceparent,
         )
+    )
+
+
+def entry(
+    *,
+    actor: str,
+    action: str,
+    resource_type: str,
+    resource_id: str | None = None,
+    reason: str | None = None,
+) -> Insert:
+    """The INSERT of one audit row, for a caller that sends it inside its read's own statement
+    (a data-modifying CTE: the row and the read it describes succeed or fail together, in one
+    round trip)."""
+    traceparent, _ = current_traceparent()
+    return insert(audit_log).values(
+        actor=actor,
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        reason=reason,
+        traceparent=traceparent,
     )

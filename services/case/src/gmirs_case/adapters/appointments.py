@@ -7,7 +7,6 @@ a row to `appointment_reschedules`, never changed afterwards, so the history rea
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from dataclasses import asdict
 from typing import Any
 
@@ -49,6 +48,15 @@ def history_table(name: str, owner: str) -> Table:
     )
 
 
+HISTORY_COLUMNS = (
+    "previous_starts_at",
+    "previous_ends_at",
+    "rescheduled_at",
+    "requested_by",
+    "reason",
+)
+"""The columns of one earlier time (a `Rescheduled`), in every history table."""
+
 appointment_reschedules = history_table("appointment_reschedules", "appointment_id")
 appointment_reschedules.append_column(Column("case_id", Uuid, nullable=False))
 
@@ -87,18 +95,6 @@ def nested_of(row: Any) -> dict[str, Any]:
 
 def rescheduled_of(row: Any) -> Rescheduled:
     return from_record(Rescheduled, row)
-
-
-async def reschedules_of_case(
-    session: AsyncSession, case_id: uuid.UUID
-) -> dict[uuid.UUID, list[Rescheduled]]:
-    """Each of a case's appointments' earlier times, oldest first."""
-    table = appointment_reschedules
-    query = select(table).where(table.c.case_id == case_id).order_by(table.c.id)
-    history: dict[uuid.UUID, list[Rescheduled]] = defaultdict(list)
-    for row in await session.execute(query):
-        history[row.appointment_id].append(rescheduled_of(row))
-    return history
 
 
 async def add_reschedule(

@@ -6,8 +6,10 @@ overdue actions a semi-join on the open tasks due before a day (a partial index 
 0014 holds only open tasks, so it stays small however many are done). Search matches the start of the CRN or the reference number (upper-cased on
 both sides to meet the `upper(...) text_pattern_ops` indexes of revision 0006) or, from three
 characters, any part of the person's name (`case_people.search_name`, case-folded, through the
-trigram index of revision 0011). A page is read as the summary's columns only, the lifecycle
-state joined in, so no domain object is built per row.
+trigram index of revision 0011). A page is read as the summary's columns only, from `cases`
+alone: the lifecycle state is kept there too (revision 0015's trigger), so neither a page nor a
+state filter joins `case_lifecycle` (the state filter is an index scan in page order), and no
+domain object is built per row.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     ColumnElement,
+    Insert,
     RowMapping,
     Select,
     case,
@@ -31,7 +34,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from gmirs_case.adapters.casework import case_tasks
-from gmirs_case.adapters.lifecycle import LifecycleRow
 from gmirs_case.adapters.people import case_people, worker_assignments
 from gmirs_case.adapters.repository import ALL_HUBS
 from gmirs_case.adapters.tables import CaseRow
@@ -49,7 +51,7 @@ _SUMMARY = (
     col(CaseRow.probation_delivery_unit),
     col(CaseRow.reference_number),
     col(CaseRow.opened_at),
-    col(LifecycleRow.state),
+    col(CaseRow.state),
 )
 
 
@@ -81,7 +83,7 @@ def _conditions(f: CaseloadFilter) -> list[ColumnElement[bool]]:
     if f.search is not None:
         conditions.append(_search(f.search))
     if f.state is not None:
-        conditions.append(col(LifecycleRow.state) == f.state)
+        conditions.append(col(CaseRow.state) == f.state)
     if f.worker is not None:
         assigned = worker_assignments.c.worker == f.worker
         conditions.append(
@@ -125,19 +127,28 @@ def _escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-_STATE = col(LifecycleRow.case_id) == col(CaseRow.id)
-"""Each case joined to its lifecycle row (every case has one from its opening)."""
-
-
 class CaseloadRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
     async def page(
-        self, f: CaseloadFilter, *, limit: int, after: Position | None = None, offset: int = 0
+        self,
+        f: CaseloadFilter,
+        *,
+        limit: int,
+        after: Position | None = None,
+        offset: int = 0,
+        audited: Insert | None = None,
     ) -> list[RowMapping]:
-        """Up to `limit` case summaries with their state, newest first, after `after` (or `offset`)."""
-        query = select(*_SUMMARY).join(LifecycleRow, _STATE).where(*_conditions(f))
+        """Up to `limit` case summaries with their state, newest first, after `after` (or `offset`).
+
+        `audited`, an audit row's INSERT, is sent in the same statement (a data-modifying CTE,
+        which PostgreSQL runs exactly once whether or not it is referenced): the row and the
+        page it describes are written and read together, in one round trip.
+        """
+        query = select(*_SUMMARY).where(*_conditions(f))
+        if audited is not None:
+            query = query.add_cte(audited.cte("audited"))
         if after is not None:
             query = query.where(tuple_(col(CaseRow.opened_at), col(CaseRow.id)) < tuple_(*after))
         query = query.order_by(col(CaseRow.opened_at).desc(), col(CaseRow.id).desc())
@@ -145,9 +156,7 @@ class CaseloadRepository:
         return list(rows.mappings().all())
 
     async def count(self, f: CaseloadFilter) -> int:
-        counted = (select(func.count()).select_from(CaseRow).join(LifecycleRow, _STATE)).where(
-            *_conditions(f)
-        )
+        counted = select(func.count()).select_from(CaseRow).where(*_conditions(f))
         return int((await self._session.execute(counted)).scalar_one())
 
     async def version(self, case_id: uuid.UUID, *, hub_id: str | None, lock: bool) -> int | None:

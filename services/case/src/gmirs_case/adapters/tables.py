@@ -32,6 +32,9 @@ class CaseRow(SQLModel, table=True):
     rm_referral_id: uuid.UUID | None = None
     opened_at: datetime = Field(sa_column=_ts())
     version: int = 1
+    state: str | None = None
+    """The lifecycle's state, copied by a trigger on `case_lifecycle` (revision 0015) for the
+    caseload to filter and show without a join; never written here."""
 
 
 class AppointmentRow(SQLModel, table=True):

@@ -28,7 +28,7 @@ from gmirs_case.entrypoints.schemas import (
     AttendanceCreate,
     CaseRead,
 )
-from gmirs_case.entrypoints.versions import set_case_etag
+from gmirs_case.entrypoints.versions import etag_of
 from gmirs_case.handlers.appointments import (
     BookAppointment,
     RecordAttendance,
@@ -47,9 +47,14 @@ async def get_case(
     case_id: uuid.UUID, principal: CaseWorker, uow: UoW, response: Response
 ) -> CaseRead:
     """One case with its appointments, its version as `ETag` (the read is audited)."""
-    case = await uow.cases.get(case_id, hub_id=hub_scope(principal))
-    if case is None:
+    # Read without a transaction (no BEGIN or COMMIT round trips): the audit row is committed by
+    # its own statement before the case is answered, so no answer goes out unaudited. The
+    # version is the one read with the case row.
+    await uow.read_without_transaction()
+    found = await uow.cases.get_versioned(case_id, hub_id=hub_scope(principal))
+    if found is None:
         raise no_such_case()
+    case, version = found
     lifecycle = await uow.lifecycles.get(case.id)
     await audit.record(
         uow.session,
@@ -58,8 +63,8 @@ async def get_case(
         resource_type="case",
         resource_id=str(case_id),
     )
-    await set_case_etag(response, uow, case_id, hub_scope(principal))
-    await uow.commit()
+    await uow.session.close()  # the connection goes back before the answer is built and sent
+    response.headers["ETag"] = etag_of(version)
     return CaseRead.of(case, LifecycleRead.of(lifecycle))
 
 

@@ -13,8 +13,9 @@ before today (in Greater Manchester, by the service's clock, as `GET /tasks?over
 `q` finds a CRN or reference number by its start, or a person by any part of their name (from
 three characters). A search reads personal data (who matches a name), so it is audited: who
 searched, and in which caseload, never the term. A list holds its database connection only for
-its statements (autocommit: no BEGIN or ROLLBACK round trips; the audit row is committed before
-the results are read), never while the page is serialised and sent.
+its statements (autocommit: no BEGIN or ROLLBACK round trips; the audit row is written by the
+page's own statement, so a search and its audit row succeed or fail together), never while the
+page is serialised and sent.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from urllib.parse import urlencode
 
 from fastapi import Query, Request
 from pydantic import BaseModel
+from sqlalchemy import Insert
 
 from gmirs_case.adapters.caseload import CaseloadFilter
 from gmirs_case.domain.casework import today
@@ -112,9 +114,10 @@ async def list_cases(
         raise Problem(422, detail="Give either cursor or offset, not both.")
     after = decode_cursor(cursor, scope) if cursor is not None else None
     await uow.read_without_transaction()
-    if wanted.search is not None:
-        await _audit_search(uow, principal, wanted.hub_id)
-    rows = await uow.caseload.page(wanted, limit=limit + 1, after=after, offset=offset)
+    audited = _search_audit(principal, wanted.hub_id) if wanted.search is not None else None
+    rows = await uow.caseload.page(
+        wanted, limit=limit + 1, after=after, offset=offset, audited=audited
+    )
     total = await uow.caseload.count(wanted) if with_total and cursor is None else None
     await uow.session.close()  # the connection goes back before the page is built and sent
     items = [CaseSummary.model_construct(**row) for row in rows]  # typed columns: no re-check
@@ -157,10 +160,10 @@ def _search_term(q: str | None) -> str | None:
     return term
 
 
-async def _audit_search(uow: UoW, principal: Principal, hub_id: str | None) -> None:
-    """Who searched which caseload (a hub's, or every hub's); the term is never kept."""
-    await audit.record(
-        uow.session,
+def _search_audit(principal: Principal, hub_id: str | None) -> Insert:
+    """Who searched which caseload (a hub's, or every hub's); the term is never kept. Sent in
+    the page's own statement: the search and its audit row are one atomic write and read."""
+    return audit.entry(
         actor=principal.client_id,
         action="search",
         resource_type="caseload",

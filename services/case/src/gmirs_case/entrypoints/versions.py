@@ -75,12 +75,3 @@ async def guard_case_write(
 
 CaseWrite = Depends(guard_case_write)
 """The guard as a route dependency (`case_router`'s routes get it by themselves)."""
-
-
-async def set_case_etag(
-    response: Response, uow: UoW, case_id: uuid.UUID, hub_id: str | None
-) -> None:
-    """Put the case's current version (as this transaction sees it) in the `ETag` header."""
-    version = await uow.caseload.version(case_id, hub_id=hub_id, lock=False)
-    if version is not None:
-        response.headers["ETag"] = etag_of(version)

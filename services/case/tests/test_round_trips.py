@@ -1,0 +1,124 @@
+"""How many SQL statements the hub API's busiest calls send, beside what they must still do.
+
+Each statement is a round trip to PostgreSQL and a pass through SQLAlchemy in the one-core case
+process, so the counts are the figures the caseload bench's ratios follow. They are counted with
+SQLAlchemy's `before_cursor_execute` on the service's own engine, keeping only statements that
+carry this test's case id (the shared broker may hand the service other tests' referrals).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from services.case.tests.people_harness import case_of, hub_client, publish, routed_referral
+from services.case.tests.write_examples import in_sessions, session_booked
+from sqlalchemy import event, text
+
+from gmirs_case.bootstrap import MIGRATIONS, build
+from gmirs_case.settings import CaseSettings
+from gmirs_runtime.testing.services import RunningService
+
+HUB = "bolton"
+
+
+@contextmanager
+def statements_about(service: RunningService, case_id: str) -> Iterator[list[str]]:
+    """The statements sent while the block runs whose parameters name `case_id`."""
+    forms = (case_id, uuid.UUID(case_id).hex)
+    with statements_where(service, lambda _, params: any(f in params for f in forms)) as seen:
+        yield seen
+
+
+@contextmanager
+def statements_where(
+    service: RunningService, kept: Callable[[str, str], bool]
+) -> Iterator[list[str]]:
+    """The statements sent while the block runs for which `kept(statement, repr(params))`."""
+    seen: list[str] = []
+    engine = service.infra.engine.sync_engine
+
+    def sent(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if kept(statement, repr(params)):
+            seen.append(" ".join(statement.split()[:4]))
+
+    event.listen(engine, "before_cursor_execute", sent)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", sent)
+
+
+async def _version(service: RunningService, case_id: str) -> int:
+    async with service.infra.engine.connect() as conn:
+        found = await conn.execute(
+            text("SELECT version FROM cases WHERE id = :id"), {"id": case_id}
+        )
+        return int(found.scalar_one())
+
+
+async def _audited(service: RunningService, action: str, resource_id: str) -> int:
+    async with service.infra.engine.connect() as conn:
+        found = await conn.execute(
+            text("SELECT count(*) FROM audit_log WHERE action = :a AND resource_id = :id"),
+            {"a": action, "id": resource_id},
+        )
+        return int(found.scalar_one())
+
+
+async def _views(service: RunningService, case_id: str) -> int:
+    return await _audited(service, "case.viewed", case_id)
+
+
+async def test_a_case_read_and_an_attendance_in_few_statements(start_service, kafka_broker) -> None:
+    async with start_service(CaseSettings, build, MIGRATIONS) as service:
+        referral = routed_referral(HUB)
+        await publish(kafka_broker.bootstrap, referral)
+        case_id = await case_of(service, referral)
+        async with hub_client(service, HUB) as http:
+            await in_sessions(http, case_id)
+            appointment_id = (await session_booked(http, case_id))["appointment_id"]
+            views = await _views(service, case_id)
+
+            with statements_about(service, case_id) as read_statements:
+                read = await http.get(f"/cases/{case_id}")
+            assert read.status_code == 200, read.text
+            # the case with its appointments and their history, its lifecycle, the audit row;
+            # no separate version read and no BEGIN/COMMIT (the audit row commits by itself)
+            assert len(read_statements) == 4, read_statements
+            assert read.headers["ETag"] == f'"{await _version(service, case_id)}"'
+            assert await _views(service, case_id) == views + 1  # committed, seen from outside
+            assert any(a["id"] == appointment_id for a in read.json()["appointments"])
+
+            attendance = {"attended": "yes", "session_happened": True}
+            path = f"/cases/{case_id}/appointments/{appointment_id}/attendance"
+            with statements_about(service, case_id) as write_statements:
+                written = await http.put(
+                    path, json=attendance, headers={"If-Match": read.headers["ETag"]}
+                )
+            assert written.status_code == 200, written.text
+            # the guard's lock, the case, its appointments, the appointment with the version
+            # bump, the lifecycle, the guard's ETag, the outbox row
+            assert len(write_statements) == 7, write_statements
+            version = await _version(service, case_id)
+            assert read.headers["ETag"] == f'"{version - 1}"'  # moved by exactly one
+            assert written.headers["ETag"] == f'"{version}"'
+
+
+async def test_a_search_and_its_audit_row_are_one_statement(start_service, kafka_broker) -> None:
+    async with start_service(CaseSettings, build, MIGRATIONS) as service:
+        referral = routed_referral(HUB)
+        await publish(kafka_broker.bootstrap, referral)
+        case_id = await case_of(service, referral)
+        crn = referral.data["person"]["crn"]
+        searches = await _audited(service, "search", HUB)
+        async with hub_client(service, HUB) as http:
+            with statements_where(service, lambda sql, _: "audit_log" in sql) as audited:
+                found = await http.get("/cases", params={"q": crn})
+        assert found.status_code == 200, found.text
+        assert case_id in [c["id"] for c in found.json()["items"]]
+        assert len(audited) == 1, audited  # the page's own statement writes the audit row
+        assert audited[0].startswith("WITH audited AS"), audited
+        assert await _audited(service, "search", HUB) == searches + 1
