@@ -11,8 +11,9 @@ from gmirs_contracts import intake
 from gmirs_contracts.intake import ReferralReceived
 from gmirs_contracts.registry import contract_for
 from gmirs_metrics.adapters.unit_of_work import MetricsUnitOfWork
-from gmirs_metrics.entrypoints import api
+from gmirs_metrics.entrypoints import api, kpis
 from gmirs_metrics.projections.referrals import count_referral
+from gmirs_metrics.settings import MetricsSettings
 from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure, create_service_app
 from gmirs_runtime.eventing.subscriptions import Handles
 from gmirs_runtime.service import Service
@@ -28,7 +29,7 @@ def create_metrics_app(infra: Infrastructure[MetricsUnitOfWork] | None) -> FastA
         distribution="gmirs-metrics",
         title="GMIRS Connect: metrics",
         description="KPI read models rebuilt from the topics: the commissioners' figures.",
-        routers=[api.router],
+        routers=[api.router, kpis.router],
     )
 
 
@@ -41,6 +42,9 @@ async def build(settings: ServiceSettings) -> tuple[Service, Infrastructure[Metr
     )
     service = infra.service("metrics")
     service.app = create_metrics_app(infra)
+    # --- KPI readings (metricskpi): the settings choose where the specification allows two
+    if isinstance(settings, MetricsSettings):
+        service.app.state.kpi_readings = settings.kpi_readings()
     return service, infra
 
 

@@ -1,0 +1,64 @@
+"""A month's reporting window and its working-day deadlines, as parameters for the KPI SQL.
+
+Every KPI window starts on a Europe/London date inside the month being reported (MEASURES.md:
+a case belongs to the month its clock starts), so one small table answers every window: for
+each day of the month, the last day still in time after 1, 5 and 10 working days
+(`gmirs_runtime.working_days`: England and Wales bank holidays, weekends, substitute days). The
+SQL turns each moment into its London date (`AT TIME ZONE 'Europe/London'`) and compares dates,
+so clock changes move no case between days, and a window may cross into the next month or year.
+The month's own bounds are its London midnights as UTC moments, so an index serves the cohort.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from gmirs_runtime.working_days import LONDON, add_working_days, local_date
+
+WINDOWS = (1, 5, 10)
+"""The working-day windows the KPIs use: KP1-KP5 (1), DS3 (5), DS2, DS4, KP6 (10)."""
+
+
+def month_bounds(month: date) -> tuple[datetime, datetime]:
+    """The first moment of `month` and of the month after, at London midnight."""
+    following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    start = datetime(month.year, month.month, 1, tzinfo=LONDON)
+    end = datetime(following.year, following.month, 1, tzinfo=LONDON)
+    return start, end
+
+
+@dataclass(frozen=True)
+class MonthWindow:
+    """One reporting month, judged at `now` (a controllable clock: see entrypoints/kpis.py)."""
+
+    month: date
+    now: datetime
+
+    @property
+    def days(self) -> list[date]:
+        start, end = month_bounds(self.month)
+        count = (end.date() - start.date()).days
+        return [start.date() + timedelta(days=n) for n in range(count)]
+
+    def deadlines(self, working_days: int) -> list[date]:
+        """For each day of the month, the last London date still within `working_days`: the
+        day before the next working day after them, so that `working_days_between(day, end) <=
+        working_days` exactly (a record made on the Saturday after a Friday deadline lost no
+        working day)."""
+        return [add_working_days(day, working_days + 1) - timedelta(days=1) for day in self.days]
+
+    def parameters(self) -> dict[str, Any]:
+        """Bind parameters every KPI statement may use."""
+        start, end = month_bounds(self.month)
+        values: dict[str, Any] = {
+            "month_start": start,
+            "month_end": end,
+            "now": self.now,
+            "today": local_date(self.now),
+            "days": self.days,
+        }
+        for window in WINDOWS:
+            values[f"deadline_{window}"] = self.deadlines(window)
+        return values

@@ -1,0 +1,76 @@
+"""SQL for the 24-hour non-attendance report KPI and distance travelled (MEASURES.md).
+
+Reports belong to the month they fell due in (`due_at`, London time); distance travelled to the
+month of the case's exit assessment. Both per hub and overall (`all`).
+"""
+
+from __future__ import annotations
+
+from gmirs_metrics.domain.kpi_readings import KpiReadings
+
+REPORT_TIMES = """
+SELECT CASE WHEN GROUPING(hub_id) = 1 THEN 'all' ELSE hub_id END AS area,
+       count(*) AS due,
+       count(*) FILTER (WHERE within_deadline) AS completed_in_time,
+       percentile_disc(0.5) WITHIN GROUP (ORDER BY seconds_taken) AS p50,
+       percentile_disc(0.95) WITHIN GROUP (ORDER BY seconds_taken) AS p95,
+       max(seconds_taken) AS max,
+       count(*) FILTER (WHERE escalated_at IS NOT NULL) AS escalations
+FROM report_facts
+WHERE due_at >= :month_start AND due_at < :month_end
+GROUP BY GROUPING SETS ((hub_id), ())
+"""
+
+REPORT_BREACHES = """
+SELECT CASE WHEN GROUPING(hub_id) = 1 THEN 'all' ELSE hub_id END AS area,
+       coalesce(breach_cause, 'unknown') AS cause, count(*) AS breaches
+FROM report_facts
+WHERE due_at >= :month_start AND due_at < :month_end AND breached_at IS NOT NULL
+GROUP BY GROUPING SETS ((hub_id, coalesce(breach_cause, 'unknown')),
+                        (coalesce(breach_cause, 'unknown')))
+"""
+
+_SCORE = {
+    "self": "{s}.self_score",
+    "staff": "{s}.staff_score",
+    "mean": "({s}.self_score + {s}.staff_score) / 2.0",
+}
+
+
+def distance_sql(readings: KpiReadings) -> str:
+    """(area, outcome_area, people, mean_change): per outcome area, and `overall` as each
+    person's mean change over the areas scored at both baseline and exit, averaged."""
+    exit_score = _SCORE[readings.distance_score].format(s="xs")
+    base_score = _SCORE[readings.distance_score].format(s="bs")
+    # Fixed fragments only (the readings pick among them); no input reaches this text.
+    return f"""
+    WITH exits AS (
+      SELECT DISTINCT ON (a.case_id) a.case_id, a.hub_id, a.assessment_id
+      FROM outcome_assessment_facts a
+      WHERE a.stage = 'exit' AND a.occurred_at >= :month_start AND a.occurred_at < :month_end
+        AND NOT EXISTS (SELECT 1 FROM outcome_assessment_facts r
+                        WHERE r.corrects = a.assessment_id)
+      ORDER BY a.case_id, a.occurred_at DESC, a.recorded_at DESC
+    ), baselines AS (
+      SELECT DISTINCT ON (b.case_id) b.case_id, b.assessment_id
+      FROM outcome_assessment_facts b JOIN exits e ON e.case_id = b.case_id
+      WHERE b.stage = 'baseline'
+        AND NOT EXISTS (SELECT 1 FROM outcome_assessment_facts r
+                        WHERE r.corrects = b.assessment_id)
+      ORDER BY b.case_id, b.occurred_at, b.recorded_at
+    ), changes AS (
+      SELECT e.case_id, e.hub_id, xs.area AS outcome_area, ({exit_score}) - ({base_score}) AS change
+      FROM exits e JOIN baselines b ON b.case_id = e.case_id
+      JOIN outcome_score_facts xs ON xs.assessment_id = e.assessment_id
+      JOIN outcome_score_facts bs ON bs.assessment_id = b.assessment_id AND bs.area = xs.area
+    ), people AS (
+      SELECT case_id, hub_id, avg(change) AS change FROM changes GROUP BY case_id, hub_id
+    )
+    SELECT CASE WHEN GROUPING(hub_id) = 1 THEN 'all' ELSE hub_id END AS area, outcome_area,
+           count(*) AS people, avg(change)::float8 AS mean_change
+    FROM changes GROUP BY GROUPING SETS ((hub_id, outcome_area), (outcome_area))
+    UNION ALL
+    SELECT CASE WHEN GROUPING(hub_id) = 1 THEN 'all' ELSE hub_id END, 'overall',
+           count(*), avg(change)::float8
+    FROM people GROUP BY GROUPING SETS ((hub_id), ())
+    """  # noqa: S608
