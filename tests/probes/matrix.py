@@ -140,6 +140,8 @@ ALLOWED: Final[dict[str, dict[Operation, frozenset[str]]]] = {
     "metrics": {
         **_EVERY_SERVICE,
         ("GET", "/kpis/referrals-by-borough"): frozenset({COMMISSIONER, LEAD, OPERATOR}),
+        # --- a month's KPIs (metricskpi): a hub reads its own hub's figures only
+        ("GET", "/kpis"): frozenset({COMMISSIONER, LEAD, OPERATOR, HUB}),
     },
     "notify": {
         **_EVERY_SERVICE,

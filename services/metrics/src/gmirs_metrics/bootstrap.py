@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from gmirs_contracts import intake
+from gmirs_contracts.hubs import HUB_IDS
 from gmirs_contracts.intake import ReferralReceived
 from gmirs_contracts.registry import contract_for
 from gmirs_metrics.adapters.unit_of_work import MetricsUnitOfWork
@@ -21,6 +22,7 @@ from gmirs_runtime.settings import ServiceSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 CONSUMER_GROUP = "metrics"
+HUB_CLAIM = "hub_id"
 
 
 def create_metrics_app(infra: Infrastructure[MetricsUnitOfWork] | None) -> FastAPI:
@@ -34,7 +36,14 @@ def create_metrics_app(infra: Infrastructure[MetricsUnitOfWork] | None) -> FastA
 
 
 async def build(settings: ServiceSettings) -> tuple[Service, Infrastructure[MetricsUnitOfWork]]:
-    infra = build_infrastructure(settings, unit_of_work=MetricsUnitOfWork)
+    infra = build_infrastructure(
+        settings,
+        unit_of_work=MetricsUnitOfWork,
+        # --- hub tenancy (metricskpi): a hub's token names its hub; GET /kpis shows it only that
+        tenant_claim=HUB_CLAIM,
+        tenant_roles=("hub",),
+        known_tenants=HUB_IDS,
+    )
     infra.consumer(
         group=CONSUMER_GROUP,
         topics=[intake.TOPIC],

@@ -80,7 +80,10 @@ class MonthKpis(BaseModel):
 
 
 def _month(text: str) -> date:
-    first_day = parse_month(text)
+    try:
+        first_day = parse_month(text)
+    except ValueError:
+        raise Problem(422, detail="month must look like 2026-11") from None
     if not FIRST_YEAR <= first_day.year <= LAST_YEAR:
         raise Problem(422, detail=f"month must be between {FIRST_YEAR} and {LAST_YEAR}")
     return first_day
