@@ -43,7 +43,7 @@ class KpiQueries:
         """Every measure of `window.month`, per hub and overall, judged at `window.now`."""
         params = window.parameters()
         kpis = await self._ds1(params)
-        for code, sql in self._statements():
+        for code, sql in self.measure_statements():
             kpis += self._figures(code, await self._rows(sql, params))
         return KpiMonth(
             kpis=sorted(kpis, key=lambda f: (CODES.index(f.code), f.area != ALL_HUBS, f.area)),
@@ -51,7 +51,8 @@ class KpiQueries:
             distance=await self._distance(params),
         )
 
-    def _statements(self) -> list[tuple[str, str]]:
+    def measure_statements(self) -> list[tuple[str, str]]:
+        """(code, SQL) of every KPI but DS1 (whose denominator is a setting)."""
         readings = self._readings
         windows = [(m.code, window_sql(m, readings)) for m in window_measures(readings)]
         return [
@@ -60,6 +61,17 @@ class KpiQueries:
             ("KP4", kpi_counts.KP4),
             ("PM001", kpi_counts.PM001),
             ("SL002", kpi_counts.SL002),
+        ]
+
+    def every_statement(self) -> list[tuple[str, str]]:
+        """(name, SQL) of every statement a month runs: for benchmarks to time each."""
+        return [
+            ("DS1", kpi_counts.DS1),
+            ("DS1 unrouted", kpi_counts.DS1_UNROUTED),
+            *self.measure_statements(),
+            ("reports", REPORT_TIMES),
+            ("breaches", REPORT_BREACHES),
+            ("distance", distance_sql(self._readings)),
         ]
 
     async def _rows(self, sql: str, params: dict[str, Any]) -> Sequence[Any]:

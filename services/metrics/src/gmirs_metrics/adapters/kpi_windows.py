@@ -127,7 +127,7 @@ def window_sql(measure: WindowMeasure, readings: KpiReadings) -> str:
     WITH cal AS (
       SELECT * FROM unnest(CAST(:days AS date[]), CAST(:deadline_{measure.window} AS date[]))
         AS cal(day, deadline)
-    ), cohort AS (
+    ), cohort AS MATERIALIZED (
       SELECT c.case_id, c.hub_id,
              ({measure.start} AT TIME ZONE 'Europe/London')::date AS start_day,
              ({measure.end} AT TIME ZONE 'Europe/London')::date AS end_day,
