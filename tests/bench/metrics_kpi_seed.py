@@ -131,11 +131,25 @@ STATEMENTS = (
 )
 
 
+SECONDARY_INDEXES = """
+SELECT i.indexname, i.indexdef FROM pg_indexes i
+WHERE i.schemaname = current_schema() AND i.tablename LIKE '%_facts'
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
+"""
+
+
 async def seed(conn: asyncpg.Connection, cases: int, start: datetime, seconds: float) -> None:
-    """Fill every fact table (see the module docstring), then ANALYZE them."""
+    """Fill every fact table (see the module docstring), then ANALYZE them. The migrations'
+    secondary indexes are dropped first and built again after (the same definitions): building
+    an index once is far faster than maintaining it row by row through a million inserts."""
+    indexes = await conn.fetch(SECONDARY_INDEXES)
+    for index in indexes:
+        await conn.execute(f'DROP INDEX "{index["indexname"]}"')
     for statement in STATEMENTS:
         if "$1" in statement:
             await conn.execute(statement, start, seconds, cases)
         else:
             await conn.execute(statement)
+    for index in indexes:
+        await conn.execute(index["indexdef"])
     await conn.execute("ANALYZE")

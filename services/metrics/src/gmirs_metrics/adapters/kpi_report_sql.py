@@ -37,6 +37,16 @@ _SCORE = {
 }
 
 
+_REPLACED = (
+    "SELECT count(*) > 0 AS replaced FROM outcome_assessment_facts c"
+    " WHERE c.corrects = {a}.assessment_id"
+)
+"""Whether a correction replaced the assessment. A LATERAL aggregate, not NOT EXISTS: the
+planner turned NOT EXISTS into an anti join that read every assessment ever made; this is one
+index probe per assessment of the month. The LATERAL score lookups (OFFSET 0 keeps them
+from being flattened) likewise probe the primary key instead of hashing every score."""
+
+
 def distance_sql(readings: KpiReadings) -> str:
     """(area, outcome_area, people, mean_change): per outcome area, and `overall` as each
     person's mean change over the areas scored at both baseline and exit, averaged."""
@@ -44,25 +54,32 @@ def distance_sql(readings: KpiReadings) -> str:
     base_score = _SCORE[readings.distance_score].format(s="bs")
     # Fixed fragments only (the readings pick among them); no input reaches this text.
     return f"""
-    WITH exits AS (
+    WITH exits AS MATERIALIZED (
       SELECT DISTINCT ON (a.case_id) a.case_id, a.hub_id, a.assessment_id
       FROM outcome_assessment_facts a
+      CROSS JOIN LATERAL ({_REPLACED.format(a="a")}) AS r
       WHERE a.stage = 'exit' AND a.occurred_at >= :month_start AND a.occurred_at < :month_end
-        AND NOT EXISTS (SELECT 1 FROM outcome_assessment_facts r
-                        WHERE r.corrects = a.assessment_id)
+        AND NOT r.replaced
       ORDER BY a.case_id, a.occurred_at DESC, a.recorded_at DESC
-    ), baselines AS (
-      SELECT DISTINCT ON (b.case_id) b.case_id, b.assessment_id
-      FROM outcome_assessment_facts b JOIN exits e ON e.case_id = b.case_id
-      WHERE b.stage = 'baseline'
-        AND NOT EXISTS (SELECT 1 FROM outcome_assessment_facts r
-                        WHERE r.corrects = b.assessment_id)
-      ORDER BY b.case_id, b.occurred_at, b.recorded_at
+    ), pairs AS MATERIALIZED (
+      SELECT e.case_id, e.hub_id, e.assessment_id AS exit_id, b.assessment_id AS baseline_id
+      FROM exits e
+      CROSS JOIN LATERAL (
+        SELECT b.assessment_id FROM outcome_assessment_facts b
+        CROSS JOIN LATERAL ({_REPLACED.format(a="b")}) AS r
+        WHERE b.case_id = e.case_id AND b.stage = 'baseline' AND NOT r.replaced
+        ORDER BY b.occurred_at, b.recorded_at LIMIT 1
+      ) AS b
     ), changes AS (
-      SELECT e.case_id, e.hub_id, xs.area AS outcome_area, ({exit_score}) - ({base_score}) AS change
-      FROM exits e JOIN baselines b ON b.case_id = e.case_id
-      JOIN outcome_score_facts xs ON xs.assessment_id = e.assessment_id
-      JOIN outcome_score_facts bs ON bs.assessment_id = b.assessment_id AND bs.area = xs.area
+      SELECT p.case_id, p.hub_id, xs.area AS outcome_area, ({exit_score}) - ({base_score}) AS change
+      FROM pairs p
+      CROSS JOIN LATERAL (
+        SELECT * FROM outcome_score_facts s WHERE s.assessment_id = p.exit_id OFFSET 0
+      ) AS xs
+      CROSS JOIN LATERAL (
+        SELECT * FROM outcome_score_facts s
+        WHERE s.assessment_id = p.baseline_id AND s.area = xs.area OFFSET 0
+      ) AS bs
     ), people AS (
       SELECT case_id, hub_id, avg(change) AS change FROM changes GROUP BY case_id, hub_id
     )
