@@ -152,4 +152,4 @@ async def seed(conn: asyncpg.Connection, cases: int, start: datetime, seconds: f
             await conn.execute(statement)
     for index in indexes:
         await conn.execute(index["indexdef"])
-    await conn.execute("ANALYZE")
+    await conn.execute("VACUUM ANALYZE")

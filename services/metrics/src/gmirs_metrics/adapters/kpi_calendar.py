@@ -1,12 +1,16 @@
 """A month's reporting window and its working-day deadlines, as parameters for the KPI SQL.
 
 Every KPI window starts on a Europe/London date inside the month being reported (MEASURES.md:
-a case belongs to the month its clock starts), so one small table answers every window: for
-each day of the month, the last day still in time after 1, 5 and 10 working days
-(`gmirs_runtime.working_days`: England and Wales bank holidays, weekends, substitute days). The
-SQL turns each moment into its London date (`AT TIME ZONE 'Europe/London'`) and compares dates,
-so clock changes move no case between days, and a window may cross into the next month or year.
-The month's own bounds are its London midnights as UTC moments, so an index serves the cohort.
+a case belongs to the month its clock starts), so a few small arrays answer every window:
+- `day_starts`: the London midnight starting each day of the month, as moments; the SQL finds a
+  start's day with `width_bucket` (a binary search, no time zone arithmetic per row);
+- `in_time_before_N`: for each day, the first moment that is too late for a step due within N
+  working days (the London midnight after its deadline day), so "in time" is one comparison of
+  moments. Deadlines come from `gmirs_runtime.working_days` (England and Wales bank holidays,
+  weekends, substitute days) and may fall in the next month or year.
+Converting each row's moments to London dates in SQL (`AT TIME ZONE`) cost ten times the row's
+fetch (measured at 200,000 cases); comparing moments with London midnights is the same test,
+clock changes included, because the midnights themselves are computed in London time.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from gmirs_runtime.working_days import LONDON, add_working_days, local_date
+from gmirs_runtime.working_days import LONDON, add_working_days
 
 WINDOWS = (1, 5, 10)
 """The working-day windows the KPIs use: KP1-KP5 (1), DS3 (5), DS2, DS4, KP6 (10)."""
@@ -56,9 +60,15 @@ class MonthWindow:
             "month_start": start,
             "month_end": end,
             "now": self.now,
-            "today": local_date(self.now),
-            "days": self.days,
+            "day_starts": [london_midnight(day) for day in self.days],
         }
         for window in WINDOWS:
-            values[f"deadline_{window}"] = self.deadlines(window)
+            values[f"in_time_before_{window}"] = [
+                london_midnight(day + timedelta(days=1)) for day in self.deadlines(window)
+            ]
         return values
+
+
+def london_midnight(day: date) -> datetime:
+    """The moment `day` begins in London (00:00 GMT or BST, as that day has it)."""
+    return datetime(day.year, day.month, day.day, tzinfo=LONDON)

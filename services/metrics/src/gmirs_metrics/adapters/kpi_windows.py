@@ -3,11 +3,12 @@ KP6), as SQL over the fact tables: one statement per measure, grouped per hub an
 
 The statements are built from fixed fragments chosen by `KpiReadings` (never from input). Each
 row of a measure's cohort (its clock started in the month) is one of:
-- met: B's London date is on or before the deadline of A's London date;
+- met: B happened before the London midnight that ends the deadline day of A's London date
+  (kpi_calendar.py: the same test as comparing London dates, without converting every row);
 - excluded: B never happened and the case closed for a reason outside the provider's control
   (withdrawn by the PP, ended in R&M) or was found unsuitable (inappropriate, signposted);
-- pending: B has not happened, the case is open, and today is still within the window (not yet
-  a failure);
+- pending: B has not happened, the case is open, and `now` is still within the window (not
+  yet a failure);
 - mitigated: B is late or missing and the hub recorded a mitigation for this measure
   ("inclusive of mitigation"): counted as met, or left out, as `KpiReadings.mitigation` says;
 - failed: anything else.
@@ -124,25 +125,24 @@ def window_sql(measure: WindowMeasure, readings: KpiReadings) -> str:
     counted = "TRUE" if readings.mitigation == "counts-as-met" else "FALSE"
     # Fixed fragments only (the readings pick among them); no input reaches this text.
     return f"""
-    WITH cal AS (
-      SELECT * FROM unnest(CAST(:days AS date[]), CAST(:deadline_{measure.window} AS date[]))
-        AS cal(day, deadline)
+    WITH bounds AS (
+      SELECT CAST(:day_starts AS timestamptz[]) AS day_starts,
+             CAST(:in_time_before_{measure.window} AS timestamptz[]) AS in_time_before
     ), cohort AS MATERIALIZED (
-      SELECT c.case_id, c.hub_id,
-             ({measure.start} AT TIME ZONE 'Europe/London')::date AS start_day,
-             ({measure.end} AT TIME ZONE 'Europe/London')::date AS end_day,
-             {excluded} AS excluded, {closed} AS closed
-      FROM {measure.source}
+      SELECT c.case_id, c.hub_id, b.in_time_before[width_bucket({measure.start}, b.day_starts)]
+               AS in_time_before,
+             {measure.end} AS end_at, {excluded} AS excluded, {closed} AS closed
+      FROM {measure.source} CROSS JOIN bounds b
       WHERE {measure.start} >= :month_start AND {measure.start} < :month_end AND {measure.where}
     ), outcome AS (
       SELECT k.hub_id,
-             CASE WHEN k.end_day IS NOT NULL AND k.end_day <= cal.deadline THEN 'met'
-                  WHEN k.end_day IS NULL AND k.excluded THEN 'excluded'
-                  WHEN k.end_day IS NULL AND NOT k.closed
-                       AND CAST(:today AS date) <= cal.deadline THEN 'pending'
+             CASE WHEN k.end_at IS NOT NULL AND k.end_at < k.in_time_before THEN 'met'
+                  WHEN k.end_at IS NULL AND k.excluded THEN 'excluded'
+                  WHEN k.end_at IS NULL AND NOT k.closed
+                       AND CAST(:now AS timestamptz) < k.in_time_before THEN 'pending'
                   WHEN {mitigated} THEN 'mitigated'
                   ELSE 'failed' END AS verdict
-      FROM cohort k JOIN cal ON cal.day = k.start_day
+      FROM cohort k
     )
     SELECT CASE WHEN GROUPING(hub_id) = 1 THEN 'all' ELSE hub_id END AS area,
            count(*) FILTER (WHERE verdict = 'met' OR (verdict = 'mitigated' AND {counted}))

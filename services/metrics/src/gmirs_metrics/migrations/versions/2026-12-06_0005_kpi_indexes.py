@@ -10,6 +10,7 @@ Create Date: 2026-12-06
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 from gmirs_runtime.migrations import current_schema
@@ -33,13 +34,27 @@ INDEXES = (
 )
 
 
+BASELINES = "outcome_assessment_facts_baselines"
+"""A case's baselines in time order, with their ids: DS4's first baseline and distance
+travelled's baseline are one index probe each (index-only once vacuumed)."""
+
+
 def upgrade() -> None:
     schema = current_schema()
     for name, table, columns in INDEXES:
         op.create_index(name, table, columns, schema=schema)
+    op.create_index(
+        BASELINES,
+        "outcome_assessment_facts",
+        ["case_id", "occurred_at", "recorded_at"],
+        schema=schema,
+        postgresql_where=sa.text("stage = 'baseline'"),
+        postgresql_include=["assessment_id"],
+    )
 
 
 def downgrade() -> None:
     schema = current_schema()
+    op.drop_index(BASELINES, table_name="outcome_assessment_facts", schema=schema)
     for name, table, _ in INDEXES:
         op.drop_index(name, table_name=table, schema=schema)
