@@ -4,7 +4,7 @@ own query code (KpiQueries on a SQLAlchemy session, as `GET /kpis` runs it).
 
 The cases (tests/bench/metrics_kpi_seed.py) spread evenly over `BENCH_KPI_MONTHS` months (48 by
 default: about 21,000 referrals a month, a national roll-out rather than Greater Manchester's
-few hundred); the month measured is in the middle. Beside it, the floor measured in the same
+few hundred); the month measured is in the middle; three computations warm up first. Beside it, the floor measured in the same
 run: a bare `SELECT count(*)` of the month's cases over the same index. Printed: the median and
 the fastest of `BENCH_KPI_ROUNDS` computations, each statement's median, the ratio to the floor,
 beside the aim (<= 200 ms). It asserts only that the figures are not empty.
@@ -36,6 +36,7 @@ pytestmark = [pytest.mark.bench, pytest.mark.timeout(1800)]
 CASES = int(os.environ.get("BENCH_KPI_CASES", "1000000"))
 MONTHS = int(os.environ.get("BENCH_KPI_MONTHS", "48"))
 ROUNDS = int(os.environ.get("BENCH_KPI_ROUNDS", "15"))
+WARM_UP = 3
 SCHEMA = "metrics"
 START = datetime(2024, 1, 1, tzinfo=UTC)
 MONTH = date(2024 + MONTHS // 2 // 12, MONTHS // 2 % 12 + 1, 1)
@@ -55,6 +56,8 @@ async def _rounds(sessions: async_sessionmaker[AsyncSession]) -> dict[str, list[
     times: dict[str, list[float]] = {"all": [], "floor": []}
     async with sessions() as session:
         queries = KpiQueries(session, KpiReadings())
+        for _ in range(WARM_UP):  # plans prepared and cached, pages read once
+            await queries.month(window)
         for _ in range(ROUNDS):
             times["floor"].append(
                 await _timed(lambda: session.execute(text(FLOOR), {"s": start, "e": end}))
@@ -91,13 +94,15 @@ async def test_a_months_kpis_over_a_million_cases(database_url: str, report: lis
         times = await _rounds(async_sessionmaker(engine, expire_on_commit=False))
     finally:
         await engine.dispose()
-    median, floor = statistics.median(times.pop("all")), statistics.median(times.pop("floor"))
+    whole = times.pop("all")
+    median, floor = statistics.median(whole), statistics.median(times.pop("floor"))
     report.append(
         f"a month's KPIs over {CASES:,} cases ({MONTHS} months, {month_cases:,} referred in "
         f"{MONTH:%Y-%m}; seeded in {seeded:.0f} s; load average {os.getloadavg()[0]:.1f}):"
     )
     report.append(
-        f"  every measure, every hub: median {median:.1f} ms (aim <= 200 ms); floor, a bare "
+        f"  every measure, every hub: median {median:.1f} ms, fastest {min(whole):.1f} ms "
+        f"(aim <= 200 ms); floor, a bare "
         f"count of the month's cases: {floor:.2f} ms; ratio {median / floor:.0f}x"
     )
     shares = ", ".join(f"{code} {statistics.median(ms):.1f}" for code, ms in times.items())
