@@ -151,6 +151,8 @@ ALLOWED: Final[dict[str, dict[Operation, frozenset[str]]]] = {
             for fmt in ("xlsx", "csv", "json")
         },
         ("GET", "/extracts/cases.csv"): frozenset({COMMISSIONER}),
+        # --- a month's KPIs (metricskpi): a hub reads its own hub's figures only
+        ("GET", "/kpis"): frozenset({COMMISSIONER, LEAD, OPERATOR, HUB}),
     },
     "notify": {
         **_EVERY_SERVICE,

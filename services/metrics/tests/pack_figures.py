@@ -24,7 +24,16 @@ def november() -> MonthlyFigures:
         kpis=[
             KpiFigure("DS2", "bury", numerator=19, denominator=20, target_percent=95.0),
             KpiFigure("DS2", "oldham", numerator=18, denominator=20, target_percent=95.0),
-            KpiFigure("DS3", "all", numerator=30, denominator=40, target_percent=90.0, mitigated=2),
+            KpiFigure(
+                "DS3",
+                "all",
+                numerator=30,
+                denominator=40,
+                target_percent=90.0,
+                mitigated=2,
+                pending=4,
+                excluded=1,
+            ),
             KpiFigure("KP4", "all", numerator=0, denominator=0, target_percent=100.0),
         ],
         reports=[

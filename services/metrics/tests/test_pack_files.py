@@ -55,10 +55,12 @@ def test_the_workbook_has_a_sheet_per_area_with_the_figures() -> None:
         "Target",
         "Status",
         "Mitigated",
+        "Pending",
+        "Excluded",
     )
-    assert kpis[1] == ("DS2", "Bury", 19, 20, 95.0, 95.0, "Green", 0)
+    assert kpis[1] == ("DS2", "Bury", 19, 20, 95.0, 95.0, "Green", 0, 0, 0)
     assert kpis[2][6] == "Amber"  # 90 % against 95 %, within the 5-point margin
-    assert kpis[3] == ("DS3", "All hubs", 30, 40, 75.0, 90.0, "Red", 2)
+    assert kpis[3] == ("DS3", "All hubs", 30, 40, 75.0, 90.0, "Red", 2, 4, 1)
     assert kpis[4][4:7] == (None, 100.0, "No data")
     reports = _table(workbook["24-hour reports"], "Area")
     assert reports[1] == ("Bury", 12, 11, 1.5, 20.0, 25.0, 2, 1, "rm-unavailable: 1")
@@ -150,6 +152,8 @@ def test_the_json_holds_the_figures_with_breakdowns_suppressed() -> None:
         "denominator": 20,
         "target_percent": 95.0,
         "mitigated": 0,
+        "pending": 0,
+        "excluded": 0,
         "amber_margin": 5.0,
         "percentage": 95.0,
         "status": "green",

@@ -13,11 +13,11 @@ from gmirs_contracts import intake
 from gmirs_contracts.hubs import HUB_IDS
 from gmirs_contracts.intake import ReferralReceived
 from gmirs_contracts.registry import contract_for
-from gmirs_metrics.adapters.indicator_figures import IndicatorFigures
 from gmirs_metrics.adapters.pack_files import Packs
+from gmirs_metrics.adapters.read_model_figures import ReadModelFigures
 from gmirs_metrics.adapters.unit_of_work import MetricsUnitOfWork
 from gmirs_metrics.domain.figures import FiguresSource
-from gmirs_metrics.entrypoints import activity, api, dashboard, extracts, pack
+from gmirs_metrics.entrypoints import activity, api, dashboard, extracts, kpis, pack
 from gmirs_metrics.projections.referrals import count_referral
 from gmirs_metrics.settings import MetricsSettings
 from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure, create_service_app
@@ -28,7 +28,8 @@ from gmirs_runtime.settings import ServiceSettings
 MIGRATIONS = Path(__file__).parent / "migrations"
 CONSUMER_GROUP = "metrics"
 HUB_CLAIM = "hub_id"
-"""The token claim naming a hub user's hub (as case reads it): provider activity's tenant."""
+"""The token claim naming a hub user's hub (as case reads it): the tenant of `GET /kpis` and
+provider activity."""
 
 
 def utc_now() -> datetime:
@@ -41,7 +42,14 @@ def create_metrics_app(infra: Infrastructure[MetricsUnitOfWork] | None) -> FastA
         distribution="gmirs-metrics",
         title="GMIRS Connect: metrics",
         description="KPI read models rebuilt from the topics: the commissioners' figures.",
-        routers=[api.router, activity.router, dashboard.router, pack.router, extracts.router],
+        routers=[
+            api.router,
+            kpis.router,
+            activity.router,
+            dashboard.router,
+            pack.router,
+            extracts.router,
+        ],
     )
 
 
@@ -70,19 +78,16 @@ async def build(
     service = infra.service("metrics")
     service.app = create_metrics_app(infra)
     service.app.state.clock = clock
-    source = figures or _indicator_figures(settings, infra, clock)
+    service.app.state.kpi_readings = settings.kpi_readings()
+    source = figures or ReadModelFigures(
+        infra.unit_of_work,
+        readings=settings.kpi_readings(),
+        first_contact_working_days=settings.indicator_first_contact_working_days,
+        clock=clock,
+    )
     service.app.state.figures = source
     service.app.state.packs = Packs(source, infra.unit_of_work, settings.suppression_threshold)
     return service, infra
-
-
-def _indicator_figures(
-    settings: MetricsSettings,
-    infra: Infrastructure[MetricsUnitOfWork],
-    clock: Callable[[], datetime],
-) -> FiguresSource:
-    days = settings.indicator_first_contact_working_days
-    return IndicatorFigures(infra.unit_of_work, first_contact_working_days=days, clock=clock)
 
 
 def openapi() -> dict[str, Any]:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Self
 
+from gmirs_metrics.adapters.kpi_queries import KpiQueries
 from gmirs_metrics.adapters.pack_extract import CaseExtract
 from gmirs_metrics.adapters.provider_activity import ProviderActivityStore
 from gmirs_metrics.adapters.referral_counts import ReferralCounts
+from gmirs_metrics.domain.kpi_readings import KpiReadings
 from gmirs_runtime.db import UnitOfWork
 
 
@@ -29,3 +31,8 @@ class MetricsUnitOfWork(UnitOfWork):
         # metricspack
         self.case_extract = CaseExtract(self.session)
         return self
+
+    # --- KPIs (metricskpi)
+    def kpi_queries(self, readings: KpiReadings) -> KpiQueries:
+        """A month's KPI figures under `readings`, on this unit of work's transaction."""
+        return KpiQueries(self.session, readings)

@@ -29,6 +29,12 @@ class KpiFigure:
     mitigation"); shown beside the figure, already inside `numerator`."""
     amber_margin: float = 5.0
     """Percentage points below target still amber, not red."""
+    pending: int = 0
+    """Cases still inside their window at the report's time: not yet met, not yet failures;
+    outside the denominator (metricskpi)."""
+    excluded: int = 0
+    """Cases left out of the denominator by the measure's rules (SL002's neutralisations, cases
+    withdrawn before the step); shown beside the figure (metricskpi)."""
 
     @property
     def percentage(self) -> float | None:

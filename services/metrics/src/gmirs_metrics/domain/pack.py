@@ -119,6 +119,8 @@ def _kpis(kpis: list[KpiFigure]) -> Sheet:
             k.target_percent,
             STATUS_LABELS[k.status],
             k.mitigated,
+            k.pending,
+            k.excluded,
         ]
         for k in kpis
     ]
@@ -129,6 +131,8 @@ def _kpis(kpis: list[KpiFigure]) -> Sheet:
             "Red, amber, green: at or above target is green; amber is within the amber margin"
             " below it; no data when nothing was due.",
             "Mitigated: counted in the numerator only through a recorded mitigation.",
+            "Pending: still inside its window when the figures were taken (not in the"
+            " denominator yet). Excluded: left the denominator as the measure defines.",
         ],
         columns=[
             Column("Measure", "text", key=True),
@@ -139,6 +143,8 @@ def _kpis(kpis: list[KpiFigure]) -> Sheet:
             Column("Target", "percent"),
             Column("Status", "status"),
             Column("Mitigated"),
+            Column("Pending"),
+            Column("Excluded"),
         ],
         rows=rows,
     )
