@@ -7,19 +7,18 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from gmirs_contracts import intake
-from gmirs_contracts.intake import ReferralReceived
-from gmirs_contracts.registry import contract_for
 from gmirs_metrics.adapters.unit_of_work import MetricsUnitOfWork
 from gmirs_metrics.entrypoints import api
-from gmirs_metrics.projections.referrals import count_referral
+from gmirs_metrics.projections.live import LiveProjection
+from gmirs_metrics.projections.project import GROUP, TOPICS, handles
+from gmirs_metrics.settings import MetricsSettings
 from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure, create_service_app
-from gmirs_runtime.eventing.subscriptions import Handles
+from gmirs_runtime.eventing.batch_consumer import BatchConsumer
 from gmirs_runtime.service import Service
 from gmirs_runtime.settings import ServiceSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-CONSUMER_GROUP = "metrics"
+CONSUMER_GROUP = GROUP
 
 
 def create_metrics_app(infra: Infrastructure[MetricsUnitOfWork] | None) -> FastAPI:
@@ -34,14 +33,39 @@ def create_metrics_app(infra: Infrastructure[MetricsUnitOfWork] | None) -> FastA
 
 async def build(settings: ServiceSettings) -> tuple[Service, Infrastructure[MetricsUnitOfWork]]:
     infra = build_infrastructure(settings, unit_of_work=MetricsUnitOfWork)
-    infra.consumer(
-        group=CONSUMER_GROUP,
-        topics=[intake.TOPIC],
-        subscriptions=[Handles(contract_for(ReferralReceived), count_referral)],
-    )
+    infra.register(live_projection(infra, _metrics_settings(settings)))
     service = infra.service("metrics")
     service.app = create_metrics_app(infra)
     return service, infra
+
+
+# --- the projection (metricscore) ---
+def live_projection(
+    infra: Infrastructure[MetricsUnitOfWork], settings: MetricsSettings
+) -> LiveProjection:
+    """The batch projection of every topic, under the current generation's Kafka group."""
+
+    def member(kafka_group: str) -> BatchConsumer[MetricsUnitOfWork]:
+        return BatchConsumer(
+            group=GROUP,
+            topics=TOPICS,
+            handles=handles(),
+            unit_of_work=infra.unit_of_work,
+            kafka=infra.kafka,
+            producer=infra.producer,
+            kafka_group=kafka_group,
+            max_records=settings.projection_batch_records,
+        )
+
+    return LiveProjection(
+        GROUP, TOPICS, infra.engine, member, poll_seconds=settings.projection_poll_seconds
+    )
+
+
+def _metrics_settings(settings: ServiceSettings) -> MetricsSettings:
+    if not isinstance(settings, MetricsSettings):
+        raise TypeError("the metrics service is built from MetricsSettings")
+    return settings
 
 
 def openapi() -> dict[str, Any]:

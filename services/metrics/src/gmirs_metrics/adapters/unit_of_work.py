@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from typing import Self
 
+from gmirs_metrics.adapters.facts_upsert import FactWriter
 from gmirs_metrics.adapters.referral_counts import ReferralCounts
 from gmirs_runtime.db import UnitOfWork
 
 
 class MetricsUnitOfWork(UnitOfWork):
     referral_counts: ReferralCounts
+    facts: FactWriter
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
         self.referral_counts = ReferralCounts(self.session)
+        self.facts = FactWriter(self.session)
         return self

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from gmirs_contracts.intake import ReferralReceived
-from gmirs_metrics.projections.rules import Fact
-from gmirs_metrics.projections.tables import REFERRALS
+from gmirs_metrics.adapters.facts_rules import Fact
+from gmirs_metrics.adapters.facts_tables import REFERRALS
 from gmirs_runtime.eventing.envelope import Event
 
 _COMPLEXITY = {"low": 0, "medium": 1, "high": 2}
