@@ -16,13 +16,15 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 
 from gmirs_contracts.example_ids import CASE_ID
 from gmirs_contracts.examples import example_data
 from gmirs_contracts.registry import EVENTS
+from gmirs_metrics.adapters.facts_rules import fold
 from gmirs_metrics.adapters.facts_tables import FACT_TABLES
-from gmirs_metrics.projections.project import contracts
+from gmirs_metrics.adapters.unit_of_work import MetricsUnitOfWork
+from gmirs_metrics.projections.project import contracts, facts_of
 from gmirs_runtime.eventing.envelope import Event, to_headers
 
 _UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -69,6 +71,16 @@ async def publish(bootstrap: str, events: Sequence[Event]) -> None:
         await producer.flush()
     finally:
         await producer.stop()
+
+
+async def apply(engine: AsyncEngine, batches: Sequence[Sequence[Event]]) -> None:
+    """Apply the events straight through the projection's code, one transaction per batch."""
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    for batch in batches:
+        parsed = [(EVENTS[e.type].model.parse_tolerant(e.data), e) for e in batch]
+        async with MetricsUnitOfWork(sessions, source="/gmirs/test") as uow:
+            await uow.facts.write(fold(facts_of(parsed)))
+            await uow.commit()
 
 
 Rows = dict[str, list[tuple[Any, ...]]]

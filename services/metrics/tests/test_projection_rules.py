@@ -10,25 +10,21 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gmirs_contracts.example_ids import APPOINTMENT_ID
-from gmirs_contracts.registry import EVENTS
-from gmirs_metrics.adapters.facts_rules import fold
-from gmirs_metrics.adapters.unit_of_work import MetricsUnitOfWork
 from gmirs_metrics.bootstrap import MIGRATIONS
-from gmirs_metrics.projections.project import facts_of
 from gmirs_runtime.db import create_engine
 from gmirs_runtime.eventing.envelope import Event
 from gmirs_runtime.migrations import upgrade
 
-from .stories import Story, fact_rows
+from .stories import Story, apply, fact_rows
 
 LIFECYCLE = "gmirs.case.{}.v1"
 
@@ -39,15 +35,6 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(database_url, schema="metrics", application_name="test")
     yield engine
     await engine.dispose()
-
-
-async def apply(engine: AsyncEngine, batches: Sequence[Sequence[Event]]) -> None:
-    sessions = async_sessionmaker(engine, expire_on_commit=False)
-    for batch in batches:
-        parsed = [(EVENTS[e.type].model.parse_tolerant(e.data), e) for e in batch]
-        async with MetricsUnitOfWork(sessions, source="/gmirs/test") as uow:
-            await uow.facts.write(fold(facts_of(parsed)))
-            await uow.commit()
 
 
 async def rows(engine: AsyncEngine, story: Story) -> dict[str, Any]:

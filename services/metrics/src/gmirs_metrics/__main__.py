@@ -1,10 +1,11 @@
-"""`gmirs-metrics run | migrate | dead-letters | openapi`."""
+"""`gmirs-metrics run | migrate | dead-letters | outbox | openapi | rebuild`."""
 
 from __future__ import annotations
 
 import sys
 
 from gmirs_metrics.bootstrap import MIGRATIONS, build, openapi
+from gmirs_metrics.entrypoints.rebuild_cli import REBUILD_COMMAND
 from gmirs_metrics.settings import MetricsSettings
 from gmirs_runtime.cli import ServiceCommand
 from gmirs_runtime.cli import main as run_cli
@@ -15,6 +16,7 @@ COMMAND = ServiceCommand(
     build=build,
     migrations=MIGRATIONS,
     openapi=openapi,
+    extra={"rebuild": REBUILD_COMMAND},
 )
 
 
