@@ -43,24 +43,47 @@ class Column:
     guard: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class FactTable:
-    """A fact table's key and columns; `Fact`s for it are folded and upserted by these rules."""
+    """A fact table's key and columns; `Fact`s for it are folded and upserted by these rules.
+
+    Compared and hashed by identity: each table is declared once (and hashing the declaration
+    for every fact of a batch cost more than merging it).
+    """
 
     name: str
     key: tuple[str, ...]
     columns: tuple[Column, ...]
-    by_name: Mapping[str, Column] = field(init=False, repr=False, compare=False)
+    by_name: Mapping[str, Column] = field(init=False, repr=False)
+    guarded: Mapping[tuple[tuple[str, ...], Rule], tuple[str, ...]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_name", {c.name: c for c in self.columns})
+        groups: dict[tuple[tuple[str, ...], Rule], tuple[str, ...]] = {}
+        for c in self.columns:
+            if c.rule in _BY_GUARD:
+                groups[c.guard, c.rule] = (*groups.get((c.guard, c.rule), ()), c.name)
+        object.__setattr__(self, "guarded", groups)
 
     def key_of(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
         return tuple(row[k] for k in self.key)
 
     def merge(self, old: Row, new: Row) -> Row:
-        """The row both facts make together (commutative: merge(a, b) == merge(b, a))."""
-        return {c.name: _merge(c, old, new) for c in self.columns}
+        """The row a complete `old` row and a fact's (sparse) `new` one make together.
+
+        Commutative: merging the facts in any order gives the same row.
+        """
+        merged = dict(old)
+        for name, b in new.items():
+            rule = self.by_name[name].rule
+            if rule in _PLAIN and b is not None:
+                a = old[name]
+                merged[name] = b if a is None else (max(a, b) if rule is Rule.LATEST else min(a, b))
+        for (guard, rule), names in self.guarded.items():
+            if _guard_wins(rule, _guard(guard, old), _guard(guard, new)):
+                for name in names:
+                    merged[name] = new.get(name)
+        return merged
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,29 +109,17 @@ def _complete(fact: Fact) -> Row:
     return {c.name: fact.row.get(c.name) for c in fact.table.columns}
 
 
-def _merge(column: Column, old: Row, new: Row) -> Any:
-    a, b = old.get(column.name), new.get(column.name)
-    if column.rule in _BY_GUARD:
-        return _by_guard(column, old, new)
-    if a is None or b is None:
-        return b if a is None else a
-    return max(a, b) if column.rule is Rule.LATEST else min(a, b)
-
-
 _BY_GUARD = (Rule.BY_LATEST, Rule.BY_EARLIEST)
+_PLAIN = (Rule.KEEP, Rule.EARLIEST, Rule.LATEST)
 
 
-def _by_guard(column: Column, old: Row, new: Row) -> Any:
-    """The value of the fact whose guard wins; a known guard beats an unknown one."""
-    a, b = old.get(column.name), new.get(column.name)
-    older, newer = _guard(column.guard, old), _guard(column.guard, new)
+def _guard_wins(rule: Rule, older: tuple[Any, ...], newer: tuple[Any, ...]) -> bool:
+    """Whether the new fact's values replace the old; a known guard beats an unknown one."""
     if newer[0] is None:
-        return a
+        return False
     if older[0] is None:
-        return b
-    if column.rule is Rule.BY_LATEST:
-        return b if newer > older else a
-    return b if newer < older else a
+        return True
+    return newer > older if rule is Rule.BY_LATEST else newer < older
 
 
 def _guard(guard: Sequence[str], row: Row) -> tuple[Any, ...]:
