@@ -10,6 +10,9 @@ and switch the live consumer to the new generation, with the API answering throu
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import sys
 from collections.abc import AsyncIterator
 
 import pytest
@@ -117,3 +120,48 @@ async def test_a_rebuild_while_events_arrive_gives_the_live_rows(
             {"s": settings.rebuild_schema},
         )
     assert (generation, shadow_tables) == (2, 0)
+
+
+async def test_the_rebuild_command_switches_the_running_service(metrics, kafka_broker) -> None:
+    story = Story()
+    await publish(kafka_broker.bootstrap, story.events())
+
+    async def projected() -> bool:
+        return all((await _rows(metrics.infra.engine, [story])).values())
+
+    await eventually(projected, timeout=60)
+    live = await _rows(metrics.infra.engine, [story])
+    settings = metrics.infra.settings
+    env = {
+        **os.environ,
+        "METRICS_ENVIRONMENT": "test",
+        "METRICS_DATABASE_URL": settings.database_url.get_secret_value(),
+        "METRICS_KAFKA_BOOTSTRAP_SERVERS": kafka_broker.bootstrap,
+        "METRICS_KAFKA_SESSION_TIMEOUT_MS": "2000",
+        "METRICS_KAFKA_HEARTBEAT_INTERVAL_MS": "300",
+        "METRICS_KAFKA_FETCH_MAX_WAIT_MS": "20",
+        "METRICS_HTTP_PORT": "1",
+        "METRICS_AUTH_ISSUER": settings.auth_issuer,
+        "METRICS_AUTH_JWKS_URL": settings.auth_jwks_url,
+    }
+    command = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "gmirs_metrics",
+        "rebuild",
+        "--timeout",
+        "120",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await asyncio.wait_for(command.communicate(), 180)
+    assert command.returncode == 0
+    answer = json.loads(out.decode().strip().splitlines()[-1])
+    assert (answer["rebuilt"], answer["generation"]) == (True, 2)
+    projection = metrics.infra.consumers[0]
+
+    async def switched() -> bool:
+        return bool(getattr(projection, "kafka_group", None) == answer["kafka_group"])
+
+    await eventually(switched, timeout=20)
+    assert await _rows(metrics.infra.engine, [story]) == live

@@ -33,8 +33,8 @@ class Generation:
 
     def next(self, suffix: str) -> Generation:
         """The generation a rebuild builds: a Kafka group no member has read with before."""
-        base = self.kafka_group.split(".g", 1)[0]
-        return Generation(self.number + 1, f"{base}.g{self.number + 1}.{suffix}")
+        base = self.kafka_group.split("-g", 1)[0]
+        return Generation(self.number + 1, f"{base}-g{self.number + 1}-{suffix}")
 
 
 async def current_generation(conn: AsyncConnection, group: str) -> Generation:
