@@ -31,11 +31,11 @@ from gmirs_contracts.examples import example_data
 from gmirs_contracts.registry import EVENTS
 from gmirs_metrics.adapters.unit_of_work import MetricsUnitOfWork
 from gmirs_metrics.bootstrap import MIGRATIONS
-from gmirs_metrics.projections.project import GROUP, TOPICS, contracts, handles
+from gmirs_metrics.projections.live import projection_consumer
+from gmirs_metrics.projections.project import GROUP, TOPICS, contracts
 from gmirs_metrics.projections.rebuild import rebuild
 from gmirs_metrics.settings import MetricsSettings
 from gmirs_runtime.bootstrap import build_infrastructure
-from gmirs_runtime.eventing.batch_consumer import BatchConsumer
 from gmirs_runtime.eventing.envelope import Event, to_headers
 from gmirs_runtime.migrations import upgrade
 
@@ -157,15 +157,7 @@ def _settings(database_url: str, bootstrap: str) -> MetricsSettings:
 async def _project(settings: MetricsSettings, n: int) -> float:
     """The live member (as bootstrap builds it) applying `n` events: events/s once it starts."""
     infra = build_infrastructure(settings, unit_of_work=MetricsUnitOfWork)
-    consumer = BatchConsumer(
-        group=GROUP,
-        topics=TOPICS,
-        handles=handles(),
-        unit_of_work=infra.unit_of_work,
-        kafka=infra.kafka,
-        producer=infra.producer,
-        max_records=settings.projection_batch_records,
-    )
+    consumer = projection_consumer(infra, settings, f"{GROUP}-bench-{uuid.uuid4().hex[:8]}")
     await infra.producer.start()
     stop = asyncio.Event()
     task = asyncio.create_task(consumer.run(stop))

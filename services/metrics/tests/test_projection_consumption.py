@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import sys
 from collections.abc import AsyncIterator
 
@@ -158,6 +159,7 @@ async def test_the_rebuild_command_switches_the_running_service(metrics, kafka_b
     assert command.returncode == 0
     answer = json.loads(out.decode().strip().splitlines()[-1])
     assert (answer["rebuilt"], answer["generation"]) == (True, 2)
+    assert re.fullmatch(r"metrics(-[a-z0-9-]+)?", answer["kafka_group"])  # asyncapi MetricsGroup
     projection = metrics.infra.consumers[0]
 
     async def switched() -> bool:

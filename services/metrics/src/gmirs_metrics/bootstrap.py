@@ -9,8 +9,8 @@ from fastapi import FastAPI
 
 from gmirs_metrics.adapters.unit_of_work import MetricsUnitOfWork
 from gmirs_metrics.entrypoints import api
-from gmirs_metrics.projections.live import LiveProjection
-from gmirs_metrics.projections.project import GROUP, TOPICS, handles
+from gmirs_metrics.projections.live import LiveProjection, projection_consumer
+from gmirs_metrics.projections.project import GROUP, TOPICS
 from gmirs_metrics.settings import MetricsSettings
 from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure, create_service_app
 from gmirs_runtime.eventing.batch_consumer import BatchConsumer
@@ -46,16 +46,7 @@ def live_projection(
     """The batch projection of every topic, under the current generation's Kafka group."""
 
     def member(kafka_group: str) -> BatchConsumer[MetricsUnitOfWork]:
-        return BatchConsumer(
-            group=GROUP,
-            topics=TOPICS,
-            handles=handles(),
-            unit_of_work=infra.unit_of_work,
-            kafka=infra.kafka,
-            producer=infra.producer,
-            kafka_group=kafka_group,
-            max_records=settings.projection_batch_records,
-        )
+        return projection_consumer(infra, settings, kafka_group)
 
     return LiveProjection(
         GROUP, TOPICS, infra.engine, member, poll_seconds=settings.projection_poll_seconds

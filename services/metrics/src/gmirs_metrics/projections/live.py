@@ -21,6 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gmirs_metrics.adapters.facts_generations import current_generation
 from gmirs_metrics.adapters.unit_of_work import MetricsUnitOfWork
+from gmirs_metrics.projections.project import GROUP, TOPICS, handles
+from gmirs_metrics.settings import MetricsSettings
+from gmirs_runtime.bootstrap import Infrastructure
 from gmirs_runtime.eventing.batch_consumer import BatchConsumer
 from gmirs_runtime.eventing.consumer import ConsumerStats
 
@@ -28,6 +31,25 @@ log = logging.getLogger(__name__)
 
 MemberFactory = Callable[[str], BatchConsumer[MetricsUnitOfWork]]
 """Builds the batch consumer for a Kafka group (sharing this member's stats and `assigned`)."""
+
+
+def projection_consumer(
+    infra: Infrastructure[MetricsUnitOfWork], settings: MetricsSettings, kafka_group: str
+) -> BatchConsumer[MetricsUnitOfWork]:
+    """The projection's batch consumer on `infra`'s database, under `kafka_group`.
+
+    The one place it is put together: the live member, a rebuild and the benchmark use it.
+    """
+    return BatchConsumer(
+        group=GROUP,
+        topics=TOPICS,
+        handles=handles(),
+        unit_of_work=infra.unit_of_work,
+        kafka=infra.kafka,
+        producer=infra.producer,
+        kafka_group=kafka_group,
+        max_records=settings.projection_batch_records,
+    )
 
 
 @dataclass

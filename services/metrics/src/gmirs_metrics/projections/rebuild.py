@@ -29,7 +29,8 @@ from gmirs_metrics.adapters.facts_generations import (
 )
 from gmirs_metrics.adapters.facts_shadow import drop_shadow, prepare_shadow, swap_in
 from gmirs_metrics.adapters.unit_of_work import MetricsUnitOfWork
-from gmirs_metrics.projections.project import GROUP, TOPICS, handles
+from gmirs_metrics.projections.live import projection_consumer
+from gmirs_metrics.projections.project import GROUP
 from gmirs_metrics.settings import MetricsSettings
 from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure
 from gmirs_runtime.eventing.batch_consumer import BatchConsumer
@@ -106,16 +107,7 @@ async def _build(
     generation: Generation,
 ) -> BatchConsumer[MetricsUnitOfWork]:
     """Consume from the start into the shadow tables until caught up; stopped after its batch."""
-    consumer = BatchConsumer(
-        group=GROUP,
-        topics=TOPICS,
-        handles=handles(),
-        unit_of_work=builder.unit_of_work,
-        kafka=builder.kafka,
-        producer=builder.producer,
-        kafka_group=generation.kafka_group,
-        max_records=settings.projection_batch_records,
-    )
+    consumer = projection_consumer(builder, settings, generation.kafka_group)
     await builder.producer.start()
     stop = asyncio.Event()
     task = asyncio.create_task(consumer.run(stop))
