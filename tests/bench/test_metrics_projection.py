@@ -39,7 +39,7 @@ from gmirs_runtime.bootstrap import build_infrastructure
 from gmirs_runtime.eventing.envelope import Event, to_headers
 from gmirs_runtime.migrations import upgrade
 
-pytestmark = pytest.mark.bench
+pytestmark = [pytest.mark.bench, pytest.mark.timeout(3 * 3600)]  # 1,000,000 events take a while
 EVENTS_N = int(os.environ.get("BENCH_METRICS_EVENTS", "1000000"))
 _UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
