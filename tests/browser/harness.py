@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -73,13 +73,21 @@ async def browser() -> AsyncIterator[Browser]:
             await launched.close()
 
 
-async def new_page(browser: Browser, base_url: str) -> Page:
+async def new_page(
+    browser: Browser, base_url: str, headers: Mapping[str, str] | None = None
+) -> Page:
     """A page in a fresh context (no shared cookies or cache) with `base_url` for relative gotos.
 
     The context bypasses Content-Security-Policy only so that axe-core can be injected; the
-    policy itself is checked on the response headers by the tests.
+    policy itself is checked on the response headers by the tests. `headers` go with every
+    request the page makes (e.g. the bearer token a single sign-on gateway would add).
     """
-    context = await browser.new_context(base_url=base_url, bypass_csp=True, locale="en-GB")
+    context = await browser.new_context(
+        base_url=base_url,
+        bypass_csp=True,
+        locale="en-GB",
+        extra_http_headers=dict(headers) if headers else None,
+    )
     return await context.new_page()
 
 

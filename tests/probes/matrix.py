@@ -140,12 +140,24 @@ ALLOWED: Final[dict[str, dict[Operation, frozenset[str]]]] = {
     "metrics": {
         **_EVERY_SERVICE,
         ("GET", "/kpis/referrals-by-borough"): frozenset({COMMISSIONER, LEAD, OPERATOR}),
+        # metricsdash: provider activity and the dashboard
+        ("PUT", "/activity/{month}/{hub_id}/{measure}"): frozenset({HUB, LEAD}),
+        ("GET", "/activity"): frozenset({HUB, LEAD, COMMISSIONER, OPERATOR}),
+        ("GET", "/dashboard"): frozenset({COMMISSIONER, LEAD}),
+        ("GET", "/dashboard/static/dashboard.css"): frozenset({COMMISSIONER, LEAD}),
+        # metricspack: the monthly pack and the commissioner's case-level extract
+        **{
+            ("GET", f"/packs/{{month}}.{fmt}"): frozenset({COMMISSIONER, LEAD, OPERATOR})
+            for fmt in ("xlsx", "csv", "json")
+        },
+        ("GET", "/extracts/cases.csv"): frozenset({COMMISSIONER}),
     },
     "notify": {
         **_EVERY_SERVICE,
         ("GET", "/deliveries"): frozenset({OPERATOR}),
         ("GET", "/operator/reports"): frozenset({OPERATOR}),
         ("POST", "/operator/reports/{report_id}/retry"): frozenset({OPERATOR}),
+        ("GET", "/operator/attendance-watches"): frozenset({OPERATOR}),
         ("GET", "/hubs/{hub_id}/manual-entries"): frozenset({HUB, LEAD}),
         ("POST", "/manual-entries/{report_id}/done"): frozenset({HUB, LEAD}),
         ("GET", "/subscriptions"): frozenset({OPERATOR, PROBATION}),
@@ -228,6 +240,8 @@ class Probed:
             "token": "no-such-exit-survey-link",
             "version": "1",
             "hub_id": HUB_A,
+            "month": "2026-11",  # metricsdash: a reportable month
+            "measure": "volunteers",
         }
         made_up = (
             "referral_id",

@@ -311,6 +311,19 @@ def report_breached() -> notify.ReportBreached:
     )
 
 
+def attendance_watchdog_warned() -> notify.AttendanceWatchdogWarned:
+    return notify.AttendanceWatchdogWarned(
+        case_id=CASE_ID,
+        referral_id=REFERRAL_ID,
+        appointment_id=APPOINTMENT_ID,
+        hub_id="bolton",
+        appointment_kind="session",
+        appointment_ends_at=ENDS_AT,
+        warned_at=ENDS_AT + timedelta(hours=2, seconds=12),
+        warned_after_seconds=2 * 60 * 60,
+    )
+
+
 def exit_survey_completed() -> case_exit_survey.ExitSurveyCompleted:
     return case_exit_survey.ExitSurveyCompleted(
         case_id=CASE_ID,
@@ -425,6 +438,7 @@ EVENT_EXAMPLES: dict[str, Callable[[], ContractModel]] = {
     "gmirs.notify.report-acknowledged.v1": report_acknowledged,
     "gmirs.notify.report-escalated.v1": report_escalated,
     "gmirs.notify.report-breached.v1": report_breached,
+    "gmirs.notify.attendance-watchdog-warned.v1": attendance_watchdog_warned,
 }
 
 

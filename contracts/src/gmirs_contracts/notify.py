@@ -1,5 +1,6 @@
 """Payloads on `notify.delivery-events.v1`, produced by notify: per webhook delivery acknowledged,
-and per statutory report acknowledged, escalated or breached (the 24-hour KPI)."""
+per statutory report acknowledged, escalated or breached (the 24-hour KPI), and per appointment
+whose attendance nobody recorded in time (the attendance watchdog)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, Field
 
 from gmirs_contracts.base import ContractModel
-from gmirs_contracts.common import HubId
+from gmirs_contracts.common import AppointmentKind, HubId
 
 TOPIC = "notify.delivery-events.v1"
 
@@ -82,3 +83,22 @@ class ReportBreached(_ReportEvent):
     breached_at: AwareDatetime
     cause: ReportCause
     detail: Annotated[str, Field(max_length=1000)]
+
+
+class AttendanceWatchdogWarned(ContractModel):
+    """`gmirs.notify.attendance-watchdog-warned.v1`: nobody recorded an appointment's attendance
+    `warned_after_seconds` after its end (2 hours by default), so the hub was warned while a
+    non-attendance could still be reported within 24 hours of the end.
+
+    Once per appointment time (a rescheduled appointment is watched again at its new end).
+    Ids, hub and times only.
+    """
+
+    case_id: UUID
+    referral_id: UUID
+    appointment_id: UUID
+    hub_id: HubId
+    appointment_kind: AppointmentKind
+    appointment_ends_at: AwareDatetime
+    warned_at: AwareDatetime
+    warned_after_seconds: Annotated[int, Field(ge=0)]

@@ -196,6 +196,9 @@ EVENTS: Mapping[str, EventContract[Any]] = _index(
     EventContract("gmirs.notify.report-acknowledged.v1", notify.TOPIC, notify.ReportAcknowledged),
     EventContract("gmirs.notify.report-escalated.v1", notify.TOPIC, notify.ReportEscalated),
     EventContract("gmirs.notify.report-breached.v1", notify.TOPIC, notify.ReportBreached),
+    EventContract(
+        "gmirs.notify.attendance-watchdog-warned.v1", notify.TOPIC, notify.AttendanceWatchdogWarned
+    ),
 )
 """Every published CloudEvents type, keyed by type."""
 

@@ -61,10 +61,10 @@ async def test_every_role_on_the_queue_and_the_confirmation(
     lead = await api.http.get(path, headers=_as(api, "lead-provider"))
     assert lead.status_code == 200
     [entry] = lead.json()["items"]
-    assert (entry["report_id"], entry["session_number"], entry["rm_link"]) == (
-        str(report_id),
-        3,
-        None,  # no RM_UI_URL configured
+    assert (entry["report_id"], entry["session_number"]) == (str(report_id), 3)
+    # The one R&M web address (its default here) serves the manual entry's link as well.
+    assert entry["rm_link"] == (
+        f"{settings.rm_ui_base_url}/service-provider/referrals/{entry['rm_referral_id']}/progress"
     )
     assert (await api.http.post(done, headers=_as(api, "hub", "bury"))).status_code == 404
     confirmed = await api.http.post(done, headers=_as(api, "lead-provider"))

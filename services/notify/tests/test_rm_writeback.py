@@ -7,6 +7,7 @@ Auth) is served on a loopback port; `submits` is what R&M accepted, so "once" is
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -71,22 +72,25 @@ async def rm() -> AsyncIterator[Rm]:
         yield Rm(url, app.state.rm, http)
 
 
-@pytest.fixture
-async def notify_rm(
-    settings: NotifySettings, wiring: Wiring, token_issuer: TestIssuer, rm: Rm
-) -> AsyncIterator[Notify]:
-    with_rm = settings.model_copy(
+def _with_rm(settings: NotifySettings, rm: Rm, poll_seconds: float = 0.05) -> NotifySettings:
+    return settings.model_copy(
         update={
             "rm_api_url": rm.url,
             "hmpps_auth_url": f"{rm.url}/auth",
             "rm_client_id": CLIENT[0],
             "rm_client_secret": SecretStr(CLIENT[1]),
-            "rm_ui_url": "https://rm.example",
-            "rm_writeback_poll_seconds": 0.05,
+            "rm_ui_base_url": "https://rm.example",
+            "rm_writeback_poll_seconds": poll_seconds,
             "rm_writeback_first_retry_seconds": 0.05,
         }
     )
-    async with running_notify(with_rm, wiring, token_issuer) as running:
+
+
+@pytest.fixture
+async def notify_rm(
+    settings: NotifySettings, wiring: Wiring, token_issuer: TestIssuer, rm: Rm
+) -> AsyncIterator[Notify]:
+    async with running_notify(_with_rm(settings, rm), wiring, token_issuer) as running:
         yield running
 
 
@@ -151,6 +155,43 @@ async def test_a_hub_recorded_non_attendance_is_written_back_once_as_the_worker(
     assert stored.feedback.session["notifyProbationPractitionerOfConcerns"] is False
     row = await _write_back(notify_rm, report["id"])
     assert (row["step"], row["next_at"]) == ("done", None)
+
+
+async def test_a_new_write_back_wakes_the_worker_without_waiting_for_its_poll(
+    settings: NotifySettings, wiring: Wiring, token_issuer: TestIssuer, rm: Rm
+) -> None:
+    """The row's insert notifies the worker (its poll here is a minute; the wait is 15 s)."""
+    slow_poll = _with_rm(settings, rm, poll_seconds=60)
+    async with running_notify(slow_poll, wiring, token_issuer) as notify:
+        referral, appointment = await rm.scheduled()
+        case_id = await _missed(notify, referral, appointment)
+        await _report(notify, case_id, acknowledged_channel="rm_writeback")
+    assert rm.submits(appointment) == 1
+
+
+async def test_the_write_backs_of_one_round_go_to_r_and_m_side_by_side(
+    notify_rm: Notify, rm: Rm
+) -> None:
+    """Each R&M call takes 200 ms: rows claimed together have calls in flight together, and
+    each is still submitted once."""
+    await rm.act("faults", {"api_delay_ms": 200})
+    scheduled = [await rm.scheduled() for _ in range(5)]
+    endpoints, peak = rm.sim.control.endpoints, [0]
+
+    async def watch() -> None:
+        while True:
+            peak[0] = max(peak[0], endpoints.in_flight)
+            await asyncio.sleep(0.01)
+
+    watching = asyncio.create_task(watch())
+    try:
+        case_ids = [await _missed(notify_rm, referral, a) for referral, a in scheduled]
+        for case_id in case_ids:
+            await _report(notify_rm, case_id, acknowledged_channel="rm_writeback")
+    finally:
+        watching.cancel()
+    assert peak[0] >= 2
+    assert [rm.submits(appointment) for _, appointment in scheduled] == [1] * 5
 
 
 async def test_a_missed_initial_assessment_goes_through_the_supplier_assessment_endpoints(

@@ -1,10 +1,11 @@
-"""`gmirs-metrics run | migrate | dead-letters | outbox | openapi | rebuild`."""
+"""`gmirs-metrics run | migrate | dead-letters | outbox | openapi | pack | rebuild`."""
 
 from __future__ import annotations
 
 import sys
 
 from gmirs_metrics.bootstrap import MIGRATIONS, build, openapi
+from gmirs_metrics.entrypoints.pack_cli import pack_command
 from gmirs_metrics.entrypoints.rebuild_cli import REBUILD_COMMAND
 from gmirs_metrics.settings import MetricsSettings
 from gmirs_runtime.cli import ServiceCommand
@@ -16,7 +17,7 @@ COMMAND = ServiceCommand(
     build=build,
     migrations=MIGRATIONS,
     openapi=openapi,
-    extra={"rebuild": REBUILD_COMMAND},
+    extra={"pack": pack_command(build), "rebuild": REBUILD_COMMAND},
 )
 
 

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 
+from gmirs_contracts.hubs import HUB_IDS
+from gmirs_metrics.adapters.indicator_figures import IndicatorFigures
+from gmirs_metrics.adapters.pack_files import Packs
 from gmirs_metrics.adapters.unit_of_work import MetricsUnitOfWork
-from gmirs_metrics.entrypoints import api
+from gmirs_metrics.domain.figures import FiguresSource
+from gmirs_metrics.entrypoints import activity, api, dashboard, extracts, pack
 from gmirs_metrics.projections.live import LiveProjection, projection_consumer
 from gmirs_metrics.projections.project import GROUP, TOPICS
 from gmirs_metrics.settings import MetricsSettings
@@ -19,6 +25,12 @@ from gmirs_runtime.settings import ServiceSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 CONSUMER_GROUP = GROUP
+HUB_CLAIM = "hub_id"
+"""The token claim naming a hub user's hub (as case reads it): provider activity's tenant."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def create_metrics_app(infra: Infrastructure[MetricsUnitOfWork] | None) -> FastAPI:
@@ -27,15 +39,34 @@ def create_metrics_app(infra: Infrastructure[MetricsUnitOfWork] | None) -> FastA
         distribution="gmirs-metrics",
         title="GMIRS Connect: metrics",
         description="KPI read models rebuilt from the topics: the commissioners' figures.",
-        routers=[api.router],
+        routers=[api.router, activity.router, dashboard.router, pack.router, extracts.router],
     )
 
 
-async def build(settings: ServiceSettings) -> tuple[Service, Infrastructure[MetricsUnitOfWork]]:
-    infra = build_infrastructure(settings, unit_of_work=MetricsUnitOfWork)
-    infra.register(live_projection(infra, _metrics_settings(settings)))
+async def build(
+    settings: ServiceSettings,
+    *,
+    figures: FiguresSource | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> tuple[Service, Infrastructure[MetricsUnitOfWork]]:
+    """The service; `figures` is where the dashboard and the pack read a month's figures (by
+    default from this service's read models; tests pass their own)."""
+    if not isinstance(settings, MetricsSettings):
+        raise TypeError("metrics needs MetricsSettings")
+    infra = build_infrastructure(
+        settings,
+        unit_of_work=MetricsUnitOfWork,
+        tenant_claim=HUB_CLAIM,
+        tenant_roles=(activity.HUB,),
+        known_tenants=HUB_IDS,
+    )
+    infra.register(live_projection(infra, settings))
     service = infra.service("metrics")
     service.app = create_metrics_app(infra)
+    service.app.state.clock = clock
+    source = figures or _indicator_figures(settings, infra, clock)
+    service.app.state.figures = source
+    service.app.state.packs = Packs(source, infra.unit_of_work, settings.suppression_threshold)
     return service, infra
 
 
@@ -53,10 +84,13 @@ def live_projection(
     )
 
 
-def _metrics_settings(settings: ServiceSettings) -> MetricsSettings:
-    if not isinstance(settings, MetricsSettings):
-        raise TypeError("the metrics service is built from MetricsSettings")
-    return settings
+def _indicator_figures(
+    settings: MetricsSettings,
+    infra: Infrastructure[MetricsUnitOfWork],
+    clock: Callable[[], datetime],
+) -> FiguresSource:
+    days = settings.indicator_first_contact_working_days
+    return IndicatorFigures(infra.unit_of_work, first_contact_working_days=days, clock=clock)
 
 
 def openapi() -> dict[str, Any]:

@@ -9,23 +9,35 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from opentelemetry.metrics import MeterProvider
 
 from gmirs_contracts import case, intake
+from gmirs_contracts import case_appointments as appointments
 from gmirs_contracts import case_lifecycle as lifecycle
 from gmirs_contracts import case_needs as needs
 from gmirs_contracts.hubs import HUB_IDS
 from gmirs_contracts.registry import contract_for
 from gmirs_notify.adapters.events import ATTENDANCE_RECORDED
 from gmirs_notify.adapters.gov_notify import GovNotifyClient
+from gmirs_notify.adapters.metrics import NotifyMetrics
 from gmirs_notify.adapters.rm_client import RmFeedbackClient
 from gmirs_notify.adapters.sender import WebhookSender
 from gmirs_notify.adapters.unit_of_work import NotifyUnitOfWork
+from gmirs_notify.domain.attendance_watch import WatchdogPolicy
 from gmirs_notify.domain.deadline import RetrySchedule
 from gmirs_notify.domain.report import ReportPolicy
 from gmirs_notify.domain.targets import TargetPolicy
-from gmirs_notify.entrypoints import api, deliveries, endpoints, manual_entries, reports
+from gmirs_notify.entrypoints import (
+    api,
+    attendance_watches,
+    deliveries,
+    endpoints,
+    manual_entries,
+    reports,
+)
 from gmirs_notify.entrypoints.dispatcher import Dispatcher
 from gmirs_notify.entrypoints.report_clock import AfterRound, ReportClock
+from gmirs_notify.handlers import attendance_watchdog as watchdog
 from gmirs_notify.handlers import case_facts, case_progress
 from gmirs_notify.handlers.clock import Clock, utc_now
 from gmirs_notify.handlers.deliver import Deliverer
@@ -34,7 +46,7 @@ from gmirs_notify.handlers.practitioner_email import PractitionerEmail
 from gmirs_notify.handlers.practitioners import PractitionerRecorder
 from gmirs_notify.handlers.record_non_attendance import NonAttendanceRecorder
 from gmirs_notify.handlers.rm_writeback import RmWriteBack
-from gmirs_notify.settings import NotifySettings
+from gmirs_notify.settings import DEFAULT_RM_UI_BASE_URL, NotifySettings
 from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure, create_service_app
 from gmirs_runtime.db import asyncpg_dsn
 from gmirs_runtime.eventing.subscriptions import Handles
@@ -61,6 +73,8 @@ class Wiring:
     consumer_group: str = CONSUMER_GROUP
     clock: Clock = utc_now
     """What time it is for reports and deliveries (tests move a fake one forward)."""
+    meter_provider: MeterProvider | None = None
+    """Where notify's counters go (None: the process's global provider; tests read their own)."""
 
 
 def create_notify_app(
@@ -81,13 +95,15 @@ def create_notify_app(
             deliveries.router,
             reports.router,
             manual_entries.router,
+            attendance_watches.router,
         ],
     )
     if infra:
         app.state.target_policy = policy
         app.state.clock = clock
         app.state.report_policy = settings.report_policy() if settings else ReportPolicy()
-        app.state.rm_ui_url = settings.rm_ui_url if settings else None
+        app.state.watchdog_policy = settings.watchdog_policy() if settings else WatchdogPolicy()
+        app.state.rm_ui_base_url = settings.rm_ui_base_url if settings else DEFAULT_RM_UI_BASE_URL
         app.state.webhook_sender = sender
     return app
 
@@ -100,7 +116,7 @@ async def build(
     wiring = wiring or Wiring()
     infra = build_infrastructure(
         settings,
-        unit_of_work=NotifyUnitOfWork,
+        unit_of_work=_unit_of_work(wiring),
         tenant_claim=HUB_CLAIM,
         tenant_roles=(manual_entries.HUB,),
         known_tenants=HUB_IDS,
@@ -121,19 +137,29 @@ async def build(
     return service, infra
 
 
+def _unit_of_work(wiring: Wiring) -> type[NotifyUnitOfWork]:
+    if wiring.meter_provider is None:
+        return NotifyUnitOfWork
+    return NotifyUnitOfWork.measured_by(NotifyMetrics(wiring.meter_provider))
+
+
 def _handles(settings: NotifySettings, wiring: Wiring) -> list[Handles[Any, NotifyUnitOfWork]]:
-    """Non-attendance reports, practitioners' addresses from intake, consent-gated case
-    progress, and the case facts they need."""
+    """Non-attendance reports, the attendance watchdog, practitioners' addresses from intake,
+    consent-gated case progress, and the case facts they need."""
     recorder = NonAttendanceRecorder(
         policy=settings.report_policy(), clock=wiring.clock, rm_ui_base_url=settings.rm_ui_base_url
     )
     return [
-        Handles(ATTENDANCE_RECORDED, recorder),
+        Handles(ATTENDANCE_RECORDED, watchdog.clearing_the_watch(recorder)),
+        Handles(contract_for(case.AppointmentBooked), watchdog.appointment_booked),
+        Handles(
+            contract_for(appointments.AppointmentRescheduled), watchdog.appointment_rescheduled
+        ),
+        Handles(contract_for(appointments.AppointmentCancelled), watchdog.appointment_cancelled),
         Handles(contract_for(intake.ReferralReceived), PractitionerRecorder(clock=wiring.clock)),
         Handles(contract_for(lifecycle.ActionPlanAgreed), case_progress.action_plan_agreed),
         Handles(contract_for(lifecycle.CaseClosed), case_progress.case_closed),
         Handles(contract_for(case.CaseOpened), case_facts.remember_case),
-        Handles(contract_for(case.AppointmentBooked), case_facts.remember_session),
         Handles(contract_for(needs.ConsentGiven), case_facts.remember_consent),
         Handles(contract_for(needs.ConsentWithdrawn), case_facts.forget_consent),
     ]
@@ -193,6 +219,7 @@ def _add_rm_writeback(
         lease=timedelta(seconds=3 * settings.rm_timeout_seconds) + LEASE_MARGIN,
         first_retry=timedelta(seconds=settings.rm_writeback_first_retry_seconds),
         clock=wiring.clock,
+        listen=(asyncpg_dsn(settings.database_url.get_secret_value()), settings.database_schema),
     )
     service.workers["rm-writeback"] = worker.run
     service.on_stop.append(client.aclose)
@@ -206,14 +233,20 @@ def _report_clock(
         policy=settings.report_policy(),
         poll_seconds=settings.report_clock_seconds,
         clock=wiring.clock,
-        after_round=_notify_steps(settings, infra),
+        after_round=[
+            watchdog.AttendanceWatchdog(
+                unit_of_work=infra.unit_of_work, policy=settings.watchdog_policy()
+            ),
+            *_notify_steps(settings, infra),
+        ],
     )
 
 
 def _notify_steps(
     settings: NotifySettings, infra: Infrastructure[NotifyUnitOfWork]
 ) -> list[AfterRound]:
-    """GOV.UK Notify's parts: escalation emails and the report by email, where configured."""
+    """GOV.UK Notify's parts: escalation emails, the report by email and the watchdog's
+    warning to the hub, where configured."""
     if settings.gov_notify_api_key is None:
         log.warning("GOV.UK Notify is off: no key configured (no escalation or report emails)")
         return []
@@ -224,6 +257,15 @@ def _notify_steps(
     steps: list[AfterRound] = []
     if settings.escalation_template_id is not None:
         steps.append(_escalation_mailer(settings, infra, client, settings.escalation_template_id))
+    if settings.attendance_watchdog_template_id is not None:
+        steps.append(
+            watchdog.WatchdogMailer(
+                client=client,
+                template_id=settings.attendance_watchdog_template_id,
+                recipients=_recipients(settings),
+                unit_of_work=infra.unit_of_work,
+            )
+        )
     if settings.practitioner_template_id is not None:
         steps.append(
             PractitionerEmail(
@@ -242,15 +284,18 @@ def _escalation_mailer(
     client: GovNotifyClient,
     template_id: str,
 ) -> EscalationMailer:
-    recipients = EscalationRecipients(
-        lead_provider=settings.escalation_lead_provider_email,
-        hub_contacts=settings.escalation_hub_contacts,
-    )
     return EscalationMailer(
         client=client,
         template_id=template_id,
-        recipients=recipients,
+        recipients=_recipients(settings),
         unit_of_work=infra.unit_of_work,
+    )
+
+
+def _recipients(settings: NotifySettings) -> EscalationRecipients:
+    return EscalationRecipients(
+        lead_provider=settings.escalation_lead_provider_email,
+        hub_contacts=settings.escalation_hub_contacts,
     )
 
 

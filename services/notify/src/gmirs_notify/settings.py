@@ -8,10 +8,13 @@ from typing import Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from gmirs_notify.domain.attendance_watch import WatchdogPolicy
 from gmirs_notify.domain.deadline import DeadlinePolicy, RetrySchedule
 from gmirs_notify.domain.report import ReportPolicy
 from gmirs_notify.domain.targets import TargetPolicy
 from gmirs_runtime.settings import ServiceSettings
+
+DEFAULT_RM_UI_BASE_URL = "https://refer-monitor-intervention.service.justice.gov.uk"
 
 
 class NotifySettings(ServiceSettings):
@@ -34,6 +37,14 @@ class NotifySettings(ServiceSettings):
     gov_notify_base_url: str = "https://api.notifications.service.gov.uk"
     escalation_template_id: str | None = None
     """Notify email template with ((case_reference)), ((hub)), ((due_at)) and ((cause))."""
+    attendance_watchdog_after: timedelta = Field(
+        default=timedelta(hours=2), ge=timedelta(0), le=timedelta(hours=20)
+    )
+    """Warn the hub when nobody has recorded an appointment's attendance this long after its end
+    (`PT2H` or seconds): early enough that a non-attendance can still be reported in 24 hours."""
+    attendance_watchdog_template_id: str | None = None
+    """Notify email template of the watchdog's warning to the hub's named contact:
+    ((case_reference)), ((hub)), ((appointment_ended_at))."""
     practitioner_template_id: str | None = None
     """Notify email template of the report itself, for referrals without an R&M id:
     ((case_reference)), ((hub)), ((appointment_ended_at))."""
@@ -45,18 +56,17 @@ class NotifySettings(ServiceSettings):
     hmpps_auth_url: str | None = None
     rm_client_id: str | None = None
     rm_client_secret: SecretStr | None = None
-    rm_ui_url: str | None = None
-    """R&M's web pages, for the link on each manual entry."""
     rm_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     rm_writeback_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     rm_writeback_first_retry_seconds: float = Field(default=5.0, gt=0, le=3600)
     """The first retry after a failed write-back (doubling, at most five minutes)."""
     rm_ui_base_url: str = Field(
-        default="https://refer-monitor-intervention.service.justice.gov.uk",
+        default=DEFAULT_RM_UI_BASE_URL,
         pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
     )
     """Refer and Monitor's web address: alerts link to `<base>/probation-practitioner/referrals/
-    <R&M referral id>/progress`, the practitioner's page that lists the sessions."""
+    <R&M referral id>/progress`, the practitioner's page that lists the sessions, and manual
+    entries to the same page under `/service-provider/` (where the hub enters it by hand)."""
     allow_private_webhook_targets: bool = False
     """Local stacks only: let webhooks reach private addresses (e.g. a compose network)."""
 
@@ -84,3 +94,6 @@ class NotifySettings(ServiceSettings):
     def report_policy(self) -> ReportPolicy:
         """Reports escalate `escalate_before` their deadline: 20 hours after the end by default."""
         return ReportPolicy(escalate_before=self.escalate_before)
+
+    def watchdog_policy(self) -> WatchdogPolicy:
+        return WatchdogPolicy(after=self.attendance_watchdog_after)

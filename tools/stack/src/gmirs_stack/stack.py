@@ -42,6 +42,13 @@ PRACTITIONER_TEMPLATE = (
     "|The person referred to hub ((hub)) did not attend their appointment that ended"
     " ((appointment_ended_at)). Contact the hub for details."
 )
+WATCHDOG_TEMPLATE_ID = "c4e7a1d9-2f3b-4c6e-8a5d-7b9f0e2c1a84"
+WATCHDOG_TEMPLATE = (
+    "Attendance not recorded: ((case_reference))"
+    "|Hub ((hub)): nobody has recorded attendance for the appointment that ended"
+    " ((appointment_ended_at)). Record it now: a non-attendance must reach the probation"
+    " practitioner within 24 hours of the appointment's end."
+)
 DELIVERED = "simulate-delivered@notifications.service.gov.uk"
 
 
@@ -112,23 +119,27 @@ class LocalStack:
         await self._start("rm-simulator", argv, {}, self.ports.rm, "/_control/health")
 
     async def _start_gov_notify(self) -> None:
-        """The GOV.UK Notify fake, holding the escalation template notify sends with."""
+        """The GOV.UK Notify fake, holding the templates notify sends with (escalation, the
+        report by email, the attendance watchdog's warning)."""
         argv = [
             sys.executable,
             *("-m", "tests.fakes.gov_notify", "--port", str(self.ports.gov_notify)),
             *("--api-key", self.gov_notify_key),
             *("--template", f"{ESCALATION_TEMPLATE_ID}={ESCALATION_TEMPLATE}"),
             *("--template", f"{PRACTITIONER_TEMPLATE_ID}={PRACTITIONER_TEMPLATE}"),
+            *("--template", f"{WATCHDOG_TEMPLATE_ID}={WATCHDOG_TEMPLATE}"),
         ]
         await self._start("gov-notify", argv, {}, self.ports.gov_notify, "/_control/health")
 
     def _gov_notify_env(self, prefix: str) -> dict[str, str]:
-        """notify emails escalations through the fake, to Notify's simulated delivered address."""
+        """notify emails escalations, reports and watchdog warnings through the fake, to
+        Notify's simulated delivered address."""
         return {
             f"{prefix}GOV_NOTIFY_API_KEY": self.gov_notify_key,
             f"{prefix}GOV_NOTIFY_BASE_URL": self.url("gov_notify"),
             f"{prefix}ESCALATION_TEMPLATE_ID": ESCALATION_TEMPLATE_ID,
             f"{prefix}PRACTITIONER_TEMPLATE_ID": PRACTITIONER_TEMPLATE_ID,
+            f"{prefix}ATTENDANCE_WATCHDOG_TEMPLATE_ID": WATCHDOG_TEMPLATE_ID,
             f"{prefix}ESCALATION_HUB_CONTACTS": json.dumps(dict.fromkeys(HUB_IDS, DELIVERED)),
             f"{prefix}ESCALATION_LEAD_PROVIDER_EMAIL": DELIVERED,
         }
@@ -155,7 +166,7 @@ class LocalStack:
             f"{prefix}HMPPS_AUTH_URL": f"{self.url('rm')}/auth",
             f"{prefix}RM_CLIENT_ID": RM_CLIENT_ID,
             f"{prefix}RM_CLIENT_SECRET": self.rm_secret,
-            f"{prefix}RM_UI_URL": self.url("rm"),
+            f"{prefix}RM_UI_BASE_URL": self.url("rm"),
         }
 
     async def stop(self) -> None:

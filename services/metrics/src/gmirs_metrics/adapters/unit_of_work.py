@@ -9,16 +9,26 @@ from __future__ import annotations
 from typing import Self
 
 from gmirs_metrics.adapters.facts_upsert import FactWriter
+from gmirs_metrics.adapters.pack_extract import CaseExtract
+from gmirs_metrics.adapters.provider_activity import ProviderActivityStore
 from gmirs_metrics.adapters.referral_counts import ReferralCounts
 from gmirs_runtime.db import UnitOfWork
 
 
 class MetricsUnitOfWork(UnitOfWork):
     referral_counts: ReferralCounts
+    # metricsdash: Appendix A indicators 12-16, entered by the provider
+    provider_activity: ProviderActivityStore
+    # metricspack: the commissioner's case-level extract
+    case_extract: CaseExtract
     facts: FactWriter
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
         self.referral_counts = ReferralCounts(self.session)
+        # metricsdash
+        self.provider_activity = ProviderActivityStore(self.session)
+        # metricspack
+        self.case_extract = CaseExtract(self.session)
         self.facts = FactWriter(self.session)
         return self

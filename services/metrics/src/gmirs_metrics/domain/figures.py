@@ -84,6 +84,14 @@ class Breakdown:
     column_labels: list[str]
     cells: list[list[int]]
     """cells[row][column]."""
+    small_groups: bool = False
+    """Counts of people in equality strands or other small groups: suppressed below the
+    disclosure threshold where they are rendered (metricsdash)."""
+    not_collected: str | None = None
+    """Why the events carry no data for this breakdown (it has no rows): shown as "not
+    collected", never invented (metricsdash)."""
+    counts: bool = True
+    """False when the cells are not counts (e.g. averages): no totals are added (metricsdash)."""
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 from gmirs_contracts import notify as contract
 from gmirs_contracts.case import AttendanceRecorded
@@ -13,6 +12,7 @@ from gmirs_contracts.webhooks import AlertAppointment, ProbationAlert, Probation
 from gmirs_notify.adapters.deliveries import ClaimedDelivery
 from gmirs_notify.domain.delivery import within_deadline
 from gmirs_notify.domain.report import Acknowledged, Change, Escalated, Report
+from gmirs_notify.domain.rm_links import RmPages, rm_progress_url
 from gmirs_notify.domain.subscription import NON_ATTENDANCE_RECORDED
 
 ATTENDANCE_RECORDED = contract_for(AttendanceRecorded)
@@ -21,16 +21,6 @@ REPORT_ACKNOWLEDGED = EVENTS["gmirs.notify.report-acknowledged.v1"]
 REPORT_ESCALATED = EVENTS["gmirs.notify.report-escalated.v1"]
 REPORT_BREACHED = EVENTS["gmirs.notify.report-breached.v1"]
 AGGREGATE = "case"
-
-
-RM_PROGRESS_PATH = "/probation-practitioner/referrals/{referral_id}/progress"
-
-
-def rm_progress_url(base_url: str, rm_referral_id: UUID | None) -> str | None:
-    """The practitioner's page for the referral in R&M (lists every session); None without one."""
-    if rm_referral_id is None:
-        return None
-    return base_url.rstrip("/") + RM_PROGRESS_PATH.format(referral_id=rm_referral_id)
 
 
 def probation_alert(
@@ -64,7 +54,9 @@ def probation_alert(
             recorded_at=attendance.recorded_at,
             report_due_by=attendance.report_due_by,
             session_number=session_number,
-            rm_url=rm_progress_url(rm_ui_base_url, attendance.rm_referral_id),
+            rm_url=rm_progress_url(
+                rm_ui_base_url, attendance.rm_referral_id, RmPages.PROBATION_PRACTITIONER
+            ),
         ),
     )
 

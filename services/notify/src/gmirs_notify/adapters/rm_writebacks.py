@@ -1,5 +1,8 @@
 """The R&M write-backs: one row per hub-recorded non-attendance on an R&M referral.
 
+A row due at once notifies `writebacks_channel(schema)` as it is added, so the worker starts on it
+when the transaction that added it commits.
+
 `next_at` is when the worker must next take the row (NULL once it is done or with a person);
 a claim moves it a lease ahead in its own transaction, so a worker killed mid-call leaves the row
 to be taken again when the lease ends, at the step last committed. The manual-entry queue is the
@@ -13,7 +16,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Boolean, Column, DateTime, Integer, Table, Text, Uuid, select, update
+from sqlalchemy import Boolean, Column, DateTime, Integer, Table, Text, Uuid, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,6 +58,13 @@ rm_writebacks = Table(
     _ts("created_at", nullable=False),
 )
 _FIELDS = tuple(WriteBack.__dataclass_fields__)
+CHANNEL = "gmirs_rm_writebacks"
+_WAKE = text(f"SELECT pg_notify('{CHANNEL}_' || current_schema(), '')")
+
+
+def writebacks_channel(schema: str) -> str:
+    """The LISTEN/NOTIFY channel on which new write-backs wake the schema's workers."""
+    return f"{CHANNEL}_{schema}"
 
 
 class RmWriteBackRepository:
@@ -68,6 +78,9 @@ class RmWriteBackRepository:
             "created_at": now,
         }
         await self._session.execute(insert(rm_writebacks).values(**values).on_conflict_do_nothing())
+        if values["next_at"] is not None:
+            # Delivered when this transaction commits: the row is there for the woken worker.
+            await self._session.execute(_WAKE)
 
     async def claim_due(self, *, now: datetime, limit: int, lease: timedelta) -> list[WriteBack]:
         """Rows due now, leased to this worker (rows other workers hold are skipped)."""

@@ -182,6 +182,23 @@ skipped_events = Table(
     PrimaryKeyConstraint("subscription_id", "event_id", name="pk_skipped_events"),
 )
 
+attendance_watches = Table(
+    "attendance_watches",
+    metadata,
+    Column("appointment_id", Uuid, primary_key=True),
+    Column("case_id", Uuid, nullable=False),
+    Column("referral_id", Uuid, nullable=False),
+    Column("hub_id", Text, nullable=False),
+    Column("appointment_kind", Text, nullable=False),
+    _ts("ends_at", nullable=False),
+    _ts("changed_at", nullable=False),
+    Column("state", Text, nullable=False),
+    _ts("warned_at"),
+    _ts("closed_at"),
+    _ts("email_sent_at"),
+    _ts("email_retry_at"),
+)
+
 DELIVERIES_CHANNEL = "gmirs_deliveries"
 
 

@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from gmirs_notify.adapters.subscriptions import EVERY_OWNER
 from gmirs_notify.adapters.unit_of_work import NotifyUnitOfWork
+from gmirs_notify.domain.attendance_watch import WatchdogPolicy
 from gmirs_notify.domain.report import ReportPolicy
 from gmirs_notify.domain.targets import TargetPolicy
 from gmirs_notify.handlers.deliver import Sender
@@ -28,6 +29,11 @@ def report_policy(request: Request) -> ReportPolicy:
     return policy
 
 
+def watchdog_policy(request: Request) -> WatchdogPolicy:
+    policy: WatchdogPolicy = request.app.state.watchdog_policy
+    return policy
+
+
 def webhook_sender(request: Request) -> Sender:
     sender: Sender = request.app.state.webhook_sender
     return sender
@@ -36,6 +42,7 @@ def webhook_sender(request: Request) -> Sender:
 UoW = Annotated[NotifyUnitOfWork, Depends(unit_of_work)]
 Policy = Annotated[TargetPolicy, Depends(target_policy)]
 Reporting = Annotated[ReportPolicy, Depends(report_policy)]
+Watching = Annotated[WatchdogPolicy, Depends(watchdog_policy)]
 OutboundSender = Annotated[Sender, Depends(webhook_sender)]
 SubscriptionManager = Annotated[Principal, Depends(require_roles(OPERATOR, PROBATION_SYSTEM))]
 Operator = Annotated[Principal, Depends(require_roles(OPERATOR))]

@@ -37,8 +37,9 @@ def hub_scope(principal: Principal) -> str | None:
     return handlers.ALL_HUBS
 
 
-def rm_ui_url(request: Request) -> str | None:
-    url: str | None = request.app.state.rm_ui_url
+def rm_ui_base_url(request: Request) -> str:
+    """R&M's web address (`RM_UI_BASE_URL`), for each entry's link to the referral."""
+    url: str = request.app.state.rm_ui_base_url
     return url
 
 
@@ -65,7 +66,7 @@ async def list_manual_entries(
         resource_id=hub_id,
     )
     await uow.commit()
-    link = rm_ui_url(request)
+    link = rm_ui_base_url(request)
     items = [ManualEntryRead.of(w, link) for w in found]
     return ManualEntryPage(items=items, limit=limit, offset=offset)
 
@@ -91,4 +92,4 @@ async def confirm_manual_entry(
     except handlers.NotOnQueueError:
         raise Problem(409, detail="This report is not waiting for a manual entry.") from None
     await uow.commit()
-    return ManualEntryRead.of(done, rm_ui_url(request))
+    return ManualEntryRead.of(done, rm_ui_base_url(request))

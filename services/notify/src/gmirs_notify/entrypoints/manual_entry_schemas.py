@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel
 
+from gmirs_notify.domain.rm_links import RmPages, rm_progress_url
 from gmirs_notify.domain.rm_writeback import Step, WriteBack
 
 
@@ -32,15 +33,13 @@ class ManualEntryRead(BaseModel):
     why: str | None
     """Why the platform could not write it (R&M's answer)."""
     rm_link: str | None
-    """The referral in R&M's service-provider pages, where R&M's address is configured."""
+    """The referral's progress page in R&M's service-provider pages (`RM_UI_BASE_URL`)."""
     done_at: AwareDatetime | None
     done_by: str | None
 
     @classmethod
-    def of(cls, w: WriteBack, rm_ui_url: str | None) -> ManualEntryRead:
-        link = None
-        if rm_ui_url:
-            link = f"{rm_ui_url.rstrip('/')}/service-provider/referrals/{w.rm_referral_id}/progress"
+    def of(cls, w: WriteBack, rm_ui_base_url: str) -> ManualEntryRead:
+        link = rm_progress_url(rm_ui_base_url, w.rm_referral_id, RmPages.SERVICE_PROVIDER)
         return cls(
             report_id=w.report_id,
             hub_id=w.hub_id,

@@ -1,8 +1,9 @@
 """The report clock: a worker that escalates reports at risk and records breaches, on time.
 
 Each round judges the reports whose `next_check_at` has come (claimed with SKIP LOCKED, so any
-number of replicas can run it), then runs the steps that talk to GOV.UK Notify (escalation
-emails, the report by email) outside the round's transaction. Time comes
+number of replicas can run it), then runs its after-round steps: the attendance watchdog (its
+own SKIP LOCKED claim) and the steps that talk to GOV.UK Notify (escalation emails, the report
+by email, the watchdog's warning) outside the round's transaction. Time comes
 from the injected clock, so tests move it forward instead of waiting; the loop only polls.
 """
 

@@ -23,7 +23,7 @@ from gmirs_notify.adapters.gov_notify import (
 from gmirs_notify.adapters.practitioner_emails import DueEmail
 from gmirs_notify.adapters.unit_of_work import NotifyUnitOfWork
 from gmirs_notify.domain.report import Attempt, AttemptResult, Channel, ReportPolicy
-from gmirs_notify.handlers.escalation import LONDON
+from gmirs_notify.handlers.emails import london_time
 from gmirs_notify.handlers.reports import record_channel_attempt
 
 log = logging.getLogger(__name__)
@@ -36,9 +36,7 @@ def practitioner_personalisation(due: DueEmail) -> dict[str, str]:
     return {
         "case_reference": due.reference_number or str(due.case_id),
         "hub": due.hub_id,
-        "appointment_ended_at": due.appointment_ends_at.astimezone(LONDON).strftime(
-            "%A %d %B %Y at %H:%M"
-        ),
+        "appointment_ended_at": london_time(due.appointment_ends_at),
     }
 
 

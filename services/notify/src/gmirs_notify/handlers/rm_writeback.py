@@ -14,20 +14,28 @@ that step and a repeated submit is answered 409 by R&M, never accepted twice. R&
   deadline, then handed to a person.
 A row without R&M's appointment id (or without a worker's login) cannot be written: it goes to
 the manual queue when it is created (`write_back_of`).
+
+A new row wakes the worker at once (LISTEN/NOTIFY, sent when the consumer's transaction commits;
+polling backs it up), the rows of a round are written side by side (each holds its own lease),
+and a full round is followed by the next one without waiting: at hundreds of non-attendances a
+second, one row after another behind a poll fell minutes behind.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+import asyncpg
 from sqlalchemy.exc import SQLAlchemyError
 
 from gmirs_contracts.case import AttendanceRecorded
 from gmirs_notify.adapters.rm_client import RmAnswer, RmFeedbackClient, RmUnreachableError
+from gmirs_notify.adapters.rm_writebacks import writebacks_channel
 from gmirs_notify.adapters.unit_of_work import NotifyUnitOfWork
 from gmirs_notify.domain.report import (
     Attempt,
@@ -89,7 +97,9 @@ class RmWriteBack:
         first_retry: timedelta = timedelta(seconds=5),
         max_retry: timedelta = timedelta(minutes=5),
         clock: Clock = utc_now,
+        listen: tuple[str, str] | None = None,
     ) -> None:
+        """`listen`: the (asyncpg DSN, schema) whose new rows wake the worker; None polls only."""
         self._client = client
         self._unit_of_work = unit_of_work
         self._policy = policy
@@ -98,24 +108,52 @@ class RmWriteBack:
         self._first_retry = first_retry
         self._max_retry = max_retry
         self._clock = clock
+        self._listen_to = listen
+        self._wake = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                await self.round()
-            except (OSError, TimeoutError, SQLAlchemyError) as exc:
+                async with self._listening():
+                    await self._rounds(stop)
+            except (OSError, TimeoutError, SQLAlchemyError, asyncpg.PostgresError) as exc:
                 log.warning("R&M write-back interrupted", extra={"error_class": type(exc).__name__})
-            await first_of(stop, timeout=self._poll)
+                await first_of(stop, timeout=self._poll)
+
+    async def _rounds(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self._wake.clear()
+            if await self.round() < BATCH:
+                await first_of(stop, self._wake, timeout=self._poll)
+
+    @contextlib.asynccontextmanager
+    async def _listening(self) -> AsyncIterator[None]:
+        """New rows set the wake event while inside (nothing to listen to: polling only)."""
+        if self._listen_to is None:
+            yield
+            return
+        dsn, schema = self._listen_to
+        settings = {"search_path": schema, "application_name": "rm-writeback"}
+        conn = await asyncpg.connect(dsn, server_settings=settings)
+        try:
+            await conn.add_listener(writebacks_channel(schema), lambda *_: self._wake.set())
+            yield
+        finally:
+            with contextlib.suppress(Exception):
+                await conn.close()
 
     async def round(self) -> int:
-        """Take every due write-back as far as R&M lets it; returns how many were taken."""
+        """Take every due write-back as far as R&M lets it, side by side; returns how many were
+        taken. A failure of one is raised once all of them have finished."""
         async with self._unit_of_work() as uow:
             due = await uow.rm_writebacks.claim_due(
                 now=self._clock(), limit=BATCH, lease=self._lease
             )
             await uow.commit()
-        for write_back in due:
-            await self.advance(write_back)
+        outcomes = await asyncio.gather(*map(self.advance, due), return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
         return len(due)
 
     async def advance(self, write_back: WriteBack) -> None:
