@@ -54,9 +54,7 @@ async def test_same_event_twice_and_a_replayed_topic_change_nothing(platform: Pl
     )
     await _all_consumed(platform)
     cases_before = await database_count(platform, "SELECT count(*) FROM casework.cases")
-    counts_before = await database_count(
-        platform, "SELECT sum(referrals) FROM metrics.referrals_by_borough"
-    )
+    counts_before = await database_count(platform, "SELECT count(*) FROM metrics.referral_facts")
 
     producer = await _producer(platform)
     try:
@@ -75,7 +73,7 @@ async def test_same_event_twice_and_a_replayed_topic_change_nothing(platform: Pl
     assert await database_count(platform, _cases_for({referral_id})) == 1
     assert await database_count(platform, "SELECT count(*) FROM casework.cases") == cases_before
     assert (
-        await database_count(platform, "SELECT sum(referrals) FROM metrics.referrals_by_borough")
+        await database_count(platform, "SELECT count(*) FROM metrics.referral_facts")
         == counts_before
     )
 

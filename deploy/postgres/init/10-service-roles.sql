@@ -28,6 +28,9 @@ CREATE SCHEMA intake AUTHORIZATION gmirs_intake;
 CREATE SCHEMA casework AUTHORIZATION gmirs_case;
 CREATE SCHEMA metrics AUTHORIZATION gmirs_metrics;
 CREATE SCHEMA notify AUTHORIZATION gmirs_notify;
+-- Where `gmirs-metrics rebuild` builds the next generation of the read models beside the live
+-- ones (the role may not create schemas itself).
+CREATE SCHEMA metrics_rebuild AUTHORIZATION gmirs_metrics;
 
 ALTER ROLE gmirs_intake SET search_path = intake;
 ALTER ROLE gmirs_case SET search_path = casework;

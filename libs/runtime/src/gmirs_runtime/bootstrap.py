@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from gmirs_runtime.auth import TokenValidator
 from gmirs_runtime.db import UnitOfWork, asyncpg_dsn, create_engine
 from gmirs_runtime.eventing.api import dead_letter_router, parked_outbox_router
-from gmirs_runtime.eventing.consumer import EventConsumer
+from gmirs_runtime.eventing.consumer import ConsumerMember, EventConsumer
 from gmirs_runtime.eventing.errors import EventTooLargeError
 from gmirs_runtime.eventing.kafka import KafkaOptions, create_producer
 from gmirs_runtime.eventing.operations import DeadLetterOperations, Subscription
@@ -53,7 +53,7 @@ class Infrastructure(Generic[U]):
     producer: AIOKafkaProducer
     token_validator: TokenValidator
     unit_of_work_type: type[U]
-    consumers: list[EventConsumer[U]] = field(default_factory=list)
+    consumers: list[ConsumerMember] = field(default_factory=list)
     built: bool = False
 
     @property
@@ -83,10 +83,6 @@ class Infrastructure(Generic[U]):
         subscriptions: Sequence[Handles[Any, U]],
     ) -> EventConsumer[U]:
         """Register a consumer group member; ConsumerAfterBuildError once `service()` ran."""
-        if self.built:
-            raise ConsumerAfterBuildError(
-                f"consumer {group!r} registered after the service was built: it would never run"
-            )
         consumer = EventConsumer(
             group=group,
             topics=list(topics),
@@ -95,8 +91,16 @@ class Infrastructure(Generic[U]):
             kafka=self.kafka,
             producer=self.producer,
         )
-        self.consumers.append(consumer)
+        self.register(consumer)
         return consumer
+
+    def register(self, member: ConsumerMember) -> None:
+        """Run `member` with the service (a batch consumer, or one a service wraps itself)."""
+        if self.built:
+            raise ConsumerAfterBuildError(
+                f"consumer {member.group!r} registered after the service was built: it would never run"
+            )
+        self.consumers.append(member)
 
     def relay(self) -> OutboxRelay:
         return OutboxRelay(

@@ -9,24 +9,22 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from gmirs_contracts import intake
 from gmirs_contracts.hubs import HUB_IDS
-from gmirs_contracts.intake import ReferralReceived
-from gmirs_contracts.registry import contract_for
 from gmirs_metrics.adapters.pack_files import Packs
 from gmirs_metrics.adapters.read_model_figures import ReadModelFigures
 from gmirs_metrics.adapters.unit_of_work import MetricsUnitOfWork
 from gmirs_metrics.domain.figures import FiguresSource
 from gmirs_metrics.entrypoints import activity, api, dashboard, extracts, kpis, pack
-from gmirs_metrics.projections.referrals import count_referral
+from gmirs_metrics.projections.live import LiveProjection, projection_consumer
+from gmirs_metrics.projections.project import GROUP, TOPICS
 from gmirs_metrics.settings import MetricsSettings
 from gmirs_runtime.bootstrap import Infrastructure, build_infrastructure, create_service_app
-from gmirs_runtime.eventing.subscriptions import Handles
+from gmirs_runtime.eventing.batch_consumer import BatchConsumer
 from gmirs_runtime.service import Service
 from gmirs_runtime.settings import ServiceSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-CONSUMER_GROUP = "metrics"
+CONSUMER_GROUP = GROUP
 HUB_CLAIM = "hub_id"
 """The token claim naming a hub user's hub (as case reads it): the tenant of `GET /kpis` and
 provider activity."""
@@ -70,11 +68,7 @@ async def build(
         tenant_roles=(activity.HUB,),
         known_tenants=HUB_IDS,
     )
-    infra.consumer(
-        group=CONSUMER_GROUP,
-        topics=[intake.TOPIC],
-        subscriptions=[Handles(contract_for(ReferralReceived), count_referral)],
-    )
+    infra.register(live_projection(infra, settings))
     service = infra.service("metrics")
     service.app = create_metrics_app(infra)
     service.app.state.clock = clock
@@ -88,6 +82,20 @@ async def build(
     service.app.state.figures = source
     service.app.state.packs = Packs(source, infra.unit_of_work, settings.suppression_threshold)
     return service, infra
+
+
+# --- the projection (metricscore) ---
+def live_projection(
+    infra: Infrastructure[MetricsUnitOfWork], settings: MetricsSettings
+) -> LiveProjection:
+    """The batch projection of every topic, under the current generation's Kafka group."""
+
+    def member(kafka_group: str) -> BatchConsumer[MetricsUnitOfWork]:
+        return projection_consumer(infra, settings, kafka_group)
+
+    return LiveProjection(
+        GROUP, TOPICS, infra.engine, member, poll_seconds=settings.projection_poll_seconds
+    )
 
 
 def openapi() -> dict[str, Any]:

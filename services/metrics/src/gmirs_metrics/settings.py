@@ -60,3 +60,13 @@ class MetricsSettings(ServiceSettings):
             distance_score=self.kpi_distance_score,
             ds1_monthly_targets=dict(self.kpi_ds1_monthly_targets),
         )
+
+    # --- projection and rebuild (metricscore) ---
+    projection_batch_records: int = 5000
+    """The most events one projection transaction applies."""
+    projection_poll_seconds: float = 1.0
+    """How often the live projection checks whether a rebuild switched generations."""
+    rebuild_schema: str = "metrics_rebuild"
+    """Where a rebuild builds its tables (deployments create it for the service's role)."""
+    rebuild_timeout_seconds: float = 3600.0
+    """A rebuild not caught up with the topics by then gives up (the live tables stay)."""

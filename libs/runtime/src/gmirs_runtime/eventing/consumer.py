@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Generic, TypeAlias
+from typing import Any, Generic, Protocol, TypeAlias
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
@@ -76,6 +76,20 @@ class ConsumerStats:
                 self.ignored += 1
 
 
+class ConsumerMember(Protocol):
+    """What a service process runs and reports for any consumer (per event, or in batches)."""
+
+    @property
+    def group(self) -> str: ...
+    @property
+    def topics(self) -> Sequence[str]: ...
+    @property
+    def stats(self) -> ConsumerStats: ...
+    @property
+    def assigned(self) -> asyncio.Event: ...
+    async def run(self, stop: asyncio.Event) -> None: ...
+
+
 @dataclass
 class EventConsumer(Generic[U]):
     """One consumer group member applying its subscriptions (by CloudEvents type) to `topics`."""
@@ -109,7 +123,7 @@ class EventConsumer(Generic[U]):
                     self.assigned.set()
                 for partition, records in batches.items():
                     await self._process_partition(records)
-                    await _commit(consumer, partition, records[-1].offset + 1)
+                    await commit_offsets(consumer, {partition: records[-1].offset + 1})
         finally:
             await consumer.stop()
 
@@ -128,14 +142,14 @@ class EventConsumer(Generic[U]):
     async def _apply_together(self, records: Sequence[Record]) -> None:
         async with self.unit_of_work() as uow:
             outcomes = [
-                await self._apply(uow, record, from_record(*_raw(record))) for record in records
+                await self._apply(uow, record, from_record(*raw(record))) for record in records
             ]
             await uow.commit()
         self.stats.count(outcomes)
 
     async def _process_one(self, record: Record) -> None:
         try:
-            event = from_record(*_raw(record))
+            event = from_record(*raw(record))
         except MalformedEvent as exc:
             await self._dead_letter(record, exc, attempts=1)
             return
@@ -195,39 +209,44 @@ class EventConsumer(Generic[U]):
             return Outcome.APPLIED
 
     async def _dead_letter(self, record: Record, exc: BaseException, *, attempts: int) -> None:
-        original = source_topic(record.topic, self.group)
-        headers = [
-            *((k, v) for k, v in record.headers if not k.startswith("dlt_")),
-            *dead_letter_headers(
-                record, group=self.group, error=exc, reason=describe_error(exc), attempts=attempts
-            ),
-        ]
-        await self.producer.send_and_wait(
-            dead_letter_topic(original, self.group),
-            key=record.key,
-            value=record.value,
-            headers=headers,
-        )
+        await send_dead_letter(self.producer, record, self.group, exc, attempts=attempts)
         self.stats.dead_lettered += 1
-        log.error(
-            "event dead-lettered",
-            extra={
-                "topic": record.topic,
-                "partition": record.partition,
-                "offset": record.offset,
-                "consumer_group": self.group,
-                "error_class": type(exc).__name__,
-            },
-        )
 
 
-def _raw(record: Record) -> tuple[bytes | None, bytes | None, Any]:
+async def send_dead_letter(
+    producer: AIOKafkaProducer, record: Record, group: str, exc: BaseException, *, attempts: int
+) -> None:
+    """Copy `record` to `group`'s dead-letter topic with the reason in `dlt_*` headers."""
+    original = source_topic(record.topic, group)
+    headers = [
+        *((k, v) for k, v in record.headers if not k.startswith("dlt_")),
+        *dead_letter_headers(
+            record, group=group, error=exc, reason=describe_error(exc), attempts=attempts
+        ),
+    ]
+    await producer.send_and_wait(
+        dead_letter_topic(original, group), key=record.key, value=record.value, headers=headers
+    )
+    log.error(
+        "event dead-lettered",
+        extra={
+            "topic": record.topic,
+            "partition": record.partition,
+            "offset": record.offset,
+            "consumer_group": group,
+            "error_class": type(exc).__name__,
+        },
+    )
+
+
+def raw(record: Record) -> tuple[bytes | None, bytes | None, Any]:
     return record.key, record.value, record.headers
 
 
-async def _commit(consumer: Any, partition: TopicPartition, offset: int) -> None:
+async def commit_offsets(consumer: Any, offsets: Mapping[TopicPartition, int]) -> None:
+    """Commit after the database did; a failure only means a re-read the inbox absorbs."""
     try:
-        await consumer.commit({partition: offset})
+        await consumer.commit(dict(offsets))
     except (CommitFailedError, KafkaError) as exc:
         # The partition moved to another member during a rebalance; it will re-read from the
         # last committed offset and the inbox will skip what was already applied.

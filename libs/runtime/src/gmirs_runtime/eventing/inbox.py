@@ -6,7 +6,11 @@ duplicate publications harmless: the second claim finds the row and the handler 
 
 from __future__ import annotations
 
-from sqlalchemy import CursorResult
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import CursorResult, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,3 +37,48 @@ async def claim(
     result = await session.execute(statement)
     assert isinstance(result, CursorResult)
     return result.rowcount == 1
+
+
+_CLAIM_MANY = text(
+    """
+    INSERT INTO inbox (consumer_group, event_id, event_type, topic, partition, "offset")
+    SELECT :group, c.event_id, c.event_type, c.topic, c.partition, c.offset
+    FROM unnest(
+        CAST(:ids AS uuid[]), CAST(:types AS text[]), CAST(:topics AS text[]),
+        CAST(:partitions AS int4[]), CAST(:offsets AS int8[])
+    ) AS c(event_id, event_type, topic, partition, "offset")
+    ON CONFLICT (consumer_group, event_id) DO NOTHING
+    RETURNING event_id
+    """
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """An event and where it was read from (what the inbox row records)."""
+
+    event: Event
+    topic: str
+    partition: int
+    offset: int
+
+
+async def claim_many(
+    session: AsyncSession, *, group: str, deliveries: Sequence[Delivery]
+) -> set[uuid.UUID]:
+    """Claim several events in one statement; the ids not claimed before (the rest are duplicates).
+
+    With one id twice in `deliveries`, DO NOTHING keeps the first and returns the id once.
+    """
+    result = await session.execute(
+        _CLAIM_MANY,
+        {
+            "group": group,
+            "ids": [d.event.id for d in deliveries],
+            "types": [d.event.type for d in deliveries],
+            "topics": [d.topic for d in deliveries],
+            "partitions": [d.partition for d in deliveries],
+            "offsets": [d.offset for d in deliveries],
+        },
+    )
+    return {row[0] for row in result}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Self
 
+from gmirs_metrics.adapters.facts_upsert import FactWriter
 from gmirs_metrics.adapters.kpi_queries import KpiQueries
 from gmirs_metrics.adapters.pack_extract import CaseExtract
 from gmirs_metrics.adapters.provider_activity import ProviderActivityStore
@@ -22,6 +23,7 @@ class MetricsUnitOfWork(UnitOfWork):
     provider_activity: ProviderActivityStore
     # metricspack: the commissioner's case-level extract
     case_extract: CaseExtract
+    facts: FactWriter
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
@@ -30,6 +32,7 @@ class MetricsUnitOfWork(UnitOfWork):
         self.provider_activity = ProviderActivityStore(self.session)
         # metricspack
         self.case_extract = CaseExtract(self.session)
+        self.facts = FactWriter(self.session)
         return self
 
     # --- KPIs (metricskpi)

@@ -1,14 +1,36 @@
-"""Referrals received per borough hub per month (DS1's numerator), from intake's events."""
+"""Referrals as R&M (or another source) sent them: one `referral_facts` row per referral."""
 
 from __future__ import annotations
 
 from gmirs_contracts.intake import ReferralReceived
-from gmirs_metrics.adapters.unit_of_work import MetricsUnitOfWork
-from gmirs_metrics.domain.periods import UNROUTED, reporting_month
+from gmirs_metrics.adapters.facts_rules import Fact
+from gmirs_metrics.adapters.facts_tables import REFERRALS
 from gmirs_runtime.eventing.envelope import Event
 
+_COMPLEXITY = {"low": 0, "medium": 1, "high": 2}
 
-async def count_referral(referral: ReferralReceived, event: Event, uow: MetricsUnitOfWork) -> None:
-    await uow.referral_counts.count_one(
-        month=reporting_month(referral.received_at), hub_id=referral.hub_id or UNROUTED
-    )
+
+def referral_received(referral: ReferralReceived, event: Event) -> list[Fact]:
+    categories = referral.service_categories
+    location = referral.location
+    return [
+        Fact(
+            REFERRALS,
+            {
+                "referral_id": referral.referral_id,
+                "source": referral.source,
+                "hub_id": referral.hub_id,
+                "probation_delivery_unit": referral.probation_delivery_unit,
+                "sent_at": referral.sent_at,
+                "received_at": referral.received_at,
+                "from_rm": referral.source == "refer-and-monitor",
+                "complexity": max((c.complexity for c in categories), key=_COMPLEXITY.__getitem__),
+                "service_categories": [c.name for c in categories],
+                "gender": referral.person.gender,
+                "ethnicity": referral.person.ethnicity,
+                "has_disability": bool(referral.person.disabilities),
+                "needs_interpreter": referral.needs.needs_interpreter,
+                "current_location": location.current_location if location else None,
+            },
+        )
+    ]

@@ -4,7 +4,7 @@ original) get theirs. Without them a month's KPIs scan every fact table (measure
 tests/bench/test_metrics_kpis.py).
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-06
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from gmirs_runtime.migrations import current_schema
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -29,7 +29,6 @@ INDEXES = (
     ("contact_facts_by_occurred", "contact_facts", ["occurred_at"]),
     ("appointment_facts_by_ends", "appointment_facts", ["ends_at"]),
     ("outcome_assessment_facts_by_stage", "outcome_assessment_facts", ["stage", "occurred_at"]),
-    ("outcome_assessment_facts_by_corrects", "outcome_assessment_facts", ["corrects"]),
     ("evidence_request_facts_by_requested", "evidence_request_facts", ["requested_at"]),
 )
 
