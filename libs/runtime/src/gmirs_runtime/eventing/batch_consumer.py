@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic
@@ -43,10 +44,13 @@ from gmirs_runtime.eventing.envelope import Event, MalformedEvent, from_record
 from gmirs_runtime.eventing.errors import UnprocessableEvent, is_infrastructure_failure, parse_data
 from gmirs_runtime.eventing.kafka import KafkaOptions, create_consumer
 from gmirs_runtime.eventing.subscriptions import ConsumedType, U
-from gmirs_runtime.eventing.topics import retry_topic
+from gmirs_runtime.eventing.topics import retry_topic, source_topic
+from gmirs_runtime.telemetry import context_from_traceparent
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
+_SAMPLED = 0x01
+"""The W3C trace-flags bit saying the trace is recorded."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +148,7 @@ class BatchConsumer(Generic[U]):
             return
         while True:
             try:
+                started = time.time_ns()
                 with tracer.start_as_current_span(
                     f"process batch {self.group}",
                     kind=trace.SpanKind.CONSUMER,
@@ -153,8 +158,9 @@ class BatchConsumer(Generic[U]):
                         "messaging.consumer.group.name": self.group,
                         "messaging.batch.message_count": len(items),
                     },
-                ):
+                ) as batch:
                     await self._apply(items)
+                self._trace_each(items, batch.get_span_context(), started)
                 return
             except Exception as exc:
                 if not is_infrastructure_failure(exc):
@@ -167,6 +173,30 @@ class BatchConsumer(Generic[U]):
                 await asyncio.sleep(self.retry.max_backoff)
         for item in items:
             await self._process_one(item)
+
+    def _trace_each(self, items: Sequence[Parsed], batch: trace.SpanContext, started: int) -> None:
+        """A `process <topic>` span in each sampled event's own trace, spanning the batch that
+        applied it and linked to it: operators follow one referral's path into this service as
+        they do into the per-event consumers (unsampled events cost nothing here)."""
+        for item in items:
+            traceparent = item.event.traceparent
+            if not traceparent or not int(traceparent[-2:], 16) & _SAMPLED:
+                continue
+            tracer.start_span(
+                f"process {source_topic(item.record.topic, self.group)}",
+                context=context_from_traceparent(traceparent, item.event.tracestate),
+                kind=trace.SpanKind.CONSUMER,
+                links=[trace.Link(batch)],
+                start_time=started,
+                attributes={
+                    "messaging.system": "kafka",
+                    "messaging.operation.name": "process",
+                    "messaging.destination.name": item.record.topic,
+                    "messaging.consumer.group.name": self.group,
+                    "messaging.message.id": str(item.event.id),
+                    "cloudevents.event_type": item.event.type,
+                },
+            ).end()
 
     async def _parse_all(self, records: Sequence[Record]) -> list[Parsed]:
         """The batch's new-to-it events, parsed; unusable ones are dead-lettered now."""
