@@ -72,10 +72,11 @@ async def build(
     service = infra.service("metrics")
     service.app = create_metrics_app(infra)
     service.app.state.clock = clock
-    service.app.state.kpi_readings = settings.kpi_readings()
+    readings = settings.kpi_readings()
+    service.app.state.kpi_readings = readings
     source = figures or ReadModelFigures(
         infra.unit_of_work,
-        readings=settings.kpi_readings(),
+        readings=readings,
         first_contact_working_days=settings.indicator_first_contact_working_days,
         clock=clock,
     )

@@ -82,7 +82,7 @@ def data_cut(month: date) -> datetime:
     """When a month's pack is final: the start (London) of the 16th working day of the next
     month. A pack made after it is judged at this moment, so the same events give the same pack
     however late it is made; one made before it is provisional, judged at the time it was made."""
-    following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    following = month_bounds(month)[1].date()
     first = following if is_working_day(following) else add_working_days(following, 1)
     day = add_working_days(first, DATA_CUT_WORKING_DAY - 1)
     return datetime(day.year, day.month, day.day, tzinfo=LONDON)

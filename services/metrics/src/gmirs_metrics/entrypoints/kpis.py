@@ -2,15 +2,14 @@
 distance travelled, per hub and overall. Aggregates only; every read is audited.
 
 Commissioners, the lead provider and operators read every hub; a hub reads its own hub only.
-"Now" is `app.state.clock()` when set (tests, replays), else the wall clock: a case still inside
-its window at that moment is pending, not failed. The readings where the specification allows
+"Now" is the service's clock (`app.state.clock`: the wall clock, or one tests control): a case
+still inside its window at that moment is pending, not failed. The readings where the specification allows
 two come from settings (`app.state.kpi_readings`, see MEASURES.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -23,6 +22,7 @@ from gmirs_metrics.adapters.unit_of_work import MetricsUnitOfWork
 from gmirs_metrics.domain.figures import ALL_HUBS, Status
 from gmirs_metrics.domain.kpi_readings import KpiReadings
 from gmirs_metrics.domain.periods import parse_month
+from gmirs_metrics.entrypoints.activity import Now
 from gmirs_runtime import audit
 from gmirs_runtime.auth import Principal, authenticated_router, require_roles
 from gmirs_runtime.deps import unit_of_work
@@ -102,21 +102,16 @@ def _hub_in_view(principal: Principal, hub: str | None) -> str | None:
     return principal.tenant_id
 
 
-def _now(request: Request) -> datetime:
-    clock: Callable[[], datetime] = getattr(request.app.state, "clock", lambda: datetime.now(UTC))
-    return clock()
-
-
 @router.get("/kpis", responses=problem_responses(422))
 async def month_kpis(
-    request: Request, month: Month, principal: Reader, uow: UoW, hub: Hub = None
+    request: Request, month: Month, principal: Reader, uow: UoW, clock: Now, hub: Hub = None
 ) -> MonthKpis:
     """A month's KPIs with numerator, denominator, percentage, target and status, the 24-hour
     report times and distance travelled; per hub and `all` (only `hub`'s rows when given)."""
     first_day = _month(month)
     in_view = _hub_in_view(principal, hub)
     readings: KpiReadings = getattr(request.app.state, "kpi_readings", KpiReadings())
-    window = MonthWindow(first_day, _now(request))
+    window = MonthWindow(first_day, clock())
     figures = await uow.kpi_queries(readings).month(window)
     await audit.record(
         uow.session,

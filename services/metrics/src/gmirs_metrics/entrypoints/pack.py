@@ -12,7 +12,7 @@ from gmirs_metrics.adapters import pack_csv, pack_json, pack_xlsx
 from gmirs_metrics.adapters.pack_files import Format, Packs
 from gmirs_metrics.domain.periods import parse_month
 from gmirs_runtime.auth import authenticated_router, principal_of
-from gmirs_runtime.problems import Problem, problem_responses
+from gmirs_runtime.problems import problem_responses
 
 READERS = ("commissioner", "lead-provider", "operator")
 MONTH_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
@@ -22,10 +22,8 @@ Month = Annotated[str, Path(pattern=MONTH_PATTERN, examples=["2026-11"])]
 
 
 def packs_of(request: Request) -> Packs:
-    """The app's pack maker; 503 until the service is wired to a source of figures."""
-    packs = getattr(request.app.state, "packs", None)
-    if not isinstance(packs, Packs):
-        raise Problem(503, detail="The monthly figures are not available from this service.")
+    """The app's pack maker (bootstrap wires it to the service's figures source)."""
+    packs: Packs = request.app.state.packs
     return packs
 
 
@@ -54,7 +52,7 @@ async def _pack(request: Request, month: str, fmt: Format) -> Response:
 def _file(media_type: str, description: str) -> dict[int | str, dict[str, object]]:
     return {
         200: {"description": description, "content": {media_type: {}}},
-        **problem_responses(422, 503),
+        **problem_responses(422),
     }
 
 

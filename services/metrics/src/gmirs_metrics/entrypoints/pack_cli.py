@@ -7,7 +7,6 @@ import argparse
 import getpass
 import json
 import re
-import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -42,10 +41,8 @@ def pack_command(build: Build) -> ExtraCommand:
     async def run(settings: ServiceSettings, args: argparse.Namespace) -> int:
         service, infra = await build(settings)
         try:
-            packs = getattr(service.app.state, "packs", None) if service.app else None
-            if not isinstance(packs, Packs):
-                print("metrics is not wired to a source of figures", file=sys.stderr)
-                return 1
+            assert service.app is not None
+            packs: Packs = service.app.state.packs
             files = await packs.make(
                 parse_month(args.month),
                 tuple(dict.fromkeys(args.format or FORMATS)),
