@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from gmirs_case.bootstrap import MIGRATIONS, build
 from gmirs_case.domain.people import search_name
+from gmirs_case.entrypoints.caseload import CasePage
 from gmirs_case.settings import CaseSettings
 from gmirs_runtime.idempotency import purge_expired
 from gmirs_runtime.service import Service
@@ -113,6 +114,22 @@ async def test_a_cursor_walk_sees_every_case_once_while_cases_are_opened(case_se
             {"ids": seeded},
         )
         assert seen == list(newest_first)
+
+
+async def test_a_page_is_byte_for_byte_what_its_documented_model_writes(case_service) -> None:
+    # The page is written by orjson, not through CasePage: the two must never drift apart
+    # (UTC times with Z, microseconds, nulls, key order).
+    at = datetime(2026, 6, 1, 9, 0, 0, 123456, tzinfo=UTC)
+    await _seed(case_service, [{"opened_at": at}, {"opened_at": T0, "ref": "AB1234CD"}])
+    async with case_service.as_client(*BOLTON) as http:
+        response = await http.get("/cases", params={"limit": 1, "with_total": "true"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    page = CasePage.model_validate_json(response.content)
+    assert page.model_dump_json().encode() == response.content
+    assert page.items[0].opened_at == at
+    assert page.next_cursor is not None
+    assert page.total == 2
 
 
 async def test_a_cursor_not_given_out_for_this_query_is_a_422_problem(case_service) -> None:

@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import Query, Request
+from fastapi import Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import Insert
 
@@ -41,6 +41,7 @@ from gmirs_contracts.common import Day, ProbationDeliveryUnit
 from gmirs_runtime import audit
 from gmirs_runtime.auth import Principal
 from gmirs_runtime.cursors import CursorQuery, decode_cursor, encode_cursor, scope_of
+from gmirs_runtime.json_body import json_response
 from gmirs_runtime.paging import PageOffset, page_limit
 from gmirs_runtime.problems import Problem, problem_responses
 
@@ -70,7 +71,7 @@ class CasePage(BaseModel):
     next: str | None
 
 
-@router.get("", responses=problem_responses(422))
+@router.get("", response_model=CasePage, responses=problem_responses(422))
 async def list_cases(
     request: Request,
     principal: CaseWorker,
@@ -97,7 +98,7 @@ async def list_cases(
     with_total: Annotated[
         bool, Query(description="Count the matching cases (first page only): costs a count.")
     ] = False,
-) -> CasePage:
+) -> Response:
     """The caller's caseload, newest first (a hub: its own cases; the lead provider: all)."""
     wanted = CaseloadFilter(
         hub_id=hub_scope(principal),
@@ -120,19 +121,19 @@ async def list_cases(
     )
     total = await uow.caseload.count(wanted) if with_total and cursor is None else None
     await uow.session.close()  # the connection goes back before the page is built and sent
-    items = [CaseSummary.model_construct(**row) for row in rows]  # typed columns: no re-check
     next_cursor = None
-    if len(items) > limit:
-        items, last = items[:limit], items[limit - 1]
-        next_cursor = encode_cursor(last.opened_at, last.id, scope)
-    return CasePage(
-        items=items,
-        total=total,
-        limit=limit,
-        offset=offset,
-        next_cursor=next_cursor,
-        next=_next_link(request, next_cursor),
-    )
+    if len(rows) > limit:
+        rows, last = rows[:limit], rows[limit - 1]
+        next_cursor = encode_cursor(last["opened_at"], last["id"], scope)
+    page = {  # CasePage's fields, in its order: the rows are CaseSummary's typed columns
+        "items": [dict(row) for row in rows],
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "next_cursor": next_cursor,
+        "next": _next_link(request, next_cursor),
+    }
+    return json_response(page)
 
 
 _FILTERS = (
