@@ -201,6 +201,9 @@ async def test_search_by_name_crn_or_reference_stays_in_the_hub_and_is_audited(
     assert await _found(case_service, BOLTON, "q1111") == {jordan}  # a CRN's start
     assert await _found(case_service, BOLTON, "ne12") == {neill}  # a reference number's start
     assert await _found(case_service, BOLTON, "fa") == set()  # names from three characters
+    [digits] = await _seed(case_service, [{"name": ("Al", "Fair2weather")}])  # a typing slip
+    assert await _found(case_service, BOLTON, "fair2") == set()  # a digit: CRNs, not names
+    assert await _found(case_service, BOLTON, "fair") == {jordan, brother, digits}
     assert await _found(case_service, BURY, "fairweather") == {bury}
     assert await _found(case_service, LEAD, "fairweather") == {jordan, bury}
     async with case_service.as_client(*BOLTON) as http:
@@ -210,8 +213,8 @@ async def test_search_by_name_crn_or_reference_stays_in_the_hub_and_is_audited(
     async with case_service.infra.engine.connect() as conn:
         audited = (await conn.execute(text("SELECT * FROM audit_log"))).mappings().all()
     searches = [r for r in audited if r["action"] == "search"]
-    assert len(searches) == 12  # one per search
-    assert len(audited) == 12  # a plain list is not audited
+    assert len(searches) == 14  # one per search
+    assert len(audited) == 14  # a plain list is not audited
     assert {(r["actor"], r["resource_type"]) for r in searches} == {
         ("hub-bolton", "caseload"),
         ("hub-bury", "caseload"),

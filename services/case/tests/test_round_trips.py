@@ -36,19 +36,32 @@ def statements_about(service: RunningService, case_id: str) -> Iterator[list[str
 def statements_where(
     service: RunningService, kept: Callable[[str, str], bool]
 ) -> Iterator[list[str]]:
-    """The statements sent while the block runs for which `kept(statement, repr(params))`."""
+    """The statements sent while the block runs for which `kept(statement, repr(params))`:
+    through SQLAlchemy, and straight through asyncpg (gmirs_runtime.precompiled)."""
     seen: list[str] = []
     engine = service.infra.engine.sync_engine
+    drivers: list[Any] = []
 
     def sent(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
         if kept(statement, repr(params)):
             seen.append(" ".join(statement.split()[:4]))
 
+    def sent_by_driver(logged: Any) -> None:  # a precompiled read, sent past SQLAlchemy
+        sent(None, None, logged.query, logged.args)
+
+    def checked_out(dbapi_connection: Any, *_: Any) -> None:
+        drivers.append(dbapi_connection.driver_connection)
+        drivers[-1].add_query_logger(sent_by_driver)
+
     event.listen(engine, "before_cursor_execute", sent)
+    event.listen(engine, "checkout", checked_out)
     try:
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", sent)
+        event.remove(engine, "checkout", checked_out)
+        for driver in drivers:
+            driver.remove_query_logger(sent_by_driver)
 
 
 async def _version(service: RunningService, case_id: str) -> int:

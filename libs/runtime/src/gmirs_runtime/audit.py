@@ -18,6 +18,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    bindparam,
     func,
     insert,
 )
@@ -99,12 +100,38 @@ def entry(
     """The INSERT of one audit row, for a caller that sends it inside its read's own statement
     (a data-modifying CTE: the row and the read it describes succeed or fail together, in one
     round trip)."""
-    traceparent, _ = current_traceparent()
-    return insert(audit_log).values(
+    values = entry_values(
         actor=actor,
         action=action,
         resource_type=resource_type,
         resource_id=resource_id,
         reason=reason,
-        traceparent=traceparent,
     )
+    return insert(audit_log).values({field: values[PREFIX + field] for field in FIELDS})
+
+
+FIELDS = ("actor", "action", "resource_type", "resource_id", "reason", "traceparent")
+PREFIX = "audit_"
+"""`entry_template`'s bind parameters are the fields' names after this prefix."""
+
+
+def entry_template() -> Insert:
+    """`entry`'s INSERT with a bind parameter per field, for a statement compiled once and sent
+    with `entry_values` (gmirs_runtime.precompiled)."""
+    return insert(audit_log).values(
+        {field: bindparam(PREFIX + field, type_=Text()) for field in FIELDS}
+    )
+
+
+def entry_values(
+    *,
+    actor: str,
+    action: str,
+    resource_type: str,
+    resource_id: str | None = None,
+    reason: str | None = None,
+) -> dict[str, str | None]:
+    """One audit row's fields, as `entry_template`'s bind parameters (the trace is the current one)."""
+    traceparent, _ = current_traceparent()
+    fields = (actor, action, resource_type, resource_id, reason, traceparent)
+    return {PREFIX + name: value for name, value in zip(FIELDS, fields, strict=True)}

@@ -5,24 +5,29 @@ worker is a semi-join on `worker_assignments` (by referral, indexed by worker in
 overdue actions a semi-join on the open tasks due before a day (a partial index of revision
 0014 holds only open tasks, so it stays small however many are done). Search matches the start of the CRN or the reference number (upper-cased on
 both sides to meet the `upper(...) text_pattern_ops` indexes of revision 0006) or, from three
-characters, any part of the person's name (`case_people.search_name`, case-folded, through the
+characters and when it holds no digit, any part of the person's name (`case_people.search_name`, case-folded, through the
 trigram index of revision 0011). A page is read as the summary's columns only, from `cases`
 alone: the lifecycle state is kept there too (revision 0015's trigger), so neither a page nor a
 state filter joins `case_lifecycle` (the state filter is an index scan in page order), and no
-domain object is built per row.
+domain object is built per row. Each shape of the statement (which filters it has) is compiled
+once and sent straight through asyncpg with the request's values (gmirs_runtime.precompiled).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
+    ClauseElement,
     ColumnElement,
-    Insert,
-    RowMapping,
+    Integer,
     Select,
+    bindparam,
     case,
     func,
     select,
@@ -37,6 +42,8 @@ from gmirs_case.adapters.casework import case_tasks
 from gmirs_case.adapters.people import case_people, worker_assignments
 from gmirs_case.adapters.repository import ALL_HUBS
 from gmirs_case.adapters.tables import CaseRow
+from gmirs_runtime import audit
+from gmirs_runtime.precompiled import Shapes, fetch
 
 Position = tuple[datetime, uuid.UUID]
 """Where a page ends: the last case's (opened_at, id)."""
@@ -70,61 +77,134 @@ class CaseloadFilter:
     """Only the cases with an open task due before this day (today, where the service is)."""
 
 
-def _conditions(f: CaseloadFilter) -> list[ColumnElement[bool]]:
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """Which conditions a caseload statement has: each shape is compiled once."""
+
+    every_hub: bool
+    unit: bool
+    opened_from: bool
+    opened_before: bool
+    search: bool
+    name_search: bool
+    state: bool
+    worker: bool
+    overdue: bool
+    after: bool = False
+    audited: bool = False
+    count: bool = False
+
+    @classmethod
+    def of(cls, f: CaseloadFilter, **rest: bool) -> _Shape:
+        return cls(
+            every_hub=f.hub_id is ALL_HUBS,
+            unit=f.probation_delivery_unit is not None,
+            opened_from=f.opened_from is not None,
+            opened_before=f.opened_before is not None,
+            search=f.search is not None,
+            name_search=f.search is not None and _may_be_a_name(f.search),
+            state=f.state is not None,
+            worker=f.worker is not None,
+            overdue=f.overdue_before is not None,
+            **rest,
+        )
+
+
+def _may_be_a_name(term: str) -> bool:
+    """From three characters, and no digit: a term with a digit is a CRN's or a reference's
+    start, and looking for it in names too cost a trigram scan (5 ms at 100,000 cases)."""
+    return len(term) >= NAME_SEARCH_FROM and not any(c.isdigit() for c in term)
+
+
+def _values(f: CaseloadFilter) -> dict[str, Any]:
+    """The bind parameters' values (a shape uses those its conditions name)."""
+    term = f.search or ""
+    return {
+        "hub_id": f.hub_id,
+        "unit": f.probation_delivery_unit,
+        "opened_from": f.opened_from,
+        "opened_before": f.opened_before,
+        "prefix": _escaped(term.upper()) + "%",
+        "name": f"%{_escaped(term)}%",
+        "state": f.state,
+        "worker": f.worker,
+        "overdue_before": f.overdue_before,
+    }
+
+
+def _conditions(shape: _Shape) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
-    if f.hub_id is not ALL_HUBS:
-        conditions.append(col(CaseRow.hub_id) == f.hub_id)
-    if f.probation_delivery_unit is not None:
-        conditions.append(col(CaseRow.probation_delivery_unit) == f.probation_delivery_unit)
-    if f.opened_from is not None:
-        conditions.append(col(CaseRow.opened_at) >= f.opened_from)
-    if f.opened_before is not None:
-        conditions.append(col(CaseRow.opened_at) < f.opened_before)
-    if f.search is not None:
-        conditions.append(_search(f.search))
-    if f.state is not None:
-        conditions.append(col(CaseRow.state) == f.state)
-    if f.worker is not None:
-        assigned = worker_assignments.c.worker == f.worker
+    if not shape.every_hub:
+        conditions.append(col(CaseRow.hub_id) == bindparam("hub_id"))
+    if shape.unit:
+        conditions.append(col(CaseRow.probation_delivery_unit) == bindparam("unit"))
+    if shape.opened_from:
+        conditions.append(col(CaseRow.opened_at) >= bindparam("opened_from"))
+    if shape.opened_before:
+        conditions.append(col(CaseRow.opened_at) < bindparam("opened_before"))
+    if shape.search:
+        conditions.append(_search(shape.name_search))
+    if shape.state:
+        conditions.append(col(CaseRow.state) == bindparam("state"))
+    if shape.worker:
+        assigned = worker_assignments.c.worker == bindparam("worker")
         conditions.append(
             col(CaseRow.referral_id).in_(select(worker_assignments.c.referral_id).where(assigned))
         )
-    if f.overdue_before is not None:
-        conditions.append(col(CaseRow.id).in_(_overdue(f.hub_id, f.overdue_before)))
+    if shape.overdue:
+        conditions.append(col(CaseRow.id).in_(_overdue(shape.every_hub)))
     return conditions
 
 
-def _overdue(hub_id: str | None, before: date) -> Select[tuple[uuid.UUID]]:
-    """The cases with an open task due before `before` (the hub's only, when one is given)."""
+def _overdue(every_hub: bool) -> Select[tuple[uuid.UUID]]:
+    """The cases with an open task due before a day (the hub's only, unless every hub's)."""
     query = select(case_tasks.c.case_id).where(
-        case_tasks.c.done_at.is_(None), case_tasks.c.due_on < before
+        case_tasks.c.done_at.is_(None), case_tasks.c.due_on < bindparam("overdue_before")
     )
-    if hub_id is not ALL_HUBS:
-        query = query.where(case_tasks.c.hub_id == hub_id)
+    if not every_hub:
+        query = query.where(case_tasks.c.hub_id == bindparam("hub_id"))
     return query
 
 
-def _search(term: str) -> ColumnElement[bool]:
-    """CRN or reference number starting with `term`, or (from three characters) a name holding it.
+def _search(by_name: bool) -> ColumnElement[bool]:
+    """CRN or reference number starting with the term, or (from three characters) a name holding it.
 
     The matches are a union of what each index finds, not an OR in one filter: an OR made the
     planner walk the whole caseload in date order testing every case (20 ms for a hub, 280 ms
     over every hub, at 100,000 cases); the union is a few index lookups, then a sort of the hits.
     """
-    prefix = _escaped(term.upper()) + "%"
+    prefix: BindParameter[str] = bindparam("prefix")
     arms = [
         select(col(CaseRow.id)).where(func.upper(col(CaseRow.crn)).like(prefix)),
         select(col(CaseRow.id)).where(func.upper(col(CaseRow.reference_number)).like(prefix)),
     ]
-    if len(term) >= NAME_SEARCH_FROM:
-        named = case_people.c.search_name.like(f"%{_escaped(term)}%")
-        arms.append(select(case_people.c.case_id).where(named))
+    if by_name:
+        arms.append(
+            select(case_people.c.case_id).where(case_people.c.search_name.like(bindparam("name")))
+        )
     return col(CaseRow.id).in_(union(*arms))
 
 
 def _escaped(text: str) -> str:
     """`text` matched literally by LIKE (its default escape character is the backslash)."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _statement(shape: _Shape) -> ClauseElement:
+    """The page (or, for `count`, the number of matches) of a shape, with bind parameters."""
+    if shape.count:
+        return select(func.count().label("n")).select_from(CaseRow).where(*_conditions(shape))
+    query = select(*_SUMMARY).where(*_conditions(shape))
+    if shape.audited:
+        query = query.add_cte(audit.entry_template().cte("audited"))
+    if shape.after:
+        after = tuple_(bindparam("after_at"), bindparam("after_id"))
+        query = query.where(tuple_(col(CaseRow.opened_at), col(CaseRow.id)) < after)
+    query = query.order_by(col(CaseRow.opened_at).desc(), col(CaseRow.id).desc())
+    return query.limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer))
+
+
+_SHAPES = Shapes(_statement)
 
 
 class CaseloadRepository:
@@ -138,26 +218,25 @@ class CaseloadRepository:
         limit: int,
         after: Position | None = None,
         offset: int = 0,
-        audited: Insert | None = None,
-    ) -> list[RowMapping]:
+        audited: Mapping[str, str | None] | None = None,
+    ) -> Sequence[Mapping[str, Any]]:
         """Up to `limit` case summaries with their state, newest first, after `after` (or `offset`).
 
-        `audited`, an audit row's INSERT, is sent in the same statement (a data-modifying CTE,
-        which PostgreSQL runs exactly once whether or not it is referenced): the row and the
-        page it describes are written and read together, in one round trip.
+        `audited`, an audit row's values (`audit.entry_values`), is written by the same
+        statement (a data-modifying CTE, which PostgreSQL runs exactly once whether or not it is
+        referenced): the row and the page it describes are written and read together, in one
+        round trip. Run without a transaction (`read_without_transaction`): the statement is
+        compiled once per shape and sent straight through asyncpg (gmirs_runtime.precompiled).
         """
-        query = select(*_SUMMARY).where(*_conditions(f))
-        if audited is not None:
-            query = query.add_cte(audited.cte("audited"))
+        shape = _Shape.of(f, after=after is not None, audited=audited is not None)
+        values = {**_values(f), **(audited or {}), "limit": limit, "offset": offset}
         if after is not None:
-            query = query.where(tuple_(col(CaseRow.opened_at), col(CaseRow.id)) < tuple_(*after))
-        query = query.order_by(col(CaseRow.opened_at).desc(), col(CaseRow.id).desc())
-        rows = await self._session.execute(query.limit(limit).offset(offset))
-        return list(rows.mappings().all())
+            values["after_at"], values["after_id"] = after
+        return await fetch(self._session, _SHAPES[shape], values)
 
     async def count(self, f: CaseloadFilter) -> int:
-        counted = select(func.count()).select_from(CaseRow).where(*_conditions(f))
-        return int((await self._session.execute(counted)).scalar_one())
+        rows = await fetch(self._session, _SHAPES[_Shape.of(f, count=True)], _values(f))
+        return int(rows[0]["n"])
 
     async def version(self, case_id: uuid.UUID, *, hub_id: str | None, lock: bool) -> int | None:
         """The case's version if the caller may see it (locked for the write about to follow)."""

@@ -11,7 +11,7 @@ count on every page, and `total` is given only with `with_total=true`); it canno
 before today (in Greater Manchester, by the service's clock, as `GET /tasks?overdue=true`).
 
 `q` finds a CRN or reference number by its start, or a person by any part of their name (from
-three characters). A search reads personal data (who matches a name), so it is audited: who
+three characters, with no digit). A search reads personal data (who matches a name), so it is audited: who
 searched, and in which caseload, never the term. A list holds its database connection only for
 its statements (autocommit: no BEGIN or ROLLBACK round trips; the audit row is written by the
 page's own statement, so a search and its audit row succeed or fail together), never while the
@@ -26,7 +26,6 @@ from urllib.parse import urlencode
 
 from fastapi import Query, Request, Response
 from pydantic import BaseModel
-from sqlalchemy import Insert
 
 from gmirs_case.adapters.caseload import CaseloadFilter
 from gmirs_case.domain.casework import today
@@ -54,7 +53,7 @@ Search = Annotated[
         max_length=60,
         pattern=r"^[^\x00-\x1f\x7f%_\\]+$",
         description=(
-            "The start of a CRN or an R&M reference number, or (from three characters) any part"
+            "The start of a CRN or an R&M reference number, or (from three characters, with no digit) any part"
             " of the person's name; any letter case. The search is audited (never its term)."
         ),
     ),
@@ -161,10 +160,10 @@ def _search_term(q: str | None) -> str | None:
     return term
 
 
-def _search_audit(principal: Principal, hub_id: str | None) -> Insert:
+def _search_audit(principal: Principal, hub_id: str | None) -> dict[str, str | None]:
     """Who searched which caseload (a hub's, or every hub's); the term is never kept. Sent in
     the page's own statement: the search and its audit row are one atomic write and read."""
-    return audit.entry(
+    return audit.entry_values(
         actor=principal.client_id,
         action="search",
         resource_type="caseload",
