@@ -361,6 +361,34 @@ async def test_worker_and_overdue_filters_combine_with_state_and_cursor_within_t
     assert unassigned not in walked
 
 
+async def test_the_worker_filter_follows_assignments_made_before_and_after_a_case_opens(
+    case_service,
+) -> None:
+    # cases.worker is kept by triggers (revision 0016): R&M may assign a referral's worker
+    # before its case is opened here, and a hub may reassign it later.
+    early_referral = uuid.uuid4()
+    async with case_service.infra.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO worker_assignments (referral_id, worker, source, assigned_at,"
+                " assigned_by) VALUES (:r, 'carol', 'refer-and-monitor', now(), 'rm')"
+            ),
+            {"r": early_referral},
+        )
+    [early] = await _seed(case_service, [{"referral_id": early_referral}])
+    [later] = await _seed(case_service, [{"opened_at": T0 - timedelta(hours=1)}])
+    await _assign_and_task(case_service, later, "carol", None)
+    async with case_service.as_client(*BOLTON) as http:
+        assert await _ids(http, worker="carol") == [early, later]
+        async with case_service.infra.engine.begin() as conn:
+            await conn.execute(
+                text("UPDATE worker_assignments SET worker = 'dave' WHERE referral_id = :r"),
+                {"r": early_referral},
+            )
+        assert await _ids(http, worker="carol") == [later]
+        assert await _ids(http, worker="dave") == [early]
+
+
 async def test_a_name_search_pages_by_cursor_without_repeats_while_cases_open(
     case_service,
 ) -> None:

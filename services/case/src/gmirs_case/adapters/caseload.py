@@ -1,8 +1,8 @@
 """The caseload query behind `GET /cases`: newest first, filtered, searched, paged by keyset.
 
 Every filter is one condition in `_conditions` and one field on `CaseloadFilter`. The assigned
-worker is a semi-join on `worker_assignments` (by referral, indexed by worker in revision 0014);
-overdue actions a semi-join on the open tasks due before a day (a partial index of revision
+worker is kept on `cases` by revision 0016's triggers (an index scan in page order); overdue
+actions a semi-join on the open tasks due before a day (a partial index of revision
 0014 holds only open tasks, so it stays small however many are done). Search matches the start of the CRN or the reference number (upper-cased on
 both sides to meet the `upper(...) text_pattern_ops` indexes of revision 0006) or, from three
 characters and when it holds no digit, any part of the person's name (`case_people.search_name`, case-folded, through the
@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from gmirs_case.adapters.casework import case_tasks
-from gmirs_case.adapters.people import case_people, worker_assignments
+from gmirs_case.adapters.people import case_people
 from gmirs_case.adapters.repository import ALL_HUBS
 from gmirs_case.adapters.tables import CaseRow
 from gmirs_runtime import audit
@@ -147,10 +147,7 @@ def _conditions(shape: _Shape) -> list[ColumnElement[bool]]:
     if shape.state:
         conditions.append(col(CaseRow.state) == bindparam("state"))
     if shape.worker:
-        assigned = worker_assignments.c.worker == bindparam("worker")
-        conditions.append(
-            col(CaseRow.referral_id).in_(select(worker_assignments.c.referral_id).where(assigned))
-        )
+        conditions.append(col(CaseRow.worker) == bindparam("worker"))
     if shape.overdue:
         conditions.append(col(CaseRow.id).in_(_overdue(shape.every_hub)))
     return conditions

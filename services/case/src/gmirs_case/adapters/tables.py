@@ -35,6 +35,9 @@ class CaseRow(SQLModel, table=True):
     state: str | None = None
     """The lifecycle's state, copied by a trigger on `case_lifecycle` (revision 0015) for the
     caseload to filter and show without a join; never written here."""
+    worker: str | None = None
+    """The assigned worker, copied from `worker_assignments` by triggers (revision 0016) for the
+    caseload's worker filter; never written here."""
 
 
 class AppointmentRow(SQLModel, table=True):
