@@ -23,17 +23,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 _DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
 
 
+_GIVEN = object()
+"""Marks a bind parameter whose value comes with each call (a `bindparam` built without one)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Compiled:
     sql: str
-    names: tuple[str, ...]
-    """The bind parameters' names in `$1, $2, ...` order."""
+    parameters: tuple[tuple[str, Any], ...]
+    """Each `$n`'s name and, for a literal written into the statement, its value (else _GIVEN)."""
+
+    def arguments(self, values: Mapping[str, Any]) -> list[Any]:
+        return [values[name] if v is _GIVEN else v for name, v in self.parameters]
 
 
 def compile_statement(statement: ClauseElement) -> Compiled:
     compiled = statement.compile(dialect=_DIALECT)
     names = getattr(compiled, "positiontup", None) or ()  # a SQLCompiler's, in `$n` order
-    return Compiled(compiled.string, tuple(names))
+    binds = getattr(compiled, "binds", {})
+    parameters = tuple(
+        (name, _GIVEN if binds[name].required else binds[name].effective_value) for name in names
+    )
+    return Compiled(compiled.string, parameters)
 
 
 class Shapes:
@@ -60,6 +71,6 @@ async def fetch(
     driver = raw.driver_connection
     assert driver is not None
     rows: Sequence[Mapping[str, Any]] = await driver.fetch(
-        compiled.sql, *(values[name] for name in compiled.names)
+        compiled.sql, *compiled.arguments(values)
     )
     return rows
