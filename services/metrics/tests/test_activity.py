@@ -139,6 +139,7 @@ async def test_the_dashboard_shows_the_entered_activity_to_commissioners_only(me
         page = await http.get("/dashboard")  # the last complete month: November 2026
         css = await http.get("/dashboard/static/dashboard.css")
         future = await http.get("/dashboard", params={"month": "2026-12"})
+        too_late = await http.get("/dashboard", params={"month": "2027-01"})
     assert page.status_code == 200, page.text
     assert page.headers["content-type"].startswith("text/html")
     assert "script-src 'none'" in page.headers["content-security-policy"]
@@ -147,7 +148,9 @@ async def test_the_dashboard_shows_the_entered_activity_to_commissioners_only(me
     assert "Spend is 50% of budget." in page.text  # 1,250.50 of 2,501
     assert "Volunteers supporting delivery" in page.text
     assert css.headers["content-type"].startswith("text/css")
-    assert future.status_code == 422
+    assert future.status_code == too_late.status_code == 422
+    assert [e["field"] for e in future.json()["errors"]] == ["query.month"]  # where it was given
+    assert [e["field"] for e in too_late.json()["errors"]] == ["query.month"]
     for name, roles in (("hub-bury", ["hub"]), ("ops", ["operator"])):
         claims = {"hub_id": "bury"} if roles == ["hub"] else None
         async with metrics.as_client(name, roles, claims) as http:

@@ -78,8 +78,9 @@ class ActivityMonth(BaseModel):
     figures: list[ActivityFigure]
 
 
-def reportable_month(text: str, now: datetime) -> date:
-    """The month a figure is for: not before the service, not after the current month."""
+def reportable_month(text: str, now: datetime, field: str = "path.month") -> date:
+    """The month a figure is for: not before the service, not after the current month
+    (`field` names where the month was given, in the problem document)."""
     local = now.astimezone(UK)
     try:
         month = parse_month(text)
@@ -89,7 +90,7 @@ def reportable_month(text: str, now: datetime) -> date:
         raise Problem(
             422,
             detail=f"month must be between {EARLIEST_MONTH:%Y-%m} and the current month",
-            errors=[{"field": "path.month", "message": "not a month that can be reported"}],
+            errors=[{"field": field, "message": "not a month that can be reported"}],
         )
     return month
 

@@ -87,9 +87,13 @@ async def dashboard(
     """The month's KPI tiles, borough trends, 24-hour report chart, activity and pack links
     (the last complete month when none is asked for)."""
     latest = latest_month(clock())
-    chosen = latest if month is None else reportable_month(month, clock())
+    chosen = latest if month is None else reportable_month(month, clock(), "query.month")
     if chosen > latest:
-        raise Problem(422, detail="The dashboard shows complete months only.")
+        raise Problem(
+            422,
+            detail="The dashboard shows complete months only.",
+            errors=[{"field": "query.month", "message": "the month is not complete yet"}],
+        )
     history: list[MonthlyFigures] = [
         await source.figures_for(m) for m in months_before(chosen, TREND_MONTHS)
     ]
