@@ -99,12 +99,33 @@ def entry(
     """The INSERT of one audit row, for a caller that sends it inside its read's own statement
     (a data-modifying CTE: the row and the read it describes succeed or fail together, in one
     round trip)."""
-    traceparent, _ = current_traceparent()
     return insert(audit_log).values(
-        actor=actor,
-        action=action,
-        resource_type=resource_type,
-        resource_id=resource_id,
-        reason=reason,
-        traceparent=traceparent,
+        row_values(
+            actor=actor,
+            action=action,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            reason=reason,
+        )
     )
+
+
+def row_values(
+    *,
+    actor: str,
+    action: str,
+    resource_type: str,
+    resource_id: str | None = None,
+    reason: str | None = None,
+) -> dict[str, str | None]:
+    """One audit row's column values (with the current trace), for a caller whose own statement
+    writes it (an INSERT ... SELECT that audits a read only when it finds what was asked for)."""
+    traceparent, _ = current_traceparent()
+    return {
+        "actor": actor,
+        "action": action,
+        "resource_type": resource_type,
+        "resource_id": resource_id,
+        "reason": reason,
+        "traceparent": traceparent,
+    }

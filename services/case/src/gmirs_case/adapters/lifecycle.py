@@ -63,9 +63,7 @@ class LifecycleRepository:
         row = await self._session.get(LifecycleRow, case_id)
         if row is None:
             raise LookupError(f"case {case_id} has no lifecycle")
-        reached = {CaseState(k): datetime.fromisoformat(v) for k, v in row.reached.items()}
-        outcomes = OutcomeAchievement(**row.outcomes) if row.outcomes else None
-        return from_record(Lifecycle, row, reached=reached, outcomes=outcomes)
+        return lifecycle_of(row)
 
     async def save(self, case_id: uuid.UUID, lifecycle: Lifecycle) -> None:
         """Insert or replace the case's lifecycle; the referral's sent time is when it was received."""
@@ -99,6 +97,13 @@ class LifecycleRepository:
         )
         rows = (await self._session.execute(statement)).all()
         return [(ce_type, data) for _, ce_type, data in sorted(rows)]
+
+
+def lifecycle_of(row: Any) -> Lifecycle:
+    """The lifecycle from a row holding its columns (a `LifecycleRow`, or a joined read's row)."""
+    reached = {CaseState(k): datetime.fromisoformat(v) for k, v in row.reached.items()}
+    outcomes = OutcomeAchievement(**row.outcomes) if row.outcomes else None
+    return from_record(Lifecycle, row, reached=reached, outcomes=outcomes)
 
 
 def _values(case_id: uuid.UUID, lifecycle: Lifecycle) -> dict[str, Any]:

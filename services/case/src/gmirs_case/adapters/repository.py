@@ -10,14 +10,15 @@ import functools
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, CursorResult, Insert, bindparam, select, update
+from sqlalchemy import CursorResult, Insert, TextClause, Uuid, bindparam, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gmirs_case.adapters import appointments as stored
-from gmirs_case.adapters.records import columns_of, from_record, record_of
+from gmirs_case.adapters import case_rows
+from gmirs_case.adapters.case_rows import ATTENDANCE_COLUMNS
+from gmirs_case.adapters.records import columns_of, record_of
 from gmirs_case.adapters.tables import AppointmentRow, CaseRow
-from gmirs_case.domain.appointment_values import Rescheduled
 from gmirs_case.domain.model import Appointment, Attendance, Case
 
 ALL_HUBS = None
@@ -53,13 +54,11 @@ class CaseRepository:
         The version comes with the case row, not from a read of its own: one round trip fewer,
         and the `ETag` never names a version newer than the case it is sent with.
         """
-        condition = CaseRow.id == case_id
-        return await self._find(condition, hub_id=hub_id, for_update=for_update)  # type: ignore[arg-type]
+        return await self._find("id", case_id, hub_id=hub_id, for_update=for_update)
 
     async def for_referral(self, referral_id: uuid.UUID) -> Case | None:
         """The referral's case, locked (the consumer applies R&M progress to it)."""
-        condition = CaseRow.referral_id == referral_id
-        found = await self._find(condition, hub_id=ALL_HUBS, for_update=True)  # type: ignore[arg-type]
+        found = await self._find("referral_id", referral_id, hub_id=ALL_HUBS, for_update=True)
         return found[0] if found is not None else None
 
     async def move_to_hub(self, case_id: uuid.UUID, hub_id: str) -> None:
@@ -70,39 +69,17 @@ class CaseRepository:
         )
 
     async def _find(
-        self, condition: ColumnElement[bool], *, hub_id: str | None, for_update: bool
+        self, key: str, value: uuid.UUID, *, hub_id: str | None, for_update: bool
     ) -> tuple[Case, int] | None:
-        query = select(CaseRow).where(condition)
+        """One statement: the case with its appointments and their history (`case_rows`)."""
+        parameters: dict[str, Any] = {key: value}
         if hub_id is not ALL_HUBS:
-            query = query.where(CaseRow.hub_id == hub_id)  # type: ignore[arg-type]
-        if for_update:
-            query = query.with_for_update()
-        row = (await self._session.execute(query)).scalar_one_or_none()
+            parameters["hub_id"] = hub_id
+        statement = _case_statement(key, hub_id is not ALL_HUBS, for_update)
+        row = (await self._session.execute(statement, parameters)).first()
         if row is None:
             return None
-        case = _to_case(row, await self._appointments_of(row.id))
-        return case, row.version
-
-    async def _appointments_of(self, case_id: uuid.UUID) -> list[Appointment]:
-        """The case's appointments by start, each with its earlier times, oldest first.
-
-        One statement: the history is outer-joined to its appointments (a case has a handful
-        of each), instead of a second read of the history alone.
-        """
-        history = stored.appointment_reschedules
-        earlier_times = (history.c[name] for name in stored.HISTORY_COLUMNS)
-        rows = await self._session.execute(
-            select(AppointmentRow, *earlier_times, history.c.id.label("reschedule_id"))
-            .outerjoin(history, history.c.appointment_id == AppointmentRow.id)
-            .where(AppointmentRow.case_id == case_id)  # type: ignore[arg-type]
-            .order_by(AppointmentRow.starts_at, AppointmentRow.id, history.c.id)  # type: ignore[arg-type]
-        )
-        found: dict[uuid.UUID, tuple[AppointmentRow, list[Rescheduled]]] = {}
-        for result in rows:
-            _, earlier = found.setdefault(result[0].id, (result[0], []))
-            if result.reschedule_id is not None:
-                earlier.append(stored.rescheduled_of(result))
-        return [_to_appointment(row, earlier) for row, earlier in found.values()]
+        return case_rows.case_in(row), row.version
 
     async def save_appointment(self, case: Case, appointment: Appointment) -> None:
         """Insert or update one appointment and bump the case version, in one statement.
@@ -127,6 +104,13 @@ columns to set."""
 
 
 @functools.cache
+def _case_statement(key: str, scoped: bool, lock: bool) -> TextClause:
+    """`case_rows.case_select`, built once so SQLAlchemy compiles it once."""
+    sql = case_rows.case_select(key, scoped=scoped, lock=lock)
+    return text(sql).bindparams(bindparam(key, type_=Uuid))
+
+
+@functools.cache
 def _appointment_upsert(columns: tuple[str, ...]) -> Insert:
     """The upsert of an appointment's `columns`, bumping its case's version (`_BUMPED_CASE`)."""
     cases = CaseRow.__table__  # type: ignore[attr-defined]
@@ -145,10 +129,6 @@ def _appointment_upsert(columns: tuple[str, ...]) -> Insert:
     ).add_cte(bump)
 
 
-ATTENDANCE_COLUMNS = {"recorded_at": "attendance_recorded_at"}
-"""Attendance is stored flat on its appointment's row; only this column name differs."""
-
-
 def _case_values(case: Case) -> dict[str, Any]:
     return {**record_of(case, leave_out={"appointments"}), "version": 1}
 
@@ -161,15 +141,3 @@ def _appointment_values(case_id: uuid.UUID, a: Appointment) -> dict[str, Any]:
     )
     own = record_of(a, leave_out={"attendance", *stored.NESTED})
     return {**own, "case_id": case_id, **attendance, **stored.nested_values(a)}
-
-
-def _to_case(row: CaseRow, appointments: list[Appointment]) -> Case:
-    return from_record(Case, row, appointments=appointments)
-
-
-def _to_appointment(row: AppointmentRow, history: list[Rescheduled]) -> Appointment:
-    attendance = None
-    if row.attended is not None and row.attendance_recorded_at is not None:
-        attendance = from_record(Attendance, row, rename=ATTENDANCE_COLUMNS)
-    nested = stored.nested_of(row)
-    return from_record(Appointment, row, attendance=attendance, reschedules=history, **nested)
