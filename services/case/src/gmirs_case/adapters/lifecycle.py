@@ -57,9 +57,22 @@ class PendingRmProgressRow(SQLModel, table=True):
 class LifecycleRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self._known: dict[uuid.UUID, Any] = {}
+        """Lifecycle rows read with their case's locked row, until this transaction saves one."""
+
+    def known(self, case_id: uuid.UUID, row: Any) -> None:
+        """Keep the lifecycle read with the case's row locked: `get` needs no statement then
+        (every write of a lifecycle locks its case first, so the row cannot change meanwhile)."""
+        self._known[case_id] = row
+
+    def forget(self) -> None:
+        """Drop what `known` kept (the transaction that locked the cases has ended)."""
+        self._known.clear()
 
     async def get(self, case_id: uuid.UUID) -> Lifecycle:
         """The case's lifecycle (the caller has already found, and locked, the case)."""
+        if case_id in self._known:
+            return lifecycle_of(self._known[case_id])
         row = await self._session.get(LifecycleRow, case_id)
         if row is None:
             raise LookupError(f"case {case_id} has no lifecycle")
@@ -67,6 +80,7 @@ class LifecycleRepository:
 
     async def save(self, case_id: uuid.UUID, lifecycle: Lifecycle) -> None:
         """Insert or replace the case's lifecycle; the referral's sent time is when it was received."""
+        self._known.pop(case_id, None)
         values = _values(case_id, lifecycle)
         statement = insert(LifecycleRow).values(**values)
         statement = statement.on_conflict_do_update(
