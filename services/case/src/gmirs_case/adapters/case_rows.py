@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from types import SimpleNamespace
 from typing import Any
 
 from gmirs_case.adapters import appointments as stored
@@ -77,20 +78,7 @@ def appointment_of(row: Any, history: list[Rescheduled]) -> Appointment:
     return from_record(Appointment, row, attendance=attendance, reschedules=history, **nested)
 
 
-class _Fields:
-    """A decoded row value (an asyncpg record) read by attribute, as the row mappers read."""
-
-    __slots__ = ("_record",)
-
-    def __init__(self, record: Mapping[str, Any]) -> None:
-        self._record = record
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._record[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
-def _fields(records: Sequence[Mapping[str, Any]]) -> list[_Fields]:
-    return [_Fields(record) for record in records]
+def _fields(records: Sequence[Mapping[str, Any]]) -> list[SimpleNamespace]:
+    """Decoded row values (asyncpg records) readable by attribute, as the row mappers read them
+    (a namespace's attributes are read in C, not through a `__getattr__` of ours)."""
+    return [SimpleNamespace(**record) for record in records]
