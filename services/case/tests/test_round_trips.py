@@ -18,6 +18,7 @@ from services.case.tests.write_examples import in_sessions, session_booked
 from sqlalchemy import event, text
 
 from gmirs_case.bootstrap import MIGRATIONS, build
+from gmirs_case.entrypoints.schemas import CaseRead
 from gmirs_case.settings import CaseSettings
 from gmirs_runtime.testing.services import RunningService
 
@@ -98,13 +99,23 @@ async def test_a_case_read_and_an_attendance_in_few_statements(start_service, ka
             with statements_about(service, case_id) as read_statements:
                 read = await http.get(f"/cases/{case_id}")
             assert read.status_code == 200, read.text
-            # the case with its appointments and their history, its lifecycle, the audit row;
-            # no separate version read and no BEGIN/COMMIT (the audit row commits by itself)
-            assert len(read_statements) == 4, read_statements
+            # the case with its appointments and their history, its lifecycle and the audit row
+            # (a CTE) in one statement; no BEGIN/COMMIT (the audit row commits by itself)
+            assert len(read_statements) == 1, read_statements
+            assert read_statements[0].startswith("WITH audited AS"), read_statements
             assert read.headers["ETag"] == f'"{await _version(service, case_id)}"'
             assert await _views(service, case_id) == views + 1  # committed, seen from outside
             assert any(a["id"] == appointment_id for a in read.json()["appointments"])
+            # written without the model, the body is byte for byte what CaseRead writes
+            assert read.headers["content-type"] == "application/json"
+            assert CaseRead.model_validate_json(read.content).model_dump_json() == read.text
+            assert any(a["attendance"] for a in read.json()["appointments"])
 
+        async with hub_client(service, "wigan") as other_hub:
+            refused = await other_hub.get(f"/cases/{case_id}")
+        assert refused.status_code == 404, refused.text
+        assert await _views(service, case_id) == views + 1  # a refused read is not audited
+        async with hub_client(service, HUB) as http:
             attendance = {"attended": "yes", "session_happened": True}
             path = f"/cases/{case_id}/appointments/{appointment_id}/attendance"
             with statements_about(service, case_id) as write_statements:
@@ -112,9 +123,9 @@ async def test_a_case_read_and_an_attendance_in_few_statements(start_service, ka
                     path, json=attendance, headers={"If-Match": read.headers["ETag"]}
                 )
             assert written.status_code == 200, written.text
-            # the guard's lock, the case, its appointments, the appointment with the version
-            # bump, the lifecycle, the guard's ETag, the outbox row
-            assert len(write_statements) == 7, write_statements
+            # the guard's lock reading the case whole (appointments, lifecycle) for the handler,
+            # the appointment with the version bump (returning the new ETag), the outbox row
+            assert len(write_statements) == 3, write_statements
             version = await _version(service, case_id)
             assert read.headers["ETag"] == f'"{version - 1}"'  # moved by exactly one
             assert written.headers["ETag"] == f'"{version}"'

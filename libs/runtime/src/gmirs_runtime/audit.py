@@ -100,14 +100,36 @@ def entry(
     """The INSERT of one audit row, for a caller that sends it inside its read's own statement
     (a data-modifying CTE: the row and the read it describes succeed or fail together, in one
     round trip)."""
-    values = entry_values(
-        actor=actor,
-        action=action,
-        resource_type=resource_type,
-        resource_id=resource_id,
-        reason=reason,
+    return insert(audit_log).values(
+        row_values(
+            actor=actor,
+            action=action,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            reason=reason,
+        )
     )
-    return insert(audit_log).values({field: values[PREFIX + field] for field in FIELDS})
+
+
+def row_values(
+    *,
+    actor: str,
+    action: str,
+    resource_type: str,
+    resource_id: str | None = None,
+    reason: str | None = None,
+) -> dict[str, str | None]:
+    """One audit row's column values (with the current trace), for a caller whose own statement
+    writes it (an INSERT ... SELECT that audits a read only when it finds what was asked for)."""
+    traceparent, _ = current_traceparent()
+    return {
+        "actor": actor,
+        "action": action,
+        "resource_type": resource_type,
+        "resource_id": resource_id,
+        "reason": reason,
+        "traceparent": traceparent,
+    }
 
 
 FIELDS = ("actor", "action", "resource_type", "resource_id", "reason", "traceparent")
@@ -131,7 +153,12 @@ def entry_values(
     resource_id: str | None = None,
     reason: str | None = None,
 ) -> dict[str, str | None]:
-    """One audit row's fields, as `entry_template`'s bind parameters (the trace is the current one)."""
-    traceparent, _ = current_traceparent()
-    fields = (actor, action, resource_type, resource_id, reason, traceparent)
-    return {PREFIX + name: value for name, value in zip(FIELDS, fields, strict=True)}
+    """One audit row's fields as `entry_template`'s bind parameters."""
+    values = row_values(
+        actor=actor,
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        reason=reason,
+    )
+    return {PREFIX + field: value for field, value in values.items()}

@@ -235,15 +235,6 @@ class CaseloadRepository:
         rows = await fetch(self._session, _SHAPES[_Shape.of(f, count=True)], _values(f))
         return int(rows[0]["n"])
 
-    async def version(self, case_id: uuid.UUID, *, hub_id: str | None, lock: bool) -> int | None:
-        """The case's version if the caller may see it (locked for the write about to follow)."""
-        query = select(col(CaseRow.version)).where(col(CaseRow.id) == case_id)
-        if hub_id is not ALL_HUBS:
-            query = query.where(col(CaseRow.hub_id) == hub_id)
-        if lock:
-            query = query.with_for_update()
-        return (await self._session.execute(query)).scalar_one_or_none()
-
     async def advance_version(self, case_id: uuid.UUID, *, read: int) -> int:
         """Move the locked case's version one past `read`, unless this transaction already did.
 

@@ -57,18 +57,30 @@ class PendingRmProgressRow(SQLModel, table=True):
 class LifecycleRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self._known: dict[uuid.UUID, Any] = {}
+        """Lifecycle rows read with their case's locked row, until this transaction saves one."""
+
+    def known(self, case_id: uuid.UUID, row: Any) -> None:
+        """Keep the lifecycle read with the case's row locked: `get` needs no statement then
+        (every write of a lifecycle locks its case first, so the row cannot change meanwhile)."""
+        self._known[case_id] = row
+
+    def forget(self) -> None:
+        """Drop what `known` kept (the transaction that locked the cases has ended)."""
+        self._known.clear()
 
     async def get(self, case_id: uuid.UUID) -> Lifecycle:
         """The case's lifecycle (the caller has already found, and locked, the case)."""
+        if case_id in self._known:
+            return lifecycle_of(self._known[case_id])
         row = await self._session.get(LifecycleRow, case_id)
         if row is None:
             raise LookupError(f"case {case_id} has no lifecycle")
-        reached = {CaseState(k): datetime.fromisoformat(v) for k, v in row.reached.items()}
-        outcomes = OutcomeAchievement(**row.outcomes) if row.outcomes else None
-        return from_record(Lifecycle, row, reached=reached, outcomes=outcomes)
+        return lifecycle_of(row)
 
     async def save(self, case_id: uuid.UUID, lifecycle: Lifecycle) -> None:
         """Insert or replace the case's lifecycle; the referral's sent time is when it was received."""
+        self._known.pop(case_id, None)
         values = _values(case_id, lifecycle)
         statement = insert(LifecycleRow).values(**values)
         statement = statement.on_conflict_do_update(
@@ -99,6 +111,13 @@ class LifecycleRepository:
         )
         rows = (await self._session.execute(statement)).all()
         return [(ce_type, data) for _, ce_type, data in sorted(rows)]
+
+
+def lifecycle_of(row: Any) -> Lifecycle:
+    """The lifecycle from a row holding its columns (a `LifecycleRow`, or a joined read's row)."""
+    reached = {CaseState(k): datetime.fromisoformat(v) for k, v in row.reached.items()}
+    outcomes = OutcomeAchievement(**row.outcomes) if row.outcomes else None
+    return from_record(Lifecycle, row, reached=reached, outcomes=outcomes)
 
 
 def _values(case_id: uuid.UUID, lifecycle: Lifecycle) -> dict[str, Any]:

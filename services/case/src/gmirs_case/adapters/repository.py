@@ -10,22 +10,30 @@ import functools
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, CursorResult, Insert, bindparam, select, update
+from sqlalchemy import CursorResult, Insert, TextClause, Uuid, bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gmirs_case.adapters import appointments as stored
-from gmirs_case.adapters.records import columns_of, from_record, record_of
+from gmirs_case.adapters import case_rows
+from gmirs_case.adapters.case_rows import ATTENDANCE_COLUMNS
+from gmirs_case.adapters.lifecycle import LifecycleRepository
+from gmirs_case.adapters.records import columns_of, record_of
 from gmirs_case.adapters.tables import AppointmentRow, CaseRow
-from gmirs_case.domain.appointment_values import Rescheduled
 from gmirs_case.domain.model import Appointment, Attendance, Case
 
 ALL_HUBS = None
 
 
 class CaseRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, lifecycles: LifecycleRepository) -> None:
         self._session = session
+        self._lifecycles = lifecycles
+        self._locked: dict[uuid.UUID, tuple[Case, int]] = {}
+        """Cases this transaction has locked with `lock` and not yet handed out or written."""
+        self._written: dict[uuid.UUID, int] = {}
+        """The versions this transaction's own statements moved cases to (`version_written`)."""
 
     async def add(self, case: Case) -> bool:
         """Insert a new case; False if one already exists for the referral."""
@@ -51,58 +59,63 @@ class CaseRepository:
         """The case and its version as read in the same statement (its `ETag`), if visible.
 
         The version comes with the case row, not from a read of its own: one round trip fewer,
-        and the `ETag` never names a version newer than the case it is sent with.
+        and the `ETag` never names a version newer than the case it is sent with. A case this
+        transaction locked with `lock` is handed out (once) without reading it again.
         """
-        condition = CaseRow.id == case_id
-        return await self._find(condition, hub_id=hub_id, for_update=for_update)  # type: ignore[arg-type]
+        if for_update and case_id in self._locked:
+            case, version = self._locked.pop(case_id)
+            return (case, version) if hub_id is ALL_HUBS or case.hub_id == hub_id else None
+        return await self._find("id", case_id, hub_id=hub_id, for_update=for_update)
+
+    async def lock(self, case_id: uuid.UUID, *, hub_id: str | None) -> int | None:
+        """Lock the case for this transaction's write; its version, or None if not visible.
+
+        The case is read whole while it is locked and kept for the write's own `get(...,
+        for_update=True)`: the write guard's lock and the handler's read are one statement.
+        """
+        found = await self._find("id", case_id, hub_id=hub_id, for_update=True)
+        if found is None:
+            return None
+        self._locked[case_id] = found
+        return found[1]
+
+    def forget(self) -> None:
+        """Drop the cases `lock` kept and the versions written (their transaction has ended)."""
+        self._locked.clear()
+        self._written.clear()
 
     async def for_referral(self, referral_id: uuid.UUID) -> Case | None:
         """The referral's case, locked (the consumer applies R&M progress to it)."""
-        condition = CaseRow.referral_id == referral_id
-        found = await self._find(condition, hub_id=ALL_HUBS, for_update=True)  # type: ignore[arg-type]
+        found = await self._find("referral_id", referral_id, hub_id=ALL_HUBS, for_update=True)
         return found[0] if found is not None else None
 
     async def move_to_hub(self, case_id: uuid.UUID, hub_id: str) -> None:
-        await self._session.execute(
+        self._locked.clear()
+        moved = await self._session.execute(
             update(CaseRow)
-            .where(CaseRow.id == case_id)  # type: ignore[arg-type]
-            .values(hub_id=hub_id, version=CaseRow.version + 1)
+            .where(col(CaseRow.id) == case_id)
+            .values(hub_id=hub_id, version=col(CaseRow.version) + 1)
+            .returning(col(CaseRow.version))
         )
+        version = moved.scalar_one_or_none()
+        if version is not None:
+            self._written[case_id] = version
 
     async def _find(
-        self, condition: ColumnElement[bool], *, hub_id: str | None, for_update: bool
+        self, key: str, value: uuid.UUID, *, hub_id: str | None, for_update: bool
     ) -> tuple[Case, int] | None:
-        query = select(CaseRow).where(condition)
+        """One statement: the case, its appointments with their history, and its lifecycle
+        (kept for `uow.lifecycles` when the case is locked, as nothing else can change it)."""
+        parameters: dict[str, Any] = {key: value}
         if hub_id is not ALL_HUBS:
-            query = query.where(CaseRow.hub_id == hub_id)  # type: ignore[arg-type]
-        if for_update:
-            query = query.with_for_update()
-        row = (await self._session.execute(query)).scalar_one_or_none()
+            parameters["hub_id"] = hub_id
+        statement = _case_statement(key, hub_id is not ALL_HUBS, for_update)
+        row = (await self._session.execute(statement, parameters)).first()
         if row is None:
             return None
-        case = _to_case(row, await self._appointments_of(row.id))
-        return case, row.version
-
-    async def _appointments_of(self, case_id: uuid.UUID) -> list[Appointment]:
-        """The case's appointments by start, each with its earlier times, oldest first.
-
-        One statement: the history is outer-joined to its appointments (a case has a handful
-        of each), instead of a second read of the history alone.
-        """
-        history = stored.appointment_reschedules
-        earlier_times = (history.c[name] for name in stored.HISTORY_COLUMNS)
-        rows = await self._session.execute(
-            select(AppointmentRow, *earlier_times, history.c.id.label("reschedule_id"))
-            .outerjoin(history, history.c.appointment_id == AppointmentRow.id)
-            .where(AppointmentRow.case_id == case_id)  # type: ignore[arg-type]
-            .order_by(AppointmentRow.starts_at, AppointmentRow.id, history.c.id)  # type: ignore[arg-type]
-        )
-        found: dict[uuid.UUID, tuple[AppointmentRow, list[Rescheduled]]] = {}
-        for result in rows:
-            _, earlier = found.setdefault(result[0].id, (result[0], []))
-            if result.reschedule_id is not None:
-                earlier.append(stored.rescheduled_of(result))
-        return [_to_appointment(row, earlier) for row, earlier in found.values()]
+        if for_update and case_rows.has_lifecycle(row):
+            self._lifecycles.known(row.id, row)
+        return case_rows.case_in(row), row.version
 
     async def save_appointment(self, case: Case, appointment: Appointment) -> None:
         """Insert or update one appointment and bump the case version, in one statement.
@@ -113,17 +126,31 @@ class CaseRepository:
         building it with the values inside cost SQLAlchemy a fresh cache key over every value
         on each write (5 % of the case process's samples on the caseload bench).
         """
+        self._locked.clear()
         values = _appointment_values(case.id, appointment)
         parameters = {_PARAMETER + name: value for name, value in values.items()}
-        await self._session.execute(
+        written = await self._session.execute(
             _appointment_upsert(tuple(values)), {**parameters, _BUMPED_CASE: case.id}
         )
+        self._written[case.id] = written.scalar_one()
+
+    def version_written(self, case_id: uuid.UUID) -> int | None:
+        """The version this transaction last moved the case to, if it moved it (the upsert
+        returns it): the write guard then answers it as the `ETag` without another UPDATE."""
+        return self._written.get(case_id)
 
 
 _BUMPED_CASE = "bumped_case_id"
 _PARAMETER = "appointment_"
 """The upsert's own parameter names: not column names, which the CTE's UPDATE would take as
 columns to set."""
+
+
+@functools.cache
+def _case_statement(key: str, scoped: bool, lock: bool) -> TextClause:
+    """`case_rows.case_select`, built once so SQLAlchemy compiles it once."""
+    sql = case_rows.case_select(key, scoped=scoped, lock=lock)
+    return text(sql).bindparams(bindparam(key, type_=Uuid))
 
 
 @functools.cache
@@ -134,19 +161,17 @@ def _appointment_upsert(columns: tuple[str, ...]) -> Insert:
         update(cases)
         .where(cases.c.id == bindparam(_BUMPED_CASE))
         .values(version=cases.c.version + 1)
+        .returning(cases.c.version)
         .cte("case_version_bumped")
     )
     statement = insert(AppointmentRow.__table__).values(  # type: ignore[attr-defined]
         {name: bindparam(_PARAMETER + name) for name in columns}
     )
-    return statement.on_conflict_do_update(
+    upsert = statement.on_conflict_do_update(
         index_elements=["id"],
         set_={k: statement.excluded[k] for k in columns if k not in {"id", "case_id"}},
     ).add_cte(bump)
-
-
-ATTENDANCE_COLUMNS = {"recorded_at": "attendance_recorded_at"}
-"""Attendance is stored flat on its appointment's row; only this column name differs."""
+    return upsert.returning(select(bump.c.version).scalar_subquery())
 
 
 def _case_values(case: Case) -> dict[str, Any]:
@@ -161,15 +186,3 @@ def _appointment_values(case_id: uuid.UUID, a: Appointment) -> dict[str, Any]:
     )
     own = record_of(a, leave_out={"attendance", *stored.NESTED})
     return {**own, "case_id": case_id, **attendance, **stored.nested_values(a)}
-
-
-def _to_case(row: CaseRow, appointments: list[Appointment]) -> Case:
-    return from_record(Case, row, appointments=appointments)
-
-
-def _to_appointment(row: AppointmentRow, history: list[Rescheduled]) -> Appointment:
-    attendance = None
-    if row.attended is not None and row.attendance_recorded_at is not None:
-        attendance = from_record(Attendance, row, rename=ATTENDANCE_COLUMNS)
-    nested = stored.nested_of(row)
-    return from_record(Appointment, row, attendance=attendance, reschedules=history, **nested)

@@ -43,7 +43,8 @@ class CaseUnitOfWork(UnitOfWork):
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
-        self.cases = CaseRepository(self.session)
+        self.lifecycles = LifecycleRepository(self.session)
+        self.cases = CaseRepository(self.session, self.lifecycles)
         self.contacts = ContactRepository(self.session)
         self.outcome_assessments = OutcomeAssessmentRepository(self.session)
         self.consents = ConsentRepository(self.session)
@@ -51,10 +52,26 @@ class CaseUnitOfWork(UnitOfWork):
         self.people = PeopleRepository(self.session)
         self.casework = CaseworkRepository(self.session)
         self.exit_surveys = ExitSurveyRepository(self.session)
-        self.lifecycles = LifecycleRepository(self.session)
         self.caseload = CaseloadRepository(self.session)
         self.action_plans = ActionPlanRepository(self.session)
         self.mitigations = MitigationRepository(self.session)
         self.evidence_requests = EvidenceRequestRepository(self.session)
         self.group_sessions = GroupSessionRepository(self.session)
         return self
+
+    async def commit(self) -> None:
+        """Commit, and forget what was read under this transaction's locks (now released)."""
+        try:
+            await super().commit()
+        finally:
+            self._forget_locked_reads()
+
+    async def rollback(self) -> None:
+        try:
+            await super().rollback()
+        finally:
+            self._forget_locked_reads()
+
+    def _forget_locked_reads(self) -> None:
+        self.cases.forget()
+        self.lifecycles.forget()

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from fastapi import Response, status
 
+from gmirs_case.adapters.case_read import read_audited
 from gmirs_case.domain.lifecycle import InvalidTransition
 from gmirs_case.domain.model import (
     AppointmentKind,
@@ -42,30 +43,26 @@ from gmirs_runtime.problems import Problem, problem_responses
 router = case_router(prefix="/cases", tags=["cases"])
 
 
-@router.get("/{case_id}", responses=problem_responses(404))
-async def get_case(
-    case_id: uuid.UUID, principal: CaseWorker, uow: UoW, response: Response
-) -> CaseRead:
+@router.get("/{case_id}", response_model=CaseRead, responses=problem_responses(404))
+async def get_case(case_id: uuid.UUID, principal: CaseWorker, uow: UoW) -> Response:
     """One case with its appointments, its version as `ETag` (the read is audited)."""
-    # Read without a transaction (no BEGIN or COMMIT round trips): the audit row is committed by
-    # its own statement before the case is answered, so no answer goes out unaudited. The
-    # version is the one read with the case row.
+    # One statement, without a transaction (no BEGIN or COMMIT round trips): the case, its
+    # lifecycle and appointments, and the audit row as a CTE, committed before the case is
+    # answered, so no answer goes out unaudited. A case the caller may not see is not audited.
     await uow.read_without_transaction()
-    found = await uow.cases.get_versioned(case_id, hub_id=hub_scope(principal))
-    if found is None:
-        raise no_such_case()
-    case, version = found
-    lifecycle = await uow.lifecycles.get(case.id)
-    await audit.record(
-        uow.session,
+    audit_row = audit.row_values(
         actor=principal.client_id,
         action="case.viewed",
         resource_type="case",
         resource_id=str(case_id),
     )
+    found = await read_audited(uow.session, case_id, hub_id=hub_scope(principal), audit=audit_row)
     await uow.session.close()  # the connection goes back before the answer is built and sent
-    response.headers["ETag"] = etag_of(version)
-    return CaseRead.of(case, LifecycleRead.of(lifecycle))
+    if found is None:
+        raise no_such_case()
+    body = CaseRead.of(found.case, LifecycleRead.of(found.lifecycle)).model_dump_json()
+    # Written once by the model itself: FastAPI would dump, re-validate and dump it again.
+    return Response(body, media_type="application/json", headers={"ETag": etag_of(found.version)})
 
 
 @router.post(

@@ -8,7 +8,8 @@ version moves up by one and the answer carries the new `ETag`. A case the caller
 left to the route, which answers 404 as before (after a 422 for a bad request). Without
 `If-Match` a write goes ahead as before, so existing clients keep working (If-Match is
 recommended, not required: no 428). A route that reads `If-Match` itself for a resource with its
-own version (the person's contact details) is left to it.
+own version (the person's contact details) is left to it. The guard's lock reads the case whole
+(`CaseRepository.lock`), and the handler's own locked read takes it from there: one statement.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ async def guard_case_write(
     """Lock the case for this write, refuse it if stale, and answer its new ETag on commit."""
     if request.method not in WRITE_METHODS:
         return
-    version = await uow.caseload.version(case_id, hub_id=hub_scope(principal), lock=True)
+    version = await uow.cases.lock(case_id, hub_id=hub_scope(principal))
     if version is None:
         return  # not a case the caller may see: the route answers 404, after checking the request
     if if_match is not None and not _matches(if_match, version):
@@ -66,9 +67,10 @@ async def guard_case_write(
         )
 
     async def advance() -> None:
-        response.headers["ETag"] = etag_of(
-            await uow.caseload.advance_version(case_id, read=version)
-        )
+        written = uow.cases.version_written(case_id)  # the write moved it itself: no UPDATE
+        if written is None:
+            written = await uow.caseload.advance_version(case_id, read=version)
+        response.headers["ETag"] = etag_of(written)
 
     uow.before_commit(advance)
 

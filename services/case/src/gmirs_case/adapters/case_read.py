@@ -1,0 +1,65 @@
+"""One case as a hub reads it, and the audit row of that read, in a single statement.
+
+The case with its lifecycle and appointments comes back in one row (`case_rows`), and the audit
+row rides along as a data-modifying CTE. The read used to be four round trips (case,
+appointments, lifecycle, audit INSERT), each a socket send in the one-core case process and a
+statement's CPU in PostgreSQL. The audit INSERT selects from the case under
+the same scope as the read, so a case the caller may not see is neither answered nor audited.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import TextClause, Uuid, bindparam, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gmirs_case.adapters.case_rows import case_in, case_select, has_lifecycle
+from gmirs_case.adapters.lifecycle import lifecycle_of
+from gmirs_case.adapters.repository import ALL_HUBS
+from gmirs_case.domain.lifecycle import Lifecycle
+from gmirs_case.domain.model import Case
+
+_AUDITED = """
+WITH audited AS (
+    INSERT INTO audit_log (actor, action, resource_type, resource_id, reason, traceparent)
+    SELECT CAST(:actor AS text), CAST(:action AS text), CAST(:resource_type AS text),
+           CAST(:resource_id AS text), CAST(:reason AS text), CAST(:traceparent AS text)
+    FROM cases WHERE cases.id = :id {scope}
+)"""
+
+
+@dataclass(frozen=True, slots=True)
+class CaseAsRead:
+    case: Case
+    version: int
+    """The version read with the case row (its `ETag`)."""
+    lifecycle: Lifecycle
+
+
+@functools.cache
+def _statement(scoped: bool) -> TextClause:
+    """Built once per scope (one hub, or every hub) so SQLAlchemy compiles it once."""
+    audited = _AUDITED.format(scope="AND cases.hub_id = :hub_id" if scoped else "")
+    read = case_select("id", scoped=scoped, lock=False)
+    return text(audited + read).bindparams(bindparam("id", type_=Uuid))
+
+
+async def read_audited(
+    session: AsyncSession, case_id: uuid.UUID, *, hub_id: str | None, audit: Mapping[str, Any]
+) -> CaseAsRead | None:
+    """The case if `hub_id` (None: every hub) may see it, and then the audit row `audit` (the
+    values `gmirs_runtime.audit.row_values` gives) written."""
+    parameters = {**audit, "id": case_id}
+    if hub_id is not ALL_HUBS:
+        parameters["hub_id"] = hub_id
+    row = (await session.execute(_statement(hub_id is not ALL_HUBS), parameters)).first()
+    if row is None:
+        return None
+    if not has_lifecycle(row):
+        raise LookupError(f"case {case_id} has no lifecycle")
+    return CaseAsRead(case_in(row), row.version, lifecycle_of(row))
