@@ -12,7 +12,8 @@ refuses, is dead-lettered with its reason before the batch is applied; if the ba
 transaction fails for any other reason than the database or network, it is rolled back and its
 events are applied one at a time (in-place retries, then the dead-letter topic for the one
 that keeps failing), so one bad event cannot hold back the rest. Outages are waited out.
-Offsets are committed after the database commits, as in `EventConsumer`.
+Offsets are committed after the database commits, as in `EventConsumer`. The cyclic garbage
+collector is paused while a batch is worked on (see `eventing.collector` for why).
 
 `group` names the inbox rows and the dead-letter and retry topics; `kafka_group` (default the
 same) is the Kafka consumer group, so a projection can read the topics again under a new group
@@ -32,6 +33,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from opentelemetry import trace
 
 from gmirs_runtime.eventing import inbox
+from gmirs_runtime.eventing.collector import collector_paused
 from gmirs_runtime.eventing.consumer import (
     ConsumerStats,
     Record,
@@ -122,7 +124,8 @@ class BatchConsumer(Generic[U]):
                 records = [r for partition in batches.values() for r in partition]
                 if not records:
                     continue
-                await self._process(records)
+                with collector_paused():
+                    await self._process(records)
                 offsets = {tp: rs[-1].offset + 1 for tp, rs in batches.items()}
                 await commit_offsets(consumer, offsets)
                 self.committed.update(offsets)
