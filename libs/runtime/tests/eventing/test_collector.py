@@ -1,5 +1,6 @@
 """The batch consumers' pause of the cyclic garbage collector: nested and overlapping pauses
-(two consumers in one process) resume it only at the end of the last, and never turn it on."""
+(two consumers in one process) resume it only at the end of the last, never turn it on, and
+let it run while a batch waits out an outage."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from gmirs_runtime.eventing.collector import collector_paused
+from gmirs_runtime.eventing.collector import collector_paused, collector_resumed
 
 
 @pytest.fixture
@@ -28,6 +29,16 @@ def test_overlapping_pauses_resume_the_collector_after_the_last(collector_enable
     first.__exit__(None, None, None)  # the first batch ends while the second goes on
     assert not gc.isenabled()
     second.__exit__(None, None, None)
+    assert gc.isenabled()
+
+
+def test_a_batch_waiting_out_an_outage_lets_the_collector_run_meanwhile(
+    collector_enabled,
+) -> None:
+    with collector_paused():
+        with collector_resumed():
+            assert gc.isenabled()
+        assert not gc.isenabled()
     assert gc.isenabled()
 
 

@@ -33,7 +33,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from opentelemetry import trace
 
 from gmirs_runtime.eventing import inbox
-from gmirs_runtime.eventing.collector import collector_paused
+from gmirs_runtime.eventing.collector import collector_paused, collector_resumed
 from gmirs_runtime.eventing.consumer import (
     ConsumerStats,
     Record,
@@ -173,7 +173,8 @@ class BatchConsumer(Generic[U]):
                     )
                     break
                 log.warning("batch failed, retrying", exc_info=True)
-                await asyncio.sleep(self.retry.max_backoff)
+                with collector_resumed():
+                    await asyncio.sleep(self.retry.max_backoff)
         for item in items:
             await self._process_one(item)
 
@@ -253,7 +254,8 @@ class BatchConsumer(Generic[U]):
                 log.warning(
                     "event failed, retrying", extra={"event_id": str(item.event.id)}, exc_info=True
                 )
-                await asyncio.sleep(self.retry.backoff(min(attempt, self.retry.attempts)))
+                with collector_resumed():
+                    await asyncio.sleep(self.retry.backoff(min(attempt, self.retry.attempts)))
 
     async def _dead_letter(
         self, item: Record | Parsed, exc: BaseException, *, attempts: int

@@ -6,7 +6,8 @@ allocations, not garbage: it would scan those objects dozens of times per batch,
 them into older generations until a full collection scans the whole heap, though none of them
 is garbage (they are freed by reference counting when the batch ends). In the metrics
 projection that was over a third of the CPU spent per event. While any batch is in progress
-the collector is paused; it runs as usual between batches, so cyclic garbage is only put off.
+the collector is paused; it runs as usual between batches and while a batch waits out an
+outage (`collector_resumed`), so cyclic garbage is only put off, never for long.
 
 The pause is process-wide (the collector is) and counted, so batches of several consumers in
 one process may overlap: the collector resumes when the last one ends, and only if it was
@@ -25,16 +26,35 @@ class _Pauses:
     resume = False
 
 
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause the cyclic collector for the duration (nestable, across awaits and consumers)."""
+def _pause() -> None:
     if _Pauses.active == 0:
         _Pauses.resume = gc.isenabled()
         gc.disable()
     _Pauses.active += 1
+
+
+def _unpause() -> None:
+    _Pauses.active -= 1
+    if _Pauses.active == 0 and _Pauses.resume:
+        gc.enable()
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic collector for the duration (nestable, across awaits and consumers)."""
+    _pause()
     try:
         yield
     finally:
-        _Pauses.active -= 1
-        if _Pauses.active == 0 and _Pauses.resume:
-            gc.enable()
+        _unpause()
+
+
+@contextmanager
+def collector_resumed() -> Iterator[None]:
+    """Within `collector_paused`, give up this pause while waiting (an outage's backoff, which
+    may last minutes): the rest of the process's cyclic garbage is collected meanwhile."""
+    _unpause()
+    try:
+        yield
+    finally:
+        _pause()
