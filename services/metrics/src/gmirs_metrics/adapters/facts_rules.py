@@ -65,7 +65,9 @@ class FactTable:
             if c.rule in _BY_GUARD:
                 groups[c.guard, c.rule] = (*groups.get((c.guard, c.rule), ()), c.name)
         object.__setattr__(self, "guarded", groups)
-        object.__setattr__(self, "plain", {c.name: c.rule for c in self.columns if c.rule in _PLAIN})
+        object.__setattr__(
+            self, "plain", {c.name: c.rule for c in self.columns if c.rule in _PLAIN}
+        )
 
     def key_of(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
         return tuple(row[k] for k in self.key)
@@ -91,10 +93,11 @@ class FactTable:
         for name, b in new.items():
             if b is None:
                 continue
-            rule = plain.get(name)
-            if rule is not None:
+            merged_by = plain.get(name)
+            if merged_by is not None:
                 a = row[name]
-                row[name] = b if a is None else (max(a, b) if rule is Rule.LATEST else min(a, b))
+                latest = merged_by is Rule.LATEST
+                row[name] = b if a is None else (max(a, b) if latest else min(a, b))
         return row
 
 
