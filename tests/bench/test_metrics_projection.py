@@ -10,6 +10,8 @@ events per case, across the three topics). Then, in one process:
 3. the rebuild: `gmirs-metrics rebuild`'s function from the start of the topics into the
    rebuild schema, then the switch; the time from its start to the switch committed.
 Memory: the process's RSS before, and its peak sampled every 0.2 s through each phase.
+CPU per event in each phase: this process's (the consumer's Python) and PostgreSQL's (the server
+with its backends), so a change can be judged on a shared machine where wall-clock rates vary.
 """
 
 from __future__ import annotations
@@ -37,7 +39,9 @@ from gmirs_metrics.projections.rebuild import rebuild
 from gmirs_metrics.settings import MetricsSettings
 from gmirs_runtime.bootstrap import build_infrastructure
 from gmirs_runtime.eventing.envelope import Event, to_headers
+from gmirs_runtime.local.postgres import EmbeddedPostgres
 from gmirs_runtime.migrations import upgrade
+from tests.bench.cpu import cpu_seconds, tree_cpu_seconds
 
 pytestmark = [pytest.mark.bench, pytest.mark.timeout(3 * 3600)]  # 1,000,000 events take a while
 EVENTS_N = int(os.environ.get("BENCH_METRICS_EVENTS", "1000000"))
@@ -92,6 +96,28 @@ async def _produce(bootstrap: str, n: int) -> float:
     finally:
         await producer.stop()
     return n / (time.perf_counter() - started)
+
+
+class CpuPerEvent:
+    """CPU microseconds per event of this process and of the PostgreSQL server over a phase."""
+
+    def __init__(self, postgres: EmbeddedPostgres) -> None:
+        assert postgres.process is not None
+        assert postgres.process.pid is not None
+        self.postgres_pid = postgres.process.pid
+        self.own = self.database = 0.0
+
+    def __enter__(self) -> CpuPerEvent:
+        self._own = cpu_seconds(os.getpid())
+        self._database = tree_cpu_seconds(self.postgres_pid)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.own = cpu_seconds(os.getpid()) - self._own
+        self.database = tree_cpu_seconds(self.postgres_pid) - self._database
+
+    def per_event(self, n: int) -> str:
+        return f"CPU {self.own / n * 1e6:,.0f} us/event here, {self.database / n * 1e6:,.0f} in PostgreSQL"
 
 
 class PeakRss:
@@ -179,25 +205,32 @@ async def _project(settings: MetricsSettings, n: int) -> float:
 
 
 async def test_projection_and_rebuild_against_raw_consume(
-    database_url, kafka_broker, report
+    database_url, kafka_broker, postgres_server, report
 ) -> None:
     settings = _settings(database_url, kafka_broker.bootstrap)
     await asyncio.to_thread(upgrade, MIGRATIONS, database_url, settings.database_schema)
     produced = await _produce(kafka_broker.bootstrap, EVENTS_N)
     rss_before = psutil.Process().memory_info().rss
-    raw = await _raw_consume(kafka_broker.bootstrap, EVENTS_N)
-    with PeakRss() as projecting:
+    with CpuPerEvent(postgres_server) as floor_cpu:
+        raw = await _raw_consume(kafka_broker.bootstrap, EVENTS_N)
+    with PeakRss() as projecting, CpuPerEvent(postgres_server) as projecting_cpu:
         projected = await _project(settings, EVENTS_N)
-    with PeakRss() as rebuilding:
+        await asyncio.sleep(1)  # the phase's backends exit and are reaped: their CPU is counted
+    with PeakRss() as rebuilding, CpuPerEvent(postgres_server) as rebuilding_cpu:
         started = time.perf_counter()
         rebuilt = await rebuild(settings)
         rebuild_seconds = time.perf_counter() - started
+        await asyncio.sleep(1)
     assert rebuilt.applied >= EVENTS_N
     mib = 1024 * 1024
     report.append(
         f"metrics projection: {projected:,.0f} events/s per consumer  |  floor, aiokafka consuming "
         f"the same topics: {raw:,.0f} msg/s  |  ratio {projected / raw:.3f} (aim >= 10,000 events/s)"
         f"  [{EVENTS_N:,} events; produced at {produced:,.0f}/s]"
+    )
+    report.append(
+        f"metrics projection {projecting_cpu.per_event(EVENTS_N)}  |  floor "
+        f"{floor_cpu.per_event(EVENTS_N)}  |  rebuild {rebuilding_cpu.per_event(rebuilt.applied)}"
     )
     report.append(
         f"metrics rebuild from {rebuilt.applied:,} events: {rebuild_seconds:,.1f} s "

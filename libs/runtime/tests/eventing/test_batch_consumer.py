@@ -4,6 +4,7 @@ and per-event dead letters (with reasons) when an event in the batch is bad."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -34,9 +35,11 @@ class Recorder:
 
     def __init__(self) -> None:
         self.batches: list[int] = []
+        self.collecting: list[bool] = []  # whether the cyclic GC was on during each batch
 
     async def __call__(self, items: Sequence[Parsed], uow: UnitOfWork) -> None:
         self.batches.append(len(items))
+        self.collecting.append(gc.isenabled())
         if any(item.payload.poison for item in items):
             raise UnprocessableEvent("field 'poison' is set")
         totals: dict[uuid.UUID, int] = {}
@@ -89,6 +92,9 @@ async def test_a_fetch_is_applied_together_and_duplicates_once(
         await eventually(lambda: _seen(consumer, 260))
         assert consumer.stats.applied == 200
         assert await consumer.lag() == 0
+    assert handler.collecting
+    assert not any(handler.collecting)  # paused while a batch is worked on ...
+    assert gc.isenabled()  # ... and on again after it
     assert await service_db.counter(aggregate) == 200
     claimed = await service_db.scalar("SELECT count(*) FROM inbox")
     assert claimed == 200

@@ -12,7 +12,8 @@ refuses, is dead-lettered with its reason before the batch is applied; if the ba
 transaction fails for any other reason than the database or network, it is rolled back and its
 events are applied one at a time (in-place retries, then the dead-letter topic for the one
 that keeps failing), so one bad event cannot hold back the rest. Outages are waited out.
-Offsets are committed after the database commits, as in `EventConsumer`.
+Offsets are committed after the database commits, as in `EventConsumer`. The cyclic garbage
+collector is paused while a batch is worked on (see `eventing.collector` for why).
 
 `group` names the inbox rows and the dead-letter and retry topics; `kafka_group` (default the
 same) is the Kafka consumer group, so a projection can read the topics again under a new group
@@ -32,6 +33,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from opentelemetry import trace
 
 from gmirs_runtime.eventing import inbox
+from gmirs_runtime.eventing.collector import collector_paused, collector_resumed
 from gmirs_runtime.eventing.consumer import (
     ConsumerStats,
     Record,
@@ -122,7 +124,8 @@ class BatchConsumer(Generic[U]):
                 records = [r for partition in batches.values() for r in partition]
                 if not records:
                     continue
-                await self._process(records)
+                with collector_paused():
+                    await self._process(records)
                 offsets = {tp: rs[-1].offset + 1 for tp, rs in batches.items()}
                 await commit_offsets(consumer, offsets)
                 self.committed.update(offsets)
@@ -170,7 +173,8 @@ class BatchConsumer(Generic[U]):
                     )
                     break
                 log.warning("batch failed, retrying", exc_info=True)
-                await asyncio.sleep(self.retry.max_backoff)
+                with collector_resumed():
+                    await asyncio.sleep(self.retry.max_backoff)
         for item in items:
             await self._process_one(item)
 
@@ -225,7 +229,8 @@ class BatchConsumer(Generic[U]):
             new = await inbox.claim_many(
                 uow.session, group=self.group, deliveries=[i.delivery for i in items]
             )
-            fresh = [i for i in items if i.event.id in new]
+            # The batch holds no id twice (see _parse_all): as many claimed as read, all are new.
+            fresh = items if len(new) == len(items) else [i for i in items if i.event.id in new]
             if fresh:
                 await self.handles.handler(fresh, uow)
             await uow.commit()
@@ -249,7 +254,8 @@ class BatchConsumer(Generic[U]):
                 log.warning(
                     "event failed, retrying", extra={"event_id": str(item.event.id)}, exc_info=True
                 )
-                await asyncio.sleep(self.retry.backoff(min(attempt, self.retry.attempts)))
+                with collector_resumed():
+                    await asyncio.sleep(self.retry.backoff(min(attempt, self.retry.attempts)))
 
     async def _dead_letter(
         self, item: Record | Parsed, exc: BaseException, *, attempts: int

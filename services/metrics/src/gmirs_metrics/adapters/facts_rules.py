@@ -56,6 +56,7 @@ class FactTable:
     columns: tuple[Column, ...]
     by_name: Mapping[str, Column] = field(init=False, repr=False)
     guarded: Mapping[tuple[tuple[str, ...], Rule], tuple[str, ...]] = field(init=False, repr=False)
+    plain: Mapping[str, Rule] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_name", {c.name: c for c in self.columns})
@@ -64,6 +65,9 @@ class FactTable:
             if c.rule in _BY_GUARD:
                 groups[c.guard, c.rule] = (*groups.get((c.guard, c.rule), ()), c.name)
         object.__setattr__(self, "guarded", groups)
+        object.__setattr__(
+            self, "plain", {c.name: c.rule for c in self.columns if c.rule in _PLAIN}
+        )
 
     def key_of(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
         return tuple(row[k] for k in self.key)
@@ -73,17 +77,28 @@ class FactTable:
 
         Commutative: merging the facts in any order gives the same row.
         """
-        merged = dict(old)
-        for name, b in new.items():
-            rule = self.by_name[name].rule
-            if rule in _PLAIN and b is not None:
-                a = old[name]
-                merged[name] = b if a is None else (max(a, b) if rule is Rule.LATEST else min(a, b))
+        return self.merge_into(dict(old), new)
+
+    def merge_into(self, row: Row, new: Row) -> Row:
+        """`merge`, changing the complete `row` in place (a fold's own rows: no copy per fact).
+
+        Guarded columns are settled first, against the row's guards as they were: a guard may
+        itself be a plain column (a report's `acknowledged_at`), which the second step changes.
+        """
         for (guard, rule), names in self.guarded.items():
-            if _guard_wins(rule, _guard(guard, old), _guard(guard, new)):
+            if _guard_wins(rule, row, new, guard):
                 for name in names:
-                    merged[name] = new.get(name)
-        return merged
+                    row[name] = new.get(name)
+        plain = self.plain
+        for name, b in new.items():
+            if b is None:
+                continue
+            merged_by = plain.get(name)
+            if merged_by is not None:
+                a = row[name]
+                latest = merged_by is Rule.LATEST
+                row[name] = b if a is None else (max(a, b) if latest else min(a, b))
+        return row
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +116,10 @@ def fold(facts: Iterable[Fact]) -> dict[FactTable, list[Row]]:
         rows = tables.setdefault(fact.table, {})
         key = fact.table.key_of(fact.row)
         old = rows.get(key)
-        rows[key] = fact.table.merge(old, fact.row) if old is not None else _complete(fact)
+        if old is None:
+            rows[key] = _complete(fact)
+        else:
+            fact.table.merge_into(old, fact.row)
     return {table: list(rows.values()) for table, rows in tables.items()}
 
 
@@ -113,15 +131,18 @@ _BY_GUARD = (Rule.BY_LATEST, Rule.BY_EARLIEST)
 _PLAIN = (Rule.KEEP, Rule.EARLIEST, Rule.LATEST)
 
 
-def _guard_wins(rule: Rule, older: tuple[Any, ...], newer: tuple[Any, ...]) -> bool:
-    """Whether the new fact's values replace the old; a known guard beats an unknown one."""
-    if newer[0] is None:
+def _guard_wins(rule: Rule, old: Row, new: Row, guard: Sequence[str]) -> bool:
+    """Whether the new fact's values replace the old; a known guard beats an unknown one.
+
+    A guard's columns are compared in order; all of them are known together, or none is.
+    """
+    if new.get(guard[0]) is None:
         return False
-    if older[0] is None:
+    if old.get(guard[0]) is None:
         return True
+    newer, older = _guard(guard, new), _guard(guard, old)
     return newer > older if rule is Rule.BY_LATEST else newer < older
 
 
 def _guard(guard: Sequence[str], row: Row) -> tuple[Any, ...]:
-    """The guard's values; all of a guard's columns are known together, or none is."""
     return tuple(row.get(g) for g in guard)
