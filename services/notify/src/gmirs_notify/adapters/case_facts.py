@@ -65,13 +65,6 @@ class CaseFactsRepository:
             )
         )
 
-    async def session_of(self, appointment_id: uuid.UUID) -> int | None:
-        query = select(appointment_sessions.c.session_number).where(
-            appointment_sessions.c.appointment_id == appointment_id
-        )
-        found: int | None = (await self._session.execute(query)).scalar_one_or_none()
-        return found
-
     async def consent_given(
         self,
         consent_id: uuid.UUID,

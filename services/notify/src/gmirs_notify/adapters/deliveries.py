@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, func, select, text, update
+from sqlalchemy import CursorResult, DateTime, Integer, Text, func, literal, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +22,6 @@ from gmirs_notify.adapters.tables import (
     deliveries,
     deliveries_channel,
     delivery_attempts,
-    subscriptions,
 )
 from gmirs_notify.domain.delivery import AttemptOutcome, DeliveryStatus, Verdict, webhook_id
 from gmirs_notify.domain.subscription import signing_secrets
@@ -100,19 +99,29 @@ WITH due AS (
     ORDER BY d.next_attempt_at
     LIMIT :limit
     FOR UPDATE OF d SKIP LOCKED
-)
-UPDATE deliveries AS d
-SET attempts = d.attempts + 1, next_attempt_at = :lease_until, last_attempt_at = :now
-FROM due, subscriptions AS s
-WHERE d.id = due.id AND s.id = d.subscription_id
-RETURNING d.id, d.subscription_id, d.case_id, d.appointment_id, d.event_type,
-          d.body::text AS body, d.attempts, d.due_at, d.escalated_at, d.traceparent, d.tracestate,
-          s.url, s.active, s.secret, s.previous_secret, s.previous_secret_expires_at, s.partner,
+), claimed AS (
+    UPDATE deliveries AS d
+    SET attempts = d.attempts + 1, next_attempt_at = :lease_until, last_attempt_at = :now
+    FROM due, subscriptions AS s
+    WHERE d.id = due.id AND s.id = d.subscription_id
+    RETURNING d.id, d.subscription_id, d.case_id, d.appointment_id, d.event_type,
+          d.body::text AS body, d.attempts, d.due_at, d.escalated_at, d.traceparent,
+          d.tracestate, s.url, s.active, s.secret, s.previous_secret,
+          s.previous_secret_expires_at, s.partner,
           d.acknowledged_at IS NOT NULL AS acknowledged_before,
           (d.redelivered_at IS NOT NULL AND (due.previous_attempt_at IS NULL
            OR d.redelivered_at > due.previous_attempt_at)) AS manual
+), waiting AS (
+    SELECT min(d.next_attempt_at) AS next_due
+    FROM deliveries AS d JOIN subscriptions AS e ON e.id = d.subscription_id
+    WHERE d.status = 'pending' AND e.enabled AND d.id NOT IN (SELECT id FROM due)
+)
+SELECT waiting.next_due, claimed.* FROM waiting LEFT JOIN claimed ON true
 """
 )
+"""Lease up to :limit due deliveries and say when the earliest of the others falls due, in one
+statement (the dispatcher's round trip per wake). The other deliveries are judged on the
+snapshot the claim saw, minus the claimed rows, whose next time is the lease's end."""
 
 _ESCALATE = text(
     """
@@ -166,17 +175,24 @@ class DeliveryRepository:
 
     async def claim_due(
         self, *, now: datetime, limit: int, lease: timedelta
-    ) -> list[ClaimedDelivery]:
-        """Lease up to `limit` due deliveries to this dispatcher (rows others hold are skipped)."""
-        params = {"now": now, "limit": limit, "lease_until": now + lease}
+    ) -> tuple[list[ClaimedDelivery], datetime | None]:
+        """Lease up to `limit` due deliveries to this dispatcher (rows others hold are skipped),
+        and when the earliest pending delivery (claimed or not) falls due next."""
+        lease_until = now + lease
+        params = {"now": now, "limit": limit, "lease_until": lease_until}
         rows = (await self._session.execute(_CLAIM, params)).mappings().all()
-        return [_claimed(row, now) for row in rows]
+        claimed = [_claimed(row, now) for row in rows if row["id"] is not None]
+        next_due: datetime | None = rows[0]["next_due"]
+        if claimed and (next_due is None or lease_until < next_due):
+            next_due = lease_until
+        return claimed, next_due
 
     async def record_attempt(
         self, claimed: ClaimedDelivery, outcome: AttemptOutcome, verdict: Verdict, *, now: datetime
     ) -> bool:
-        """Store the attempt and the verdict; False if the lease was lost to another dispatcher."""
-        statement = (
+        """Store the attempt and the verdict in one statement; False if the lease was lost to
+        another dispatcher (then no attempt row is written either)."""
+        recorded = (
             update(deliveries)
             .where(
                 deliveries.c.id == claimed.id,
@@ -184,25 +200,36 @@ class DeliveryRepository:
                 deliveries.c.status == PENDING,
             )
             .values(**_verdict_values(outcome, verdict, now))
+            .returning(deliveries.c.id)
+            .cte("recorded")
         )
-        result = await self._session.execute(statement)
-        assert isinstance(result, CursorResult)
-        if result.rowcount != 1:
-            return False
-        await self._session.execute(
+        attempt = (
             insert(delivery_attempts)
-            .values(
-                delivery_id=claimed.id,
-                attempt=claimed.attempts,
-                at=now,
-                status_code=outcome.status_code,
-                error_class=outcome.error_class,
-                duration_ms=outcome.duration_ms,
-                manual=claimed.manual,
+            .from_select(
+                [
+                    "delivery_id",
+                    "attempt",
+                    "at",
+                    "status_code",
+                    "error_class",
+                    "duration_ms",
+                    "manual",
+                ],
+                select(
+                    recorded.c.id,
+                    literal(claimed.attempts),
+                    literal(now, DateTime(timezone=True)),
+                    literal(outcome.status_code, Integer),
+                    literal(outcome.error_class, Text),
+                    literal(outcome.duration_ms, Integer),
+                    literal(claimed.manual),
+                ),
             )
             .on_conflict_do_nothing()
+            .cte("attempt")
         )
-        return True
+        statement = select(func.count()).select_from(recorded).add_cte(attempt)
+        return int((await self._session.execute(statement)).scalar_one()) == 1
 
     async def cancel_pending(
         self, subscription_id: uuid.UUID, *, reason: str, now: datetime
@@ -283,16 +310,6 @@ class DeliveryRepository:
         params = {"now": now, "cutoff": now - give_up_after}
         rows = (await self._session.execute(_FAIL_WAITING, params)).all()
         return [FailedDelivery(*row) for row in rows]
-
-    async def next_due_at(self) -> datetime | None:
-        """When the earliest pending delivery falls due (to sleep exactly until then)."""
-        query = (
-            select(func.min(deliveries.c.next_attempt_at))
-            .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
-            .where(deliveries.c.status == PENDING, subscriptions.c.enabled.is_(True))
-        )
-        value: datetime | None = (await self._session.execute(query)).scalar_one()
-        return value
 
 
 def _verdict_values(outcome: AttemptOutcome, verdict: Verdict, now: datetime) -> dict[str, Any]:

@@ -10,11 +10,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, Select, and_, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    JSON,
+    CursorResult,
+    Select,
+    and_,
+    func,
+    or_,
+    select,
+    text,
+    type_coerce,
+    update,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gmirs_notify.adapters.tables import report_attempts, reports
@@ -61,6 +72,8 @@ class ReportRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
         self._stored_attempts: dict[uuid.UUID, int] = {}
+        self._stored_rows: dict[uuid.UUID, dict[str, Any]] = {}
+        """Each report's columns as read or last written (an unchanged one is not rewritten)."""
 
     async def start(self, report: Report, *, event_id: uuid.UUID, policy: ReportPolicy) -> bool:
         """Insert a new report; False if its case and appointment already have one."""
@@ -77,6 +90,7 @@ class ReportRepository:
         if result.rowcount != 1:
             return False
         self._stored_attempts[report.id] = 0
+        self._stored_rows[report.id] = _row(report) | {"next_check_at": values["next_check_at"]}
         await self._add_attempts(report)
         return True
 
@@ -112,15 +126,19 @@ class ReportRepository:
         return await self._hydrate(query)
 
     async def save(self, report: Report, *, policy: ReportPolicy) -> None:
-        """Write the report's state back and insert the attempts added since it was read."""
+        """Write the report's state back (unless no column changed since it was read: a webhook
+        attempt, say) and insert the attempts added since it was read."""
         values = _row(report) | {"next_check_at": report.next_check_at(policy)}
-        await self._session.execute(
-            update(reports).where(reports.c.id == report.id).values(**values)
-        )
+        if self._stored_rows.get(report.id) != values:
+            await self._session.execute(
+                update(reports).where(reports.c.id == report.id).values(**values)
+            )
+            self._stored_rows[report.id] = values
         await self._add_attempts(report)
 
     async def set_rm_appointment(self, report_id: uuid.UUID, rm_appointment_id: uuid.UUID) -> None:
         """The write-back learned R&M's appointment id: its echo must then start nothing."""
+        self._stored_rows.pop(report_id, None)
         await self._session.execute(
             update(reports)
             .where(reports.c.id == report_id)
@@ -184,34 +202,48 @@ class ReportRepository:
             query = query.where(status_filter(status))
             counted = counted.where(status_filter(status))
         query = query.order_by(reports.c.due_at, reports.c.id).limit(limit).offset(offset)
-        found = await self._hydrate(query)
+        found = await self._hydrate(query, locks=False)
         return found, int((await self._session.execute(counted)).scalar_one())
 
     async def _load(self, condition: Any, *, for_update: bool) -> list[Report]:
         query = select(reports).where(condition)
         if for_update:
             query = query.with_for_update()
-        return await self._hydrate(query)
+        return await self._hydrate(query, locks=for_update)
 
-    async def _hydrate(self, query: Select[Any]) -> list[Report]:
-        rows = (await self._session.execute(query)).mappings().all()
-        if not rows:
-            return []
-        ids = [row["id"] for row in rows]
-        attempts_query = (
+    async def _hydrate(self, query: Select[Any], *, locks: bool = True) -> list[Report]:
+        """The reports `query` selects, each with its attempts. A query that locks its rows
+        reads the attempts in a second statement, after the locks are held: one statement
+        would read them from its snapshot, taken before it waited for a lock, and miss the
+        attempts of the transaction it waited for. A plain read needs one statement."""
+        if not locks:
+            rows = (await self._session.execute(query.add_columns(_ATTEMPTS))).mappings().all()
+            by_report = {row["id"]: [_attempt(a) for a in row["attempt_list"]] for row in rows}
+        else:
+            rows = (await self._session.execute(query)).mappings().all()
+            by_report = await self._attempts_of([row["id"] for row in rows])
+        found = []
+        for row in rows:
+            report = _report(row, by_report[row["id"]])
+            self._stored_attempts[report.id] = len(report.attempts)
+            self._stored_rows[report.id] = _row(report) | {"next_check_at": row["next_check_at"]}
+            found.append(report)
+        return found
+
+    async def _attempts_of(self, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Attempt]]:
+        by_report: dict[uuid.UUID, list[Attempt]] = {i: [] for i in ids}
+        if not ids:
+            return by_report
+        query = (
             select(report_attempts)
             .where(report_attempts.c.report_id.in_(ids))
             .order_by(report_attempts.c.report_id, report_attempts.c.seq)
         )
-        by_report: dict[uuid.UUID, list[Attempt]] = {i: [] for i in ids}
-        for a in (await self._session.execute(attempts_query)).mappings():
+        for a in (await self._session.execute(query)).mappings():
             by_report[a["report_id"]].append(
                 Attempt(Channel(a["channel"]), a["at"], AttemptResult(a["result"]), a["detail"])
             )
-        found = [_report(row, by_report[row["id"]]) for row in rows]
-        for report in found:
-            self._stored_attempts[report.id] = len(report.attempts)
-        return found
+        return by_report
 
     async def _add_attempts(self, report: Report) -> None:
         stored = self._stored_attempts.get(report.id, 0)
@@ -220,6 +252,39 @@ class ReportRepository:
             rows = [_attempt_row(report.id, stored + i, a) for i, a in enumerate(new)]
             await self._session.execute(insert(report_attempts), rows)
         self._stored_attempts[report.id] = len(report.attempts)
+
+
+_ATTEMPTS = (
+    select(
+        type_coerce(
+            func.coalesce(
+                func.json_agg(
+                    aggregate_order_by(
+                        func.json_build_array(
+                            report_attempts.c.channel,
+                            report_attempts.c.at,
+                            report_attempts.c.result,
+                            report_attempts.c.detail,
+                        ),
+                        report_attempts.c.seq,
+                    )
+                ),
+                text("'[]'::json"),
+            ),
+            JSON,
+        )
+    )
+    .where(report_attempts.c.report_id == reports.c.id)
+    .scalar_subquery()
+    .label("attempt_list")
+)
+"""A report's attempts in order, as a JSON array of [channel, at, result, detail]."""
+
+
+def _attempt(values: list[Any]) -> Attempt:
+    channel, at, result, detail = values
+    when = datetime.fromisoformat(at).astimezone(UTC)
+    return Attempt(Channel(channel), when, AttemptResult(result), detail)
 
 
 def _row(report: Report) -> dict[str, Any]:

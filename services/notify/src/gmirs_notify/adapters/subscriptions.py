@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gmirs_notify.adapters.tables import subscriptions
+from gmirs_notify.adapters.tables import appointment_sessions, case_facts, subscriptions
 from gmirs_notify.domain.subscription import Subscription
 
 EVERY_OWNER = None
@@ -63,6 +63,27 @@ class SubscriptionRepository:
         rows = (await self._session.execute(query)).mappings()
         found = [_to_subscription(r) for r in rows]
         return [s for s in found if s.wants(event_type, hub_id, pdu)]
+
+    async def for_alert(
+        self, event_type: str, *, hub_id: str, case_id: uuid.UUID, appointment_id: uuid.UUID
+    ) -> tuple[list[Subscription], int | None]:
+        """`active_for` the case's unit, and the appointment's session number (None if unknown
+        or nobody subscribes), in one statement: the consumer's round trip per alert."""
+        unit = select(case_facts.c.probation_delivery_unit).where(case_facts.c.case_id == case_id)
+        number = select(appointment_sessions.c.session_number).where(
+            appointment_sessions.c.appointment_id == appointment_id
+        )
+        query = select(
+            subscriptions,
+            unit.scalar_subquery().label("unit"),
+            number.scalar_subquery().label("session_number"),
+        ).where(subscriptions.c.active.is_(True), subscriptions.c.event_types.any_() == event_type)
+        rows = (await self._session.execute(query)).mappings().all()
+        if not rows:
+            return [], None
+        found = [_to_subscription(r) for r in rows]
+        pdu = rows[0]["unit"]
+        return [s for s in found if s.wants(event_type, hub_id, pdu)], rows[0]["session_number"]
 
     async def save(self, subscription: Subscription) -> None:
         values = _values(subscription)

@@ -23,7 +23,7 @@ from gmirs_notify.adapters.deliveries import ClaimedDelivery
 from gmirs_notify.adapters.tables import deliveries_channel
 from gmirs_notify.adapters.unit_of_work import NotifyUnitOfWork
 from gmirs_notify.domain.deadline import DeadlinePolicy
-from gmirs_notify.domain.delivery import ENDPOINT_DISABLED
+from gmirs_notify.domain.delivery import ENDPOINT_DISABLED, DeliveryStatus
 from gmirs_notify.domain.report import ReportPolicy
 from gmirs_notify.handlers.clock import Clock, utc_now
 from gmirs_notify.handlers.deliver import Deliverer, report_at_risk
@@ -65,6 +65,8 @@ class Dispatcher:
         self._inflight: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._last_sweep = float("-inf")
+        self._saturated = False
+        """The last round claimed as many as it had free slots (more may be waiting)."""
 
     async def run(self, stop: asyncio.Event) -> None:
         """Dispatch until `stop` is set, reconnecting after database failures; then finish sends."""
@@ -97,38 +99,39 @@ class Dispatcher:
         """Claim what is due (up to the free slots) and escalate what is at risk; return the
         number of seconds until something next falls due (at most the poll interval)."""
         now = self._clock()
+        at_risk = await self._sweep(now)
         free = self._max_in_flight - len(self._inflight)
         async with self._unit_of_work() as uow:
-            repository = uow.deliveries
-            claimed = (
-                await repository.claim_due(now=now, limit=free, lease=self._lease) if free else []
+            claimed, next_due = await uow.deliveries.claim_due(
+                now=now, limit=free, lease=self._lease
             )
-            at_risk = await self._sweep(uow, now)
-            next_due = await repository.next_due_at()
             await uow.commit()
+        self._saturated = len(claimed) >= free
         for delivery in claimed:
             self._start(delivery)
         for delivery_id in at_risk:
             report_at_risk(delivery_id)
         return self._sleep_until(next_due, now)
 
-    async def _sweep(self, uow: NotifyUnitOfWork, now: datetime) -> list[uuid.UUID]:
+    async def _sweep(self, now: datetime) -> list[uuid.UUID]:
         """Escalate failing reports whose deadline is near, and fail those that waited for a
         disabled endpoint past the give-up time (their reports told, in the same transaction);
         at most once per poll interval."""
         if time.monotonic() - self._last_sweep < self._poll:
             return []
         self._last_sweep = time.monotonic()
-        at_risk = await uow.deliveries.escalate_at_risk(
-            now=now, escalate_before=self._policy.escalate_before
-        )
-        abandoned = await uow.deliveries.fail_waiting_too_long(
-            now=now, give_up_after=self._policy.give_up_after
-        )
-        for delivery in abandoned:
-            await delivery_failed(
-                uow, delivery, ENDPOINT_DISABLED, now=now, policy=self._report_policy
+        async with self._unit_of_work() as uow:
+            at_risk = await uow.deliveries.escalate_at_risk(
+                now=now, escalate_before=self._policy.escalate_before
             )
+            abandoned = await uow.deliveries.fail_waiting_too_long(
+                now=now, give_up_after=self._policy.give_up_after
+            )
+            for delivery in abandoned:
+                await delivery_failed(
+                    uow, delivery, ENDPOINT_DISABLED, now=now, policy=self._report_policy
+                )
+            await uow.commit()
         return at_risk
 
     def _sleep_until(self, next_due: datetime | None, now: datetime) -> float:
@@ -143,18 +146,23 @@ class Dispatcher:
         task.add_done_callback(self._finished)
 
     async def _deliver(self, claimed: ClaimedDelivery) -> None:
+        verdict = None
         try:
-            await self._deliverer.deliver(claimed)
+            verdict = await self._deliverer.deliver(claimed)
         except Exception as exc:
             # The lease runs out and the delivery falls due again: logged, never lost.
             log.error(
                 "delivery attempt not recorded",
                 extra={"error_class": type(exc).__name__, "attempt": claimed.attempts},
             )
+        if self._saturated or verdict is None or verdict.status is DeliveryStatus.PENDING:
+            # A slot others wait for is free, or this delivery has another attempt to come: look
+            # again now. A delivery done for good after a round that left nothing due needs no
+            # new round (new rows wake the dispatcher themselves).
+            self._wake.set()
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._inflight.discard(task)
-        self._wake.set()  # a slot is free
 
     def _on_notify(self, *_: object) -> None:
         self._wake.set()

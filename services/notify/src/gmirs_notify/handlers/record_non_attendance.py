@@ -56,9 +56,11 @@ class NonAttendanceRecorder:
     async def _deliver_to_subscribers(
         self, attendance: AttendanceRecorded, event: Event, uow: NotifyUnitOfWork, *, now: datetime
     ) -> None:
-        unit = await uow.case_facts.unit_of(attendance.case_id)
-        subscribers = await uow.subscriptions.active_for(
-            NON_ATTENDANCE_RECORDED, attendance.hub_id, unit
+        subscribers, session_number = await uow.subscriptions.for_alert(
+            NON_ATTENDANCE_RECORDED,
+            hub_id=attendance.hub_id,
+            case_id=attendance.case_id,
+            appointment_id=attendance.appointment_id,
         )
         if not subscribers:
             log.warning(
@@ -68,7 +70,7 @@ class NonAttendanceRecorder:
         body = events.probation_alert(
             attendance,
             created_at=now,
-            session_number=await uow.case_facts.session_of(attendance.appointment_id),
+            session_number=session_number,
             rm_ui_base_url=self._rm_ui_base_url,
         ).to_data()
         traceparent, tracestate = current_traceparent()
