@@ -109,10 +109,16 @@ def window_measures(readings: KpiReadings) -> list[WindowMeasure]:
 
 def window_sql(measure: WindowMeasure, readings: KpiReadings) -> str:
     """One statement: (area, numerator, denominator, mitigated, pending, excluded) per hub
-    and `all`."""
+    and `all`.
+
+    Each cohort row gets a verdict number (1 met, 2 excluded, 3 pending, 4 mitigated, 5 failed)
+    and the rows are counted per (hub, verdict) in one pass; the five figures are then summed
+    from those few dozen counts. A mitigation is looked up (one index probe) only for a row
+    that is late or missing: OFFSET 0 keeps the planner from hashing every mitigation ever
+    recorded instead."""
     mitigated = (
         "EXISTS (SELECT 1 FROM mitigation_facts m"  # noqa: S608 (a fixed measure code)
-        f" WHERE m.case_id = k.case_id AND m.measure = '{measure.mitigation}')"
+        f" WHERE m.case_id = c.case_id AND m.measure = '{measure.mitigation}' OFFSET 0)"
         if measure.mitigation
         else "FALSE"
     )
@@ -122,35 +128,36 @@ def window_sql(measure: WindowMeasure, readings: KpiReadings) -> str:
         else "FALSE"
     )
     closed = "c.closed_at IS NOT NULL" if measure.case_level else "FALSE"
-    counted = "TRUE" if readings.mitigation == "counts-as-met" else "FALSE"
+    case_id = ", c.case_id" if measure.mitigation else ""
+    counted = "4" if readings.mitigation == "counts-as-met" else "0"
+    deadline = f"b.in_time_before[width_bucket({measure.start}, b.day_starts)]"
     # Fixed fragments only (the readings pick among them); no input reaches this text.
     return f"""
     WITH bounds AS (
       SELECT CAST(:day_starts AS timestamptz[]) AS day_starts,
              CAST(:in_time_before_{measure.window} AS timestamptz[]) AS in_time_before
-    ), cohort AS MATERIALIZED (
-      SELECT c.case_id, c.hub_id, b.in_time_before[width_bucket({measure.start}, b.day_starts)]
-               AS in_time_before,
-             {measure.end} AS end_at, {excluded} AS excluded, {closed} AS closed
+    ), cohort AS (
+      SELECT c.hub_id, {measure.end} AS end_at, {deadline} AS in_time_before,
+             {excluded} AS excluded, {closed} AS closed{case_id}
       FROM {measure.source} CROSS JOIN bounds b
       WHERE {measure.start} >= :month_start AND {measure.start} < :month_end AND {measure.where}
-    ), outcome AS (
-      SELECT k.hub_id,
-             CASE WHEN k.end_at IS NOT NULL AND k.end_at < k.in_time_before THEN 'met'
-                  WHEN k.end_at IS NULL AND k.excluded THEN 'excluded'
-                  WHEN k.end_at IS NULL AND NOT k.closed
-                       AND CAST(:now AS timestamptz) < k.in_time_before THEN 'pending'
-                  WHEN {mitigated} THEN 'mitigated'
-                  ELSE 'failed' END AS verdict
-      FROM cohort k
+      OFFSET 0
+    ), verdicts AS (
+      SELECT c.hub_id,
+             CASE WHEN c.end_at IS NOT NULL AND c.end_at < c.in_time_before THEN 1
+                  WHEN c.end_at IS NULL AND c.excluded THEN 2
+                  WHEN c.end_at IS NULL AND NOT c.closed
+                       AND CAST(:now AS timestamptz) < c.in_time_before THEN 3
+                  WHEN {mitigated} THEN 4
+                  ELSE 5 END AS verdict,
+             count(*) AS n
+      FROM cohort c GROUP BY 1, 2
     )
     SELECT CASE WHEN GROUPING(hub_id) = 1 THEN 'all' ELSE hub_id END AS area,
-           count(*) FILTER (WHERE verdict = 'met' OR (verdict = 'mitigated' AND {counted}))
-             AS numerator,
-           count(*) FILTER (WHERE verdict IN ('met', 'failed')
-                            OR (verdict = 'mitigated' AND {counted})) AS denominator,
-           count(*) FILTER (WHERE verdict = 'mitigated') AS mitigated,
-           count(*) FILTER (WHERE verdict = 'pending') AS pending,
-           count(*) FILTER (WHERE verdict = 'excluded') AS excluded
-    FROM outcome GROUP BY GROUPING SETS ((hub_id), ())
+           coalesce(sum(n) FILTER (WHERE verdict IN (1, {counted})), 0) AS numerator,
+           coalesce(sum(n) FILTER (WHERE verdict IN (1, 5, {counted})), 0) AS denominator,
+           coalesce(sum(n) FILTER (WHERE verdict = 4), 0) AS mitigated,
+           coalesce(sum(n) FILTER (WHERE verdict = 3), 0) AS pending,
+           coalesce(sum(n) FILTER (WHERE verdict = 2), 0) AS excluded
+    FROM verdicts GROUP BY GROUPING SETS ((hub_id), ())
     """  # noqa: S608
