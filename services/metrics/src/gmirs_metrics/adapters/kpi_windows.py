@@ -43,13 +43,6 @@ def _both(first: str, second: str) -> str:
     return f"CASE WHEN {first} IS NULL OR {second} IS NULL THEN NULL ELSE greatest({first}, {second}) END"
 
 
-def _first_baseline() -> str:
-    return (
-        "(SELECT min(o.occurred_at) FROM outcome_assessment_facts o"
-        " WHERE o.case_id = c.case_id AND o.stage = 'baseline')"
-    )
-
-
 def window_measures(readings: KpiReadings) -> list[WindowMeasure]:
     """The window KPIs under `readings` (MEASURES.md gives each one's words and reading)."""
     assessed = "c.initial_assessment_attended_at"
@@ -69,7 +62,7 @@ def window_measures(readings: KpiReadings) -> list[WindowMeasure]:
             assessed
             if readings.ds4_starts_at == "initial-assessment"
             else "c.intervention_commenced_at",
-            _first_baseline(),
+            "c.first_baseline_at",
             10,
         ),
         WindowMeasure(
