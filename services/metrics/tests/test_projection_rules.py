@@ -12,6 +12,7 @@ import random
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -294,7 +295,8 @@ async def _kpi_inputs(engine: AsyncEngine, story: Story) -> tuple[Any, ...]:
         exit_row = (
             await conn.execute(
                 text(
-                    "SELECT changed_areas, self_changes, staff_changes FROM outcome_assessment_facts"
+                    "SELECT changed_areas, self_changes, staff_changes, self_mean, staff_mean"
+                    " FROM outcome_assessment_facts"
                     " WHERE case_id = :id AND stage = 'exit'"
                 ),
                 {"id": story.case_id},
@@ -305,13 +307,15 @@ async def _kpi_inputs(engine: AsyncEngine, story: Story) -> tuple[Any, ...]:
 
 async def test_kpi_inputs_settle_to_the_same_values_in_any_order(engine) -> None:
     """A case's earliest baseline (DS4) and its exit's change from the earliest baseline per
-    area scored at both (distance travelled), whichever of the case, the exit and the two
+    area scored at both and their mean (distance travelled), whichever of the case, the exit and the two
     baselines arrives first; a correction of the earliest baseline moves the changes only."""
     expected = (
         datetime(2026, 3, 2, 10, tzinfo=UTC),
         ["drugs-and-alcohol", "physical-health"],
         [4, 1],
         [2, 0],
+        Decimal("2.5"),
+        Decimal(1),
     )
     for order in (1, -1, 0):
         story = Story()
@@ -336,4 +340,11 @@ async def test_kpi_inputs_settle_to_the_same_values_in_any_order(engine) -> None
     replaced = first.data["assessment_id"]
     correction = _assessment(story, "baseline", 3, {"physical-health": (2, 2)}, replaced)
     await apply(engine, [[correction]])
-    assert await _kpi_inputs(engine, story) == (expected[0], ["physical-health"], [3], [3])
+    assert await _kpi_inputs(engine, story) == (
+        expected[0],
+        ["physical-health"],
+        [3],
+        [3],
+        Decimal(3),
+        Decimal(3),
+    )

@@ -6,7 +6,8 @@ instead of probing an index once per case (migration 0007):
 - on each exit assessment, the change from the case's baseline for each outcome area scored at
   both (`changed_areas`, `self_changes`, `staff_changes`, aligned and in area order); the
   baseline is the case's earliest one not replaced by a correction (distance travelled,
-  MEASURES.md). Null when the case has no baseline yet.
+  MEASURES.md); and the person's mean change over those areas (`self_mean`, `staff_mean`: the
+  same `avg` the query used to take per person). Null when the case has no baseline yet.
 
 Both are recomputed from the rows present for the cases a write touched, never incremented, so
 a fact arriving late, twice or out of order (an exit before its baseline, an assessment before
@@ -43,13 +44,15 @@ WITH cases AS ({cases}), baselines AS (
     AND NOT EXISTS (SELECT 1 FROM outcome_assessment_facts AS r WHERE r.corrects = b.assessment_id)
   ORDER BY b.case_id, b.occurred_at, b.recorded_at
 ), changes AS (
-  SELECT x.assessment_id, d.areas, d.self_changes, d.staff_changes
+  SELECT x.assessment_id, d.areas, d.self_changes, d.staff_changes, d.self_mean, d.staff_mean
   FROM outcome_assessment_facts AS x JOIN cases AS k ON k.case_id = x.case_id
   LEFT JOIN baselines AS b ON b.case_id = x.case_id
   LEFT JOIN LATERAL (
     SELECT array_agg(xs.area ORDER BY xs.area) AS areas,
            array_agg(xs.self_score - bs.self_score ORDER BY xs.area) AS self_changes,
-           array_agg(xs.staff_score - bs.staff_score ORDER BY xs.area) AS staff_changes
+           array_agg(xs.staff_score - bs.staff_score ORDER BY xs.area) AS staff_changes,
+           avg(xs.self_score - bs.self_score) AS self_mean,
+           avg(xs.staff_score - bs.staff_score) AS staff_mean
     FROM outcome_score_facts AS xs
     JOIN outcome_score_facts AS bs ON bs.assessment_id = b.assessment_id AND bs.area = xs.area
     WHERE xs.assessment_id = x.assessment_id
@@ -57,11 +60,12 @@ WITH cases AS ({cases}), baselines AS (
   WHERE x.stage = 'exit'
 )
 UPDATE outcome_assessment_facts AS a
-SET changed_areas = d.areas, self_changes = d.self_changes, staff_changes = d.staff_changes
+SET changed_areas = d.areas, self_changes = d.self_changes, staff_changes = d.staff_changes,
+    self_mean = d.self_mean, staff_mean = d.staff_mean
 FROM changes AS d
 WHERE a.assessment_id = d.assessment_id
-  AND (a.changed_areas, a.self_changes, a.staff_changes)
-      IS DISTINCT FROM (d.areas, d.self_changes, d.staff_changes)
+  AND (a.changed_areas, a.self_changes, a.staff_changes, a.self_mean, a.staff_mean)
+      IS DISTINCT FROM (d.areas, d.self_changes, d.staff_changes, d.self_mean, d.staff_mean)
 """
 
 

@@ -31,12 +31,13 @@ GROUP BY GROUPING SETS ((hub_id, coalesce(breach_cause, 'unknown')),
 """
 
 _CHANGE = {
-    "self": "u.self_change",
-    "staff": "u.staff_change",
-    "mean": "(u.self_change + u.staff_change) / 2.0",
+    "self": ("u.self_change", "e.self_mean"),
+    "staff": ("u.staff_change", "e.staff_mean"),
+    "mean": ("(u.self_change + u.staff_change) / 2.0", "(e.self_mean + e.staff_mean) / 2.0"),
 }
-"""An area's change under each reading of the score: exit minus baseline, of the PoP's own
-score, the staff's, or their mean ((xs + xt) / 2 - (bs + bt) / 2 = (self + staff change) / 2)."""
+"""An area's change and a person's mean change under each reading of the score: exit minus
+baseline, of the PoP's own score, the staff's, or their mean ((xs + xt) / 2 - (bs + bt) / 2 is
+(self change + staff change) / 2, and so is its mean over the areas)."""
 
 
 _CURRENT = "{a}.assessment_id NOT IN (SELECT assessment_id FROM corrected)"
@@ -47,39 +48,40 @@ _CURRENT = "{a}.assessment_id NOT IN (SELECT assessment_id FROM corrected)"
 def distance_sql(readings: KpiReadings) -> str:
     """Per hub and outcome area, and `overall`, the mean change of the month's exits.
 
-    Each exit assessment carries its change from the case's baseline per area scored at both
-    (settled by the projection: adapters/kpi_inputs.py), so the month reads its exits' index
-    entries and nothing else: the case's latest exit in the month that no correction replaced."""
-    change = _CHANGE[readings.distance_score]
+    Each exit assessment carries its change from the case's baseline per area scored at both,
+    and the person's mean over them (settled by the projection: adapters/kpi_inputs.py), so the
+    month reads its exits' index entries and nothing else: each case's latest exit in the month
+    that no correction replaced. An area's mean is its changes' sum over their count, per hub
+    then summed for `all` (the same numeric division `avg` makes). With no exits at all, `all`
+    still has its `overall` row, of no people."""
+    change, person = _CHANGE[readings.distance_score]
     # Fixed fragments only (the readings pick among them); no input reaches this text.
     return f"""
     WITH corrected AS MATERIALIZED (
       SELECT corrects AS assessment_id FROM outcome_assessment_facts WHERE corrects IS NOT NULL
-    ), exits AS (
-      SELECT DISTINCT ON (a.case_id) a.case_id, a.hub_id, a.changed_areas, a.self_changes,
-             a.staff_changes
+    ), exits AS MATERIALIZED (
+      SELECT DISTINCT ON (a.case_id) a.hub_id, a.changed_areas, a.self_changes,
+             a.staff_changes, a.self_mean, a.staff_mean
       FROM outcome_assessment_facts a
       WHERE a.stage = 'exit' AND a.occurred_at >= :month_start AND a.occurred_at < :month_end
         AND {_CURRENT.format(a="a")}
       ORDER BY a.case_id, a.occurred_at DESC, a.recorded_at DESC
     ), areas AS (
-      SELECT case_id, hub_id, unnest(changed_areas) AS area,
+      SELECT hub_id, unnest(changed_areas) AS area,
              unnest(self_changes) AS self_change, unnest(staff_changes) AS staff_change
       FROM exits
-    ), changes AS MATERIALIZED (
-      SELECT u.case_id, u.hub_id, u.area, {change} AS change FROM areas u
     ), per_area AS (
-      SELECT hub_id, area, count(*) AS n, sum(change) AS total FROM changes GROUP BY hub_id, area
-    ), people AS (
-      SELECT hub_id, avg(change) AS change FROM changes GROUP BY case_id, hub_id
+      SELECT u.hub_id, u.area, count(*) AS n, sum({change}) AS total
+      FROM areas u GROUP BY u.hub_id, u.area
     ), per_hub AS (
-      SELECT hub_id, count(*) AS n, sum(change) AS total FROM people GROUP BY hub_id
+      SELECT e.hub_id, count(*) AS n, sum({person}) AS total
+      FROM exits e WHERE e.self_mean IS NOT NULL GROUP BY e.hub_id
     )
     SELECT CASE WHEN GROUPING(hub_id) = 1 THEN 'all' ELSE hub_id END AS area,
            area AS outcome_area, sum(n) AS people, (sum(total) / sum(n))::float8 AS mean_change
     FROM per_area GROUP BY GROUPING SETS ((hub_id, area), (area))
     UNION ALL
     SELECT CASE WHEN GROUPING(hub_id) = 1 THEN 'all' ELSE hub_id END, 'overall',
-           sum(n), (sum(total) / sum(n))::float8
+           coalesce(sum(n), 0), (sum(total) / sum(n))::float8
     FROM per_hub GROUP BY GROUPING SETS ((hub_id), ())
     """  # noqa: S608

@@ -3,8 +3,8 @@ month's statement reads only that month's index entries (an index-only scan once
 marked the pages all-visible): no heap page per case, no index probe per case.
 
 - `case_facts.first_baseline_at` (DS4's step) and, on exit assessments, the change from the
-  case's baseline per outcome area (`changed_areas`, `self_changes`, `staff_changes`: distance
-  travelled). The projection settles them after each batch (`adapters/kpi_inputs.py`); this
+  case's baseline per outcome area (`changed_areas`, `self_changes`, `staff_changes`) and its
+  mean over those areas (`self_mean`, `staff_mean`): distance travelled. The projection settles them after each batch (`adapters/kpi_inputs.py`); this
   revision fills them for the facts already there, with the same statements.
 
 Each index that 0005 (or 0003) made on a measure's starting moment is replaced by one with the
@@ -107,6 +107,8 @@ COVERING: tuple[tuple[str, str, str, list[str]], ...] = (
     ),
     ("referral_facts_by_sent", "referral_facts", "sent_at", ["hub_id"]),
 )
+MITIGATIONS = "mitigation_facts_by_case"
+"""0003's (case_id), now (case_id, measure): the late cases' mitigation lookups are index-only."""
 """(name, table, key, included columns)."""
 
 
@@ -116,6 +118,8 @@ _CHANGES = (
     ("changed_areas", ARRAY(sa.Text)),
     ("self_changes", ARRAY(sa.Integer)),
     ("staff_changes", ARRAY(sa.Integer)),
+    ("self_mean", sa.Numeric),
+    ("staff_mean", sa.Numeric),
 )
 EXIT_COLUMNS = ["case_id", "hub_id", "assessment_id", "recorded_at", *(c for c, _ in _CHANGES)]
 
@@ -137,7 +141,9 @@ WITH baselines AS (
   SELECT xs.assessment_id,
          array_agg(xs.area ORDER BY xs.area) AS areas,
          array_agg(xs.self_score - bs.self_score ORDER BY xs.area) AS self_changes,
-         array_agg(xs.staff_score - bs.staff_score ORDER BY xs.area) AS staff_changes
+         array_agg(xs.staff_score - bs.staff_score ORDER BY xs.area) AS staff_changes,
+         avg(xs.self_score - bs.self_score) AS self_mean,
+         avg(xs.staff_score - bs.staff_score) AS staff_mean
   FROM outcome_assessment_facts AS x
   JOIN baselines AS b ON b.case_id = x.case_id
   JOIN outcome_score_facts AS xs ON xs.assessment_id = x.assessment_id
@@ -146,7 +152,8 @@ WITH baselines AS (
   GROUP BY xs.assessment_id
 )
 UPDATE outcome_assessment_facts AS a
-SET changed_areas = d.areas, self_changes = d.self_changes, staff_changes = d.staff_changes
+SET changed_areas = d.areas, self_changes = d.self_changes, staff_changes = d.staff_changes,
+    self_mean = d.self_mean, staff_mean = d.staff_mean
 FROM changes AS d WHERE a.assessment_id = d.assessment_id
 """
 """The projection's statements (adapters/kpi_inputs.py) over every case at once, as they stood
@@ -163,6 +170,8 @@ def upgrade() -> None:
     for name, table, key, included in COVERING:
         op.drop_index(name, table_name=table, schema=schema)
         op.create_index(name, table, [key], schema=schema, postgresql_include=included)
+    op.drop_index(MITIGATIONS, table_name="mitigation_facts", schema=schema)
+    op.create_index(MITIGATIONS, "mitigation_facts", ["case_id", "measure"], schema=schema)
     op.drop_index(EXITS, table_name="outcome_assessment_facts", schema=schema)
     op.create_index(
         EXITS,
@@ -177,6 +186,8 @@ def downgrade() -> None:
     schema = current_schema()
     op.drop_index(EXITS, table_name="outcome_assessment_facts", schema=schema)
     op.create_index(EXITS, "outcome_assessment_facts", ["stage", "occurred_at"], schema=schema)
+    op.drop_index(MITIGATIONS, table_name="mitigation_facts", schema=schema)
+    op.create_index(MITIGATIONS, "mitigation_facts", ["case_id"], schema=schema)
     for name, table, key, _ in COVERING:
         op.drop_index(name, table_name=table, schema=schema)
         op.create_index(name, table, [key], schema=schema)
