@@ -28,13 +28,14 @@ EVERY_CASE = "SELECT case_id FROM case_facts"
 _FIRST_BASELINES = """
 UPDATE case_facts AS c SET first_baseline_at = f.first_at
 FROM (
-  SELECT k.case_id, min(o.occurred_at) AS first_at
-  FROM ({cases}) AS k
-  LEFT JOIN outcome_assessment_facts AS o ON o.case_id = k.case_id AND o.stage = 'baseline'
-  GROUP BY k.case_id
+  SELECT o.case_id, min(o.occurred_at) AS first_at FROM outcome_assessment_facts AS o
+  WHERE o.stage = 'baseline' AND o.case_id IN ({cases})
+  GROUP BY o.case_id
 ) AS f
 WHERE c.case_id = f.case_id AND c.first_baseline_at IS DISTINCT FROM f.first_at
 """
+"""Only cases with a baseline are touched: facts are never deleted, so a case's earliest
+baseline can only appear or move earlier (a case row written before any baseline keeps null)."""
 
 _EXIT_CHANGES = """
 WITH cases AS ({cases}), baselines AS (
