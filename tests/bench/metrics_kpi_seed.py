@@ -153,6 +153,7 @@ async def seed(conn: asyncpg.Connection, cases: int, start: datetime, seconds: f
             await conn.execute(statement, start, seconds, cases)
         else:
             await conn.execute(statement)
+    await conn.execute("ANALYZE")  # fresh tables: the settles' plans need their sizes
     for settle in (first_baselines_sql(EVERY_CASE), exit_changes_sql(EVERY_CASE)):
         await conn.execute(settle)  # what the projection's writer settles after each batch
     for index in indexes:
