@@ -15,6 +15,7 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from gmirs_metrics.adapters.kpi_inputs import settle_kpi_inputs
 from gmirs_runtime.working_days import LONDON
 
 
@@ -69,6 +70,7 @@ class Facts:
         for name, value in milestones.items():
             row[name] = london(value) if name.endswith("_at") else value
         await self._insert("case_facts", row)
+        await self._settle(case_id)
         return case_id
 
     async def contact(
@@ -205,4 +207,11 @@ class Facts:
                     "staff_score": staff,
                 },
             )
+        await self._settle(case_id)
         return assessment_id
+
+    async def _settle(self, case_id: UUID) -> None:
+        """What the projection's writer settles after each batch (adapters.kpi_inputs)."""
+        async with self._sessions() as session:
+            await settle_kpi_inputs(session, cases=[case_id], assessed=[case_id])
+            await session.commit()

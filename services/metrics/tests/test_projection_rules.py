@@ -12,6 +12,7 @@ import random
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -260,3 +261,90 @@ def _times_seen_at(event: Event) -> tuple[datetime, datetime]:
     seen = data.get("booked_at") or data["recorded_at"]
     starts = data.get("starts_at") or data["appointment_starts_at"]
     return datetime.fromisoformat(seen), datetime.fromisoformat(starts)
+
+
+def _assessment(
+    story: Story,
+    stage: str,
+    day: int,
+    scores: dict[str, tuple[int, int]],
+    corrects: str | None = None,
+) -> Event:
+    areas = [
+        {"area": a, "complexity": "low", "self_score": s, "staff_score": t}
+        for a, (s, t) in scores.items()
+    ]
+    at = datetime(2026, 3, day, 10, tzinfo=UTC).isoformat()
+    return story.event(
+        "gmirs.case.outcome-assessment-recorded.v1",
+        assessment_id=str(uuid.uuid4()),
+        stage=stage,
+        areas=areas,
+        corrects=corrects,
+        occurred_at=at,
+        recorded_at=at,
+    )
+
+
+async def _kpi_inputs(engine: AsyncEngine, story: Story) -> tuple[Any, ...]:
+    async with engine.connect() as conn:
+        first = await conn.scalar(
+            text("SELECT first_baseline_at FROM case_facts WHERE case_id = :id"),
+            {"id": story.case_id},
+        )
+        exit_row = (
+            await conn.execute(
+                text(
+                    "SELECT changed_areas, self_changes, staff_changes, self_mean, staff_mean"
+                    " FROM outcome_assessment_facts"
+                    " WHERE case_id = :id AND stage = 'exit'"
+                ),
+                {"id": story.case_id},
+            )
+        ).one()
+    return (first, *exit_row)
+
+
+async def test_kpi_inputs_settle_to_the_same_values_in_any_order(engine) -> None:
+    """A case's earliest baseline (DS4) and its exit's change from the earliest baseline per
+    area scored at both and their mean (distance travelled), whichever of the case, the exit and the two
+    baselines arrives first; a correction of the earliest baseline moves the changes only."""
+    expected = (
+        datetime(2026, 3, 2, 10, tzinfo=UTC),
+        ["drugs-and-alcohol", "physical-health"],
+        [4, 1],
+        [2, 0],
+        Decimal("2.5"),
+        Decimal(1),
+    )
+    for order in (1, -1, 0):
+        story = Story()
+        opened = story.event(LIFECYCLE.format("case-opened"))
+        later = _assessment(story, "baseline", 9, {"physical-health": (1, 1)})
+        exit_ = _assessment(
+            story,
+            "exit",
+            20,
+            {
+                "physical-health": (5, 5),
+                "drugs-and-alcohol": (6, 4),
+                "finance-and-benefits": (2, 2),
+            },
+        )
+        first = _assessment(
+            story, "baseline", 2, {"physical-health": (4, 5), "drugs-and-alcohol": (2, 2)}
+        )
+        events = [opened, later, exit_, first]
+        await apply(engine, [events] if order == 0 else [[e] for e in events[::order]])
+        assert await _kpi_inputs(engine, story) == expected
+    replaced = first.data["assessment_id"]
+    correction = _assessment(story, "baseline", 3, {"physical-health": (2, 2)}, replaced)
+    await apply(engine, [[correction]])
+    assert await _kpi_inputs(engine, story) == (
+        expected[0],
+        ["physical-health"],
+        [3],
+        [3],
+        Decimal(3),
+        Decimal(3),
+    )

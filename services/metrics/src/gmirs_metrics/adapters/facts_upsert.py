@@ -18,7 +18,8 @@ from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gmirs_metrics.adapters.facts_rules import Column, FactTable, Row, Rule
-from gmirs_metrics.adapters.facts_tables import ASSESSMENTS, MISSED_ASSESSMENTS
+from gmirs_metrics.adapters.facts_tables import ASSESSMENTS, CASES, MISSED_ASSESSMENTS
+from gmirs_metrics.adapters.kpi_inputs import settle_kpi_inputs
 
 _COUNT_MISSED = text(
     """
@@ -45,7 +46,8 @@ class FactWriter:
         self._session = session
 
     async def write(self, rows_by_table: Mapping[FactTable, Sequence[Row]]) -> None:
-        """Upsert every table's rows, then settle what depends on other rows (counts, corrections)."""
+        """Upsert every table's rows, then settle what depends on other rows (counts,
+        corrections, the KPI inputs of adapters.kpi_inputs)."""
         for table, rows in rows_by_table.items():
             if rows:
                 await self._session.execute(upsert_statement(table), _arrays(table, rows))
@@ -59,6 +61,9 @@ class FactWriter:
             touched = [r["assessment_id"] for r in assessments]
             touched += [r["corrects"] for r in assessments if r["corrects"] is not None]
             await self._session.execute(_SETTLE_CORRECTIONS, {"ids": _distinct(touched)})
+        assessed = _distinct(r["case_id"] for r in assessments)
+        cases = _distinct([*assessed, *(r["case_id"] for r in rows_by_table.get(CASES, ()))])
+        await settle_kpi_inputs(self._session, cases=cases, assessed=assessed)
 
 
 def _distinct(ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:

@@ -44,16 +44,18 @@ the working day out, with its cut-off). Unanswered and not yet due: pending."""
 
 PM001 = """
 SELECT CASE WHEN GROUPING(hub_id) = 1 THEN 'all' ELSE hub_id END AS area,
-       count(*) FILTER (WHERE intervention_commenced_at >= :month_start
-                        AND intervention_commenced_at < :month_end) AS numerator,
-       count(*) FILTER (WHERE referral_sent_at >= :month_start
-                        AND referral_sent_at < :month_end) AS denominator,
+       coalesce(sum(numerator), 0) AS numerator, coalesce(sum(denominator), 0) AS denominator,
        0 AS mitigated, 0 AS pending, 0 AS excluded
-FROM (SELECT hub_id, intervention_commenced_at, referral_sent_at FROM case_facts
+FROM (SELECT hub_id, count(*) AS numerator,
+             count(*) FILTER (WHERE referral_sent_at >= :month_start
+                              AND referral_sent_at < :month_end) AS denominator
+      FROM case_facts
       WHERE intervention_commenced_at >= :month_start AND intervention_commenced_at < :month_end
+      GROUP BY hub_id
       UNION ALL
-      SELECT hub_id, NULL, referral_sent_at FROM case_facts
-      WHERE referral_sent_at >= :month_start AND referral_sent_at < :month_end) AS facts
+      SELECT hub_id, 0, count(*) FROM case_facts
+      WHERE referral_sent_at >= :month_start AND referral_sent_at < :month_end
+      GROUP BY hub_id) AS counts
 GROUP BY GROUPING SETS ((hub_id), ())
 """
 """Starts: interventions commenced (ICA) in the month, beside the month's referrals."""

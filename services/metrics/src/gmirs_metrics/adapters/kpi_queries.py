@@ -18,7 +18,7 @@ from gmirs_contracts.hubs import HUB_IDS
 from gmirs_metrics.adapters import kpi_counts
 from gmirs_metrics.adapters.kpi_calendar import MonthWindow
 from gmirs_metrics.adapters.kpi_report_sql import REPORT_BREACHES, REPORT_TIMES, distance_sql
-from gmirs_metrics.adapters.kpi_windows import window_measures, window_sql
+from gmirs_metrics.adapters.kpi_windows import window_groups, window_sql
 from gmirs_metrics.domain.figures import ALL_HUBS, DistanceTravelled, KpiFigure, ReportTimes
 from gmirs_metrics.domain.kpi_readings import KpiReadings
 from gmirs_metrics.domain.kpi_targets import AMBER_MARGIN, TARGET_PERCENT
@@ -43,7 +43,11 @@ class KpiQueries:
         """Every measure of `window.month`, per hub and overall, judged at `window.now`."""
         params = window.parameters()
         kpis = await self._ds1(params)
-        for code, sql in self.measure_statements():
+        for codes, sql in self.window_statements():
+            rows = await self._rows(sql, params)
+            for code in codes:
+                kpis += self._figures(code, [row for row in rows if row.code == code])
+        for code, sql in self.count_statements():
             kpis += self._figures(code, await self._rows(sql, params))
         return KpiMonth(
             kpis=sorted(kpis, key=lambda f: (CODES.index(f.code), f.area != ALL_HUBS, f.area)),
@@ -51,12 +55,17 @@ class KpiQueries:
             distance=await self._distance(params),
         )
 
-    def measure_statements(self) -> list[tuple[str, str]]:
-        """(code, SQL) of every KPI but DS1 (whose denominator is a setting)."""
-        readings = self._readings
-        windows = [(m.code, window_sql(m, readings)) for m in window_measures(readings)]
+    def window_statements(self) -> list[tuple[tuple[str, ...], str]]:
+        """(codes, SQL) of the window KPIs, one statement per cohort; rows carry their code."""
         return [
-            *windows,
+            (tuple(m.code for m in group), window_sql(group, self._readings))
+            for group in window_groups(self._readings)
+        ]
+
+    def count_statements(self) -> list[tuple[str, str]]:
+        """(code, SQL) of the count KPIs but DS1 (whose denominator is a setting)."""
+        readings = self._readings
+        return [
             ("DS5", kpi_counts.ds5_sql(readings)),
             ("KP4", kpi_counts.KP4),
             ("PM001", kpi_counts.PM001),
@@ -68,7 +77,8 @@ class KpiQueries:
         return [
             ("DS1", kpi_counts.DS1),
             ("DS1 unrouted", kpi_counts.DS1_UNROUTED),
-            *self.measure_statements(),
+            *(("+".join(codes), sql) for codes, sql in self.window_statements()),
+            *self.count_statements(),
             ("reports", REPORT_TIMES),
             ("breaches", REPORT_BREACHES),
             ("distance", distance_sql(self._readings)),

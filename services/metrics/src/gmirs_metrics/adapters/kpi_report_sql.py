@@ -30,61 +30,58 @@ GROUP BY GROUPING SETS ((hub_id, coalesce(breach_cause, 'unknown')),
                         (coalesce(breach_cause, 'unknown')))
 """
 
-_SCORE = {
-    "self": "{s}.self_score",
-    "staff": "{s}.staff_score",
-    "mean": "({s}.self_score + {s}.staff_score) / 2.0",
+_CHANGE = {
+    "self": ("u.self_change", "e.self_mean"),
+    "staff": ("u.staff_change", "e.staff_mean"),
+    "mean": ("(u.self_change + u.staff_change) / 2.0", "(e.self_mean + e.staff_mean) / 2.0"),
 }
+"""An area's change and a person's mean change under each reading of the score: exit minus
+baseline, of the PoP's own score, the staff's, or their mean ((xs + xt) / 2 - (bs + bt) / 2 is
+(self change + staff change) / 2, and so is its mean over the areas)."""
 
 
 _CURRENT = "{a}.assessment_id NOT IN (SELECT assessment_id FROM corrected)"
 """Not replaced by a correction. Corrections are few: their ids are read once (the index on
-`corrects` skips the nulls) and hashed; a NOT EXISTS per row became an anti join reading every
-assessment ever made. The LATERAL lookups (OFFSET 0 keeps them from being flattened into hash
-joins over every score) probe indexes per exit instead (measured at 200,000 cases)."""
+`corrects` skips the nulls) and hashed."""
 
 
 def distance_sql(readings: KpiReadings) -> str:
-    """(area, outcome_area, people, mean_change): per outcome area, and `overall` as each
-    person's mean change over the areas scored at both baseline and exit, averaged."""
-    exit_score = _SCORE[readings.distance_score].format(s="xs")
-    base_score = _SCORE[readings.distance_score].format(s="bs")
+    """Per hub and outcome area, and `overall`, the mean change of the month's exits.
+
+    Each exit assessment carries its change from the case's baseline per area scored at both,
+    and the person's mean over them (settled by the projection: adapters/kpi_inputs.py), so the
+    month reads its exits' index entries and nothing else: each case's latest exit in the month
+    that no correction replaced. An area's mean is its changes' sum over their count, per hub
+    then summed for `all` (the same numeric division `avg` makes). With no exits at all, `all`
+    still has its `overall` row, of no people."""
+    change, person = _CHANGE[readings.distance_score]
     # Fixed fragments only (the readings pick among them); no input reaches this text.
     return f"""
     WITH corrected AS MATERIALIZED (
       SELECT corrects AS assessment_id FROM outcome_assessment_facts WHERE corrects IS NOT NULL
     ), exits AS MATERIALIZED (
-      SELECT DISTINCT ON (a.case_id) a.case_id, a.hub_id, a.assessment_id
+      SELECT DISTINCT ON (a.case_id) a.hub_id, a.changed_areas, a.self_changes,
+             a.staff_changes, a.self_mean, a.staff_mean
       FROM outcome_assessment_facts a
       WHERE a.stage = 'exit' AND a.occurred_at >= :month_start AND a.occurred_at < :month_end
         AND {_CURRENT.format(a="a")}
       ORDER BY a.case_id, a.occurred_at DESC, a.recorded_at DESC
-    ), pairs AS MATERIALIZED (
-      SELECT e.case_id, e.hub_id, e.assessment_id AS exit_id, b.assessment_id AS baseline_id
-      FROM exits e
-      CROSS JOIN LATERAL (
-        SELECT b.assessment_id FROM outcome_assessment_facts b
-        WHERE b.case_id = e.case_id AND b.stage = 'baseline' AND {_CURRENT.format(a="b")}
-        ORDER BY b.occurred_at, b.recorded_at LIMIT 1
-      ) AS b
-    ), changes AS (
-      SELECT p.case_id, p.hub_id, xs.area AS outcome_area, ({exit_score}) - ({base_score}) AS change
-      FROM pairs p
-      CROSS JOIN LATERAL (
-        SELECT * FROM outcome_score_facts s WHERE s.assessment_id = p.exit_id OFFSET 0
-      ) AS xs
-      CROSS JOIN LATERAL (
-        SELECT * FROM outcome_score_facts s WHERE s.assessment_id = p.baseline_id OFFSET 0
-      ) AS bs
-      WHERE bs.area = xs.area
-    ), people AS (
-      SELECT case_id, hub_id, avg(change) AS change FROM changes GROUP BY case_id, hub_id
+    ), areas AS (
+      SELECT hub_id, unnest(changed_areas) AS area,
+             unnest(self_changes) AS self_change, unnest(staff_changes) AS staff_change
+      FROM exits
+    ), per_area AS (
+      SELECT u.hub_id, u.area, count(*) AS n, sum({change}) AS total
+      FROM areas u GROUP BY u.hub_id, u.area
+    ), per_hub AS (
+      SELECT e.hub_id, count(*) AS n, sum({person}) AS total
+      FROM exits e WHERE e.self_mean IS NOT NULL GROUP BY e.hub_id
     )
-    SELECT CASE WHEN GROUPING(hub_id) = 1 THEN 'all' ELSE hub_id END AS area, outcome_area,
-           count(*) AS people, avg(change)::float8 AS mean_change
-    FROM changes GROUP BY GROUPING SETS ((hub_id, outcome_area), (outcome_area))
+    SELECT CASE WHEN GROUPING(hub_id) = 1 THEN 'all' ELSE hub_id END AS area,
+           area AS outcome_area, sum(n) AS people, (sum(total) / sum(n))::float8 AS mean_change
+    FROM per_area GROUP BY GROUPING SETS ((hub_id, area), (area))
     UNION ALL
     SELECT CASE WHEN GROUPING(hub_id) = 1 THEN 'all' ELSE hub_id END, 'overall',
-           count(*), avg(change)::float8
-    FROM people GROUP BY GROUPING SETS ((hub_id), ())
+           coalesce(sum(n), 0), (sum(total) / sum(n))::float8
+    FROM per_hub GROUP BY GROUPING SETS ((hub_id), ())
     """  # noqa: S608

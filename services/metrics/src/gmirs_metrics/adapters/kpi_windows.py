@@ -1,5 +1,7 @@
 """The KPIs that ask "did step B follow step A within N working days" (DS2-DS4, KP1-KP3, KP5,
-KP6), as SQL over the fact tables: one statement per measure, grouped per hub and overall.
+KP6), as SQL over the fact tables: one statement per cohort (measures whose clocks start at the
+same moment share one, e.g. DS3, DS4 and KP6 at the initial assessment), grouped per hub and
+overall.
 
 The statements are built from fixed fragments chosen by `KpiReadings` (never from input). Each
 row of a measure's cohort (its clock started in the month) is one of:
@@ -43,13 +45,6 @@ def _both(first: str, second: str) -> str:
     return f"CASE WHEN {first} IS NULL OR {second} IS NULL THEN NULL ELSE greatest({first}, {second}) END"
 
 
-def _first_baseline() -> str:
-    return (
-        "(SELECT min(o.occurred_at) FROM outcome_assessment_facts o"
-        " WHERE o.case_id = c.case_id AND o.stage = 'baseline')"
-    )
-
-
 def window_measures(readings: KpiReadings) -> list[WindowMeasure]:
     """The window KPIs under `readings` (MEASURES.md gives each one's words and reading)."""
     assessed = "c.initial_assessment_attended_at"
@@ -69,7 +64,7 @@ def window_measures(readings: KpiReadings) -> list[WindowMeasure]:
             assessed
             if readings.ds4_starts_at == "initial-assessment"
             else "c.intervention_commenced_at",
-            _first_baseline(),
+            "c.first_baseline_at",
             10,
         ),
         WindowMeasure(
@@ -107,50 +102,84 @@ def window_measures(readings: KpiReadings) -> list[WindowMeasure]:
     ]
 
 
-def window_sql(measure: WindowMeasure, readings: KpiReadings) -> str:
-    """One statement: (area, numerator, denominator, mitigated, pending, excluded) per hub
-    and `all`."""
+def window_groups(readings: KpiReadings) -> list[list[WindowMeasure]]:
+    """The window measures grouped by cohort (the same rows, from the same starting moment),
+    in the order they are declared: one statement, so one index range read, per group."""
+    groups: dict[tuple[str, str, str], list[WindowMeasure]] = {}
+    for measure in window_measures(readings):
+        groups.setdefault((measure.source, measure.start, measure.where), []).append(measure)
+    return list(groups.values())
+
+
+def _verdict(measure: WindowMeasure, i: int) -> str:
+    """1 met, 2 excluded, 3 pending, 4 mitigated, 5 failed (module docstring)."""
+    end, due = f"c.end_{i}", f"c.due_{measure.window}"
     mitigated = (
         "EXISTS (SELECT 1 FROM mitigation_facts m"  # noqa: S608 (a fixed measure code)
-        f" WHERE m.case_id = k.case_id AND m.measure = '{measure.mitigation}')"
+        f" WHERE m.case_id = c.case_id AND m.measure = '{measure.mitigation}' OFFSET 0)"
         if measure.mitigation
         else "FALSE"
     )
+    return f"""CASE WHEN {end} IS NOT NULL AND {end} < {due} THEN 1
+                  WHEN {end} IS NULL AND c.excluded THEN 2
+                  WHEN {end} IS NULL AND NOT c.closed AND CAST(:now AS timestamptz) < {due} THEN 3
+                  WHEN {mitigated} THEN 4
+                  ELSE 5 END"""
+
+
+def _figures(measure: WindowMeasure, i: int, readings: KpiReadings) -> str:
+    counted = "4" if readings.mitigation == "counts-as-met" else "0"
+    return f"""
+    SELECT '{measure.code}' AS code,
+           CASE WHEN GROUPING(hub_id) = 1 THEN 'all' ELSE hub_id END AS area,
+           coalesce(sum(n) FILTER (WHERE v{i} IN (1, {counted})), 0) AS numerator,
+           coalesce(sum(n) FILTER (WHERE v{i} IN (1, 5, {counted})), 0) AS denominator,
+           coalesce(sum(n) FILTER (WHERE v{i} = 4), 0) AS mitigated,
+           coalesce(sum(n) FILTER (WHERE v{i} = 3), 0) AS pending,
+           coalesce(sum(n) FILTER (WHERE v{i} = 2), 0) AS excluded
+    FROM verdicts GROUP BY GROUPING SETS ((hub_id), ())"""  # noqa: S608 (fixed fragments)
+
+
+def window_sql(measures: list[WindowMeasure], readings: KpiReadings) -> str:
+    """One statement for measures sharing a cohort: (code, area, numerator, denominator,
+    mitigated, pending, excluded) per measure, hub and `all`.
+
+    Each cohort row gets a verdict number per measure and the rows are counted per (hub,
+    verdicts) in one pass; each measure's figures are then summed from those few dozen counts.
+    A mitigation is looked up (one index probe) only for a row that is late or missing: OFFSET
+    0 keeps the planner from hashing every mitigation ever recorded instead."""
+    first = measures[0]
+    windows = sorted({m.window for m in measures})
+    arrays = "".join(
+        f", CAST(:in_time_before_{w} AS timestamptz[]) AS in_time_before_{w}" for w in windows
+    )
+    dues = "".join(
+        f", b.in_time_before_{w}[width_bucket({first.start}, b.day_starts)] AS due_{w}"
+        for w in windows
+    )
+    ends = "".join(f", {m.end} AS end_{i}" for i, m in enumerate(measures))
     excluded = (
         f"c.closed_at IS NOT NULL AND c.closure_reason IN {OUTSIDE_PROVIDER}"
-        if measure.case_level
+        if first.case_level
         else "FALSE"
     )
-    closed = "c.closed_at IS NOT NULL" if measure.case_level else "FALSE"
-    counted = "TRUE" if readings.mitigation == "counts-as-met" else "FALSE"
+    closed = "c.closed_at IS NOT NULL" if first.case_level else "FALSE"
+    case_id = ", c.case_id" if any(m.mitigation for m in measures) else ""
+    verdicts = "".join(f", {_verdict(m, i)} AS v{i}" for i, m in enumerate(measures))
+    keys = "".join(f", v{i}" for i in range(len(measures)))
+    figures = "\n    UNION ALL".join(_figures(m, i, readings) for i, m in enumerate(measures))
     # Fixed fragments only (the readings pick among them); no input reaches this text.
     return f"""
     WITH bounds AS (
-      SELECT CAST(:day_starts AS timestamptz[]) AS day_starts,
-             CAST(:in_time_before_{measure.window} AS timestamptz[]) AS in_time_before
-    ), cohort AS MATERIALIZED (
-      SELECT c.case_id, c.hub_id, b.in_time_before[width_bucket({measure.start}, b.day_starts)]
-               AS in_time_before,
-             {measure.end} AS end_at, {excluded} AS excluded, {closed} AS closed
-      FROM {measure.source} CROSS JOIN bounds b
-      WHERE {measure.start} >= :month_start AND {measure.start} < :month_end AND {measure.where}
-    ), outcome AS (
-      SELECT k.hub_id,
-             CASE WHEN k.end_at IS NOT NULL AND k.end_at < k.in_time_before THEN 'met'
-                  WHEN k.end_at IS NULL AND k.excluded THEN 'excluded'
-                  WHEN k.end_at IS NULL AND NOT k.closed
-                       AND CAST(:now AS timestamptz) < k.in_time_before THEN 'pending'
-                  WHEN {mitigated} THEN 'mitigated'
-                  ELSE 'failed' END AS verdict
-      FROM cohort k
-    )
-    SELECT CASE WHEN GROUPING(hub_id) = 1 THEN 'all' ELSE hub_id END AS area,
-           count(*) FILTER (WHERE verdict = 'met' OR (verdict = 'mitigated' AND {counted}))
-             AS numerator,
-           count(*) FILTER (WHERE verdict IN ('met', 'failed')
-                            OR (verdict = 'mitigated' AND {counted})) AS denominator,
-           count(*) FILTER (WHERE verdict = 'mitigated') AS mitigated,
-           count(*) FILTER (WHERE verdict = 'pending') AS pending,
-           count(*) FILTER (WHERE verdict = 'excluded') AS excluded
-    FROM outcome GROUP BY GROUPING SETS ((hub_id), ())
+      SELECT CAST(:day_starts AS timestamptz[]) AS day_starts{arrays}
+    ), cohort AS (
+      SELECT c.hub_id{ends}{dues},
+             {excluded} AS excluded, {closed} AS closed{case_id}
+      FROM {first.source} CROSS JOIN bounds b
+      WHERE {first.start} >= :month_start AND {first.start} < :month_end AND {first.where}
+      OFFSET 0
+    ), verdicts AS MATERIALIZED (
+      SELECT c.hub_id{verdicts}, count(*) AS n
+      FROM cohort c GROUP BY c.hub_id{keys}
+    ){figures}
     """  # noqa: S608
