@@ -98,6 +98,17 @@ async def test_sl002_and_pm001_over_referrals_that_ended_in_the_month(metrics: M
     assert (pm001.numerator, pm001.denominator, pm001.status) == (1, 2, "no-data")
 
 
+async def test_pm001_counts_a_case_sent_and_started_in_the_month_once(metrics: Metrics) -> None:
+    """October 2027 at `bury`: one case sent and started in October, one sent in September and
+    started in October, one sent in October and not started: 2 starts beside 2 referrals."""
+    f, hub = metrics.facts, "bury"
+    await f.case(hub, "2027-10-04 10:00", intervention_commenced_at="2027-10-20 10:00")
+    await f.case(hub, "2027-09-20 10:00", intervention_commenced_at="2027-10-05 10:00")
+    await f.case(hub, "2027-10-11 10:00")
+    pm001 = await metrics.kpi("PM001", hub, "2027-10", now="2027-11-24 12:00")
+    assert (pm001.numerator, pm001.denominator) == (2, 2)
+
+
 async def test_24_hour_report_times_per_hub(metrics: Metrics) -> None:
     """Due in January 2027 at hub `bolton`: answered in 100, 200 and 300 seconds and in 25 hours
     (90,000 s); one never answered and breached (the webhook failing), one escalated. p50 of

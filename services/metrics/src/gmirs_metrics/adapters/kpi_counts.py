@@ -46,9 +46,7 @@ PM001 = """
 SELECT CASE WHEN GROUPING(hub_id) = 1 THEN 'all' ELSE hub_id END AS area,
        coalesce(sum(numerator), 0) AS numerator, coalesce(sum(denominator), 0) AS denominator,
        0 AS mitigated, 0 AS pending, 0 AS excluded
-FROM (SELECT hub_id, count(*) AS numerator,
-             count(*) FILTER (WHERE referral_sent_at >= :month_start
-                              AND referral_sent_at < :month_end) AS denominator
+FROM (SELECT hub_id, count(*) AS numerator, 0 AS denominator
       FROM case_facts
       WHERE intervention_commenced_at >= :month_start AND intervention_commenced_at < :month_end
       GROUP BY hub_id
@@ -58,7 +56,8 @@ FROM (SELECT hub_id, count(*) AS numerator,
       GROUP BY hub_id) AS counts
 GROUP BY GROUPING SETS ((hub_id), ())
 """
-"""Starts: interventions commenced (ICA) in the month, beside the month's referrals."""
+"""Starts: interventions commenced (ICA) in the month, beside the month's referrals (each arm
+counts one of the two: a case sent and started in the month is in each once)."""
 
 # SL002's negative end reasons, used below: ('DIS', 'END', 'NOT', 'SEE').
 """End reasons counted against the provider when no ICA happened: the technical note's
