@@ -7,6 +7,7 @@ The table's grants in production allow INSERT and SELECT only.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import (
@@ -139,26 +140,12 @@ PREFIX = "audit_"
 
 def entry_template() -> Insert:
     """`entry`'s INSERT with a bind parameter per field, for a statement compiled once and sent
-    with `entry_values` (gmirs_runtime.precompiled)."""
+    with `template_values` (gmirs_runtime.precompiled)."""
     return insert(audit_log).values(
         {field: bindparam(PREFIX + field, type_=Text()) for field in FIELDS}
     )
 
 
-def entry_values(
-    *,
-    actor: str,
-    action: str,
-    resource_type: str,
-    resource_id: str | None = None,
-    reason: str | None = None,
-) -> dict[str, str | None]:
-    """One audit row's fields as `entry_template`'s bind parameters."""
-    values = row_values(
-        actor=actor,
-        action=action,
-        resource_type=resource_type,
-        resource_id=resource_id,
-        reason=reason,
-    )
-    return {PREFIX + field: value for field, value in values.items()}
+def template_values(row: Mapping[str, str | None]) -> dict[str, str | None]:
+    """An audit row (`row_values`) as `entry_template`'s bind parameters."""
+    return {PREFIX + field: value for field, value in row.items()}
