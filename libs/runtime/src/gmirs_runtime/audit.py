@@ -7,7 +7,6 @@ The table's grants in production allow INSERT and SELECT only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import (
@@ -79,37 +78,18 @@ async def record(
     reason: str | None = None,
 ) -> None:
     """Add an audit row in the caller's transaction (it commits with the access it describes)."""
-    await session.execute(
-        entry(
-            actor=actor,
-            action=action,
-            resource_type=resource_type,
-            resource_id=resource_id,
-            reason=reason,
-        )
+    row = row_values(
+        actor=actor,
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        reason=reason,
     )
+    await session.execute(insert(audit_log).values(row))
 
 
-def entry(
-    *,
-    actor: str,
-    action: str,
-    resource_type: str,
-    resource_id: str | None = None,
-    reason: str | None = None,
-) -> Insert:
-    """The INSERT of one audit row, for a caller that sends it inside its read's own statement
-    (a data-modifying CTE: the row and the read it describes succeed or fail together, in one
-    round trip)."""
-    return insert(audit_log).values(
-        row_values(
-            actor=actor,
-            action=action,
-            resource_type=resource_type,
-            resource_id=resource_id,
-            reason=reason,
-        )
-    )
+FIELDS = ("actor", "action", "resource_type", "resource_id", "reason", "traceparent")
+"""An audit row's fields as its writer gives them (`row_values`); the table fills `id` and `at`."""
 
 
 def row_values(
@@ -120,32 +100,16 @@ def row_values(
     resource_id: str | None = None,
     reason: str | None = None,
 ) -> dict[str, str | None]:
-    """One audit row's column values (with the current trace), for a caller whose own statement
-    writes it (an INSERT ... SELECT that audits a read only when it finds what was asked for)."""
+    """One audit row's fields (with the current trace), as `record` writes them, or as the bind
+    parameters of a read's own statement that writes the row as a data-modifying CTE
+    (`entry_template`, or SQL naming `FIELDS`): the row and the read it describes succeed or
+    fail together, in one round trip."""
     traceparent, _ = current_traceparent()
-    return {
-        "actor": actor,
-        "action": action,
-        "resource_type": resource_type,
-        "resource_id": resource_id,
-        "reason": reason,
-        "traceparent": traceparent,
-    }
-
-
-FIELDS = ("actor", "action", "resource_type", "resource_id", "reason", "traceparent")
-PREFIX = "audit_"
-"""`entry_template`'s bind parameters are the fields' names after this prefix."""
+    values = (actor, action, resource_type, resource_id, reason, traceparent)
+    return dict(zip(FIELDS, values, strict=True))
 
 
 def entry_template() -> Insert:
-    """`entry`'s INSERT with a bind parameter per field, for a statement compiled once and sent
-    with `template_values` (gmirs_runtime.precompiled)."""
-    return insert(audit_log).values(
-        {field: bindparam(PREFIX + field, type_=Text()) for field in FIELDS}
-    )
-
-
-def template_values(row: Mapping[str, str | None]) -> dict[str, str | None]:
-    """An audit row (`row_values`) as `entry_template`'s bind parameters."""
-    return {PREFIX + field: value for field, value in row.items()}
+    """The INSERT of one audit row with a bind parameter per field, named as `FIELDS`, for a
+    statement compiled once and sent with `row_values` (gmirs_runtime.precompiled)."""
+    return insert(audit_log).values({field: bindparam(field, type_=Text()) for field in FIELDS})

@@ -23,14 +23,16 @@ from gmirs_case.adapters.lifecycle import lifecycle_of
 from gmirs_case.adapters.repository import ALL_HUBS
 from gmirs_case.domain.lifecycle import Lifecycle
 from gmirs_case.domain.model import Case
+from gmirs_runtime import audit
 
-_AUDITED = """
+_COLUMNS = ", ".join(audit.FIELDS)
+_VALUES = ", ".join(f"CAST(:{field} AS text)" for field in audit.FIELDS)
+_AUDITED = f"""
 WITH audited AS (
-    INSERT INTO audit_log (actor, action, resource_type, resource_id, reason, traceparent)
-    SELECT CAST(:actor AS text), CAST(:action AS text), CAST(:resource_type AS text),
-           CAST(:resource_id AS text), CAST(:reason AS text), CAST(:traceparent AS text)
-    FROM cases WHERE cases.id = :id {scope}
-)"""
+    INSERT INTO audit_log ({_COLUMNS}) SELECT {_VALUES}
+    FROM cases WHERE cases.id = :id {{scope}}
+)"""  # noqa: S608 (the audit table's own field names)
+"""The audit row's fields are `audit.FIELDS`, given as `audit.row_values` gives them."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -222,7 +222,7 @@ class CaseloadRepository:
     ) -> Sequence[Mapping[str, Any]]:
         """Up to `limit` case summaries with their state, newest first, after `after` (or `offset`).
 
-        `audited`, an audit row's values (`audit.template_values`), is written by the same
+        `audited`, an audit row's values (`audit.row_values`), is written by the same
         statement (a data-modifying CTE, which PostgreSQL runs exactly once whether or not it is
         referenced): the row and the page it describes are written and read together, in one
         round trip. Run without a transaction (`read_without_transaction`): the statement is

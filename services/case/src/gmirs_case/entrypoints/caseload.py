@@ -163,13 +163,12 @@ def _search_term(q: str | None) -> str | None:
 def _search_audit(principal: Principal, hub_id: str | None) -> dict[str, str | None]:
     """Who searched which caseload (a hub's, or every hub's); the term is never kept. Sent in
     the page's own statement: the search and its audit row are one atomic write and read."""
-    row = audit.row_values(
+    return audit.row_values(
         actor=principal.client_id,
         action="search",
         resource_type="caseload",
         resource_id=hub_id or "all-hubs",
     )
-    return audit.template_values(row)
 
 
 def _start_of(day: date | None) -> datetime | None:
