@@ -43,7 +43,7 @@ from gmirs_case.adapters.people import case_people
 from gmirs_case.adapters.repository import ALL_HUBS
 from gmirs_case.adapters.tables import CaseRow
 from gmirs_runtime import audit
-from gmirs_runtime.precompiled import Shapes, fetch
+from gmirs_runtime.precompiled import Compiled, Shapes, fetch
 
 Position = tuple[datetime, uuid.UUID]
 """Where a page ends: the last case's (opened_at, id)."""
@@ -207,6 +207,26 @@ def _statement(shape: _Shape) -> ClauseElement:
 _SHAPES = Shapes(_statement)
 
 
+def page_statement(f: CaseloadFilter, *, after: bool = False, audited: bool = False) -> Compiled:
+    """The compiled page statement for `f`'s filters (the caseload bench's floor runs it too)."""
+    return _SHAPES[_Shape.of(f, after=after, audited=audited)]
+
+
+def page_values(
+    f: CaseloadFilter,
+    *,
+    limit: int,
+    offset: int = 0,
+    after: Position | None = None,
+    audited: Mapping[str, str | None] | None = None,
+) -> dict[str, Any]:
+    """The page statement's bind parameters' values."""
+    values = {**_values(f), **(audited or {}), "limit": limit, "offset": offset}
+    if after is not None:
+        values["after_at"], values["after_id"] = after
+    return values
+
+
 class CaseloadRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -228,11 +248,9 @@ class CaseloadRepository:
         round trip. Run without a transaction (`read_without_transaction`): the statement is
         compiled once per shape and sent straight through asyncpg (gmirs_runtime.precompiled).
         """
-        shape = _Shape.of(f, after=after is not None, audited=audited is not None)
-        values = {**_values(f), **(audited or {}), "limit": limit, "offset": offset}
-        if after is not None:
-            values["after_at"], values["after_id"] = after
-        return await fetch(self._session, _SHAPES[shape], values)
+        statement = page_statement(f, after=after is not None, audited=audited is not None)
+        values = page_values(f, limit=limit, offset=offset, after=after, audited=audited)
+        return await fetch(self._session, statement, values)
 
     async def count(self, f: CaseloadFilter) -> int:
         rows = await fetch(self._session, _SHAPES[_Shape.of(f, count=True)], _values(f))
