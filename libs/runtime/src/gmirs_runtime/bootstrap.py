@@ -29,6 +29,7 @@ from gmirs_runtime.eventing.relay import OutboxRelay
 from gmirs_runtime.eventing.subscriptions import Handles, U
 from gmirs_runtime.http import create_app
 from gmirs_runtime.limits import RateLimiter
+from gmirs_runtime.precompiled import ReadConnections
 from gmirs_runtime.problems import problem_response, problem_type
 from gmirs_runtime.service import Service
 from gmirs_runtime.settings import ServiceSettings
@@ -224,6 +225,7 @@ def create_service_app(
             infra.settings.rate_limit_per_second, infra.settings.rate_limit_burst
         )
         app.state.unit_of_work = infra.unit_of_work
+        app.state.read_connections = ReadConnections(infra.engine)
         app.state.dead_letters = infra.dead_letters()
         app.state.parked_outbox = ParkedOutbox(infra.sessions)
     return app

@@ -13,10 +13,11 @@ import functools
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
+import asyncpg
 from sqlalchemy import TextClause, Uuid, bindparam, text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from gmirs_case.adapters.case_rows import case_in, case_select, has_lifecycle
 from gmirs_case.adapters.lifecycle import lifecycle_of
@@ -24,6 +25,7 @@ from gmirs_case.adapters.repository import ALL_HUBS
 from gmirs_case.domain.lifecycle import Lifecycle
 from gmirs_case.domain.model import Case
 from gmirs_runtime import audit
+from gmirs_runtime.precompiled import compile_statement, fetch
 
 _COLUMNS = ", ".join(audit.FIELDS)
 _VALUES = ", ".join(f"CAST(:{field} AS text)" for field in audit.FIELDS)
@@ -45,24 +47,30 @@ class CaseAsRead:
 
 @functools.cache
 def read_statement(scoped: bool) -> TextClause:
-    """Built once per scope (one hub, or every hub) so SQLAlchemy compiles it once (the caseload
-    bench's floor runs it too)."""
+    """Built once per scope (one hub, or every hub); the caseload bench's floor runs it too."""
     audited = _AUDITED.format(scope="AND cases.hub_id = :hub_id" if scoped else "")
     read = case_select("id", scoped=scoped, lock=False)
     return text(audited + read).bindparams(bindparam("id", type_=Uuid))
 
 
+_COMPILED = {scoped: compile_statement(read_statement(scoped)) for scoped in (True, False)}
+
+
 async def read_audited(
-    session: AsyncSession, case_id: uuid.UUID, *, hub_id: str | None, audit: Mapping[str, Any]
+    connection: asyncpg.Connection,
+    case_id: uuid.UUID,
+    *,
+    hub_id: str | None,
+    audit: Mapping[str, Any],
 ) -> CaseAsRead | None:
     """The case if `hub_id` (None: every hub) may see it, and then the audit row `audit` (the
-    values `gmirs_runtime.audit.row_values` gives) written."""
-    parameters = {**audit, "id": case_id}
-    if hub_id is not ALL_HUBS:
-        parameters["hub_id"] = hub_id
-    row = (await session.execute(read_statement(hub_id is not ALL_HUBS), parameters)).first()
-    if row is None:
+    values `gmirs_runtime.audit.row_values` gives) written. Sent straight through asyncpg
+    without a transaction (`ReadConnections`): the audit row commits with the read."""
+    parameters = {**audit, "id": case_id, "hub_id": hub_id}
+    rows = await fetch(connection, _COMPILED[hub_id is not ALL_HUBS], parameters)
+    if not rows:
         return None
+    row = SimpleNamespace(**rows[0])  # read by attribute, as the row mappers read rows
     if not has_lifecycle(row):
         raise LookupError(f"case {case_id} has no lifecycle")
     return CaseAsRead(case_in(row), row.version, lifecycle_of(row))

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import (
     BindParameter,
     ClauseElement,
@@ -227,34 +228,36 @@ def page_values(
     return values
 
 
+async def read_page(
+    connection: asyncpg.Connection,
+    f: CaseloadFilter,
+    *,
+    limit: int,
+    after: Position | None = None,
+    offset: int = 0,
+    audited: Mapping[str, str | None] | None = None,
+) -> Sequence[Mapping[str, Any]]:
+    """Up to `limit` case summaries with their state, newest first, after `after` (or `offset`).
+
+    `audited`, an audit row's values (`audit.row_values`), is written by the same
+    statement (a data-modifying CTE, which PostgreSQL runs exactly once whether or not it is
+    referenced): the row and the page it describes are written and read together, in one
+    round trip, without a transaction (`ReadConnections`): the statement is compiled once per
+    shape and sent straight through asyncpg (gmirs_runtime.precompiled).
+    """
+    statement = page_statement(f, after=after is not None, audited=audited is not None)
+    values = page_values(f, limit=limit, offset=offset, after=after, audited=audited)
+    return await fetch(connection, statement, values)
+
+
+async def count_matching(connection: asyncpg.Connection, f: CaseloadFilter) -> int:
+    rows = await fetch(connection, _SHAPES[_Shape.of(f, count=True)], _values(f))
+    return int(rows[0]["n"])
+
+
 class CaseloadRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
-
-    async def page(
-        self,
-        f: CaseloadFilter,
-        *,
-        limit: int,
-        after: Position | None = None,
-        offset: int = 0,
-        audited: Mapping[str, str | None] | None = None,
-    ) -> Sequence[Mapping[str, Any]]:
-        """Up to `limit` case summaries with their state, newest first, after `after` (or `offset`).
-
-        `audited`, an audit row's values (`audit.row_values`), is written by the same
-        statement (a data-modifying CTE, which PostgreSQL runs exactly once whether or not it is
-        referenced): the row and the page it describes are written and read together, in one
-        round trip. Run without a transaction (`read_without_transaction`): the statement is
-        compiled once per shape and sent straight through asyncpg (gmirs_runtime.precompiled).
-        """
-        statement = page_statement(f, after=after is not None, audited=audited is not None)
-        values = page_values(f, limit=limit, offset=offset, after=after, audited=audited)
-        return await fetch(self._session, statement, values)
-
-    async def count(self, f: CaseloadFilter) -> int:
-        rows = await fetch(self._session, _SHAPES[_Shape.of(f, count=True)], _values(f))
-        return int(rows[0]["n"])
 
     async def advance_version(self, case_id: uuid.UUID, *, read: int) -> int:
         """Move the locked case's version one past `read`, unless this transaction already did.

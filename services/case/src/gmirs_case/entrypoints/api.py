@@ -19,7 +19,7 @@ from gmirs_case.domain.model import (
 )
 from gmirs_case.entrypoints.appointments import attendance_problems
 from gmirs_case.entrypoints.case_problems import no_such_case
-from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
+from gmirs_case.entrypoints.deps import CaseWorker, Reads, UoW, hub_scope
 from gmirs_case.entrypoints.lifecycle import refused
 from gmirs_case.entrypoints.lifecycle_schemas import LifecycleRead
 from gmirs_case.entrypoints.routing import case_router
@@ -44,20 +44,21 @@ router = case_router(prefix="/cases", tags=["cases"])
 
 
 @router.get("/{case_id}", response_model=CaseRead, responses=problem_responses(404))
-async def get_case(case_id: uuid.UUID, principal: CaseWorker, uow: UoW) -> Response:
+async def get_case(case_id: uuid.UUID, principal: CaseWorker, reads: Reads) -> Response:
     """One case with its appointments, its version as `ETag` (the read is audited)."""
     # One statement, without a transaction (no BEGIN or COMMIT round trips): the case, its
     # lifecycle and appointments, and the audit row as a CTE, committed before the case is
     # answered, so no answer goes out unaudited. A case the caller may not see is not audited.
-    await uow.read_without_transaction()
     audit_row = audit.row_values(
         actor=principal.client_id,
         action="case.viewed",
         resource_type="case",
         resource_id=str(case_id),
     )
-    found = await read_audited(uow.session, case_id, hub_id=hub_scope(principal), audit=audit_row)
-    await uow.session.close()  # the connection goes back before the answer is built and sent
+    async with reads.connection() as connection:  # back before the answer is built and sent
+        found = await read_audited(
+            connection, case_id, hub_id=hub_scope(principal), audit=audit_row
+        )
     if found is None:
         raise no_such_case()
     body = CaseRead.of(found.case, LifecycleRead.of(found.lifecycle)).model_dump_json()

@@ -13,9 +13,9 @@ before today (in Greater Manchester, by the service's clock, as `GET /tasks?over
 `q` finds a CRN or reference number by its start, or a person by any part of their name (from
 three characters, with no digit). A search reads personal data (who matches a name), so it is audited: who
 searched, and in which caseload, never the term. A list holds its database connection only for
-its statements (autocommit: no BEGIN or ROLLBACK round trips; the audit row is written by the
-page's own statement, so a search and its audit row succeed or fail together), never while the
-page is serialised and sent.
+its statements (checked out of the pool past the unit of work, autocommit: no BEGIN or ROLLBACK
+round trips; the audit row is written by the page's own statement, so a search and its audit row
+succeed or fail together), never while the page is serialised and sent.
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ from urllib.parse import urlencode
 from fastapi import Query, Request, Response
 from pydantic import BaseModel
 
-from gmirs_case.adapters.caseload import CaseloadFilter
+from gmirs_case.adapters.caseload import CaseloadFilter, count_matching, read_page
 from gmirs_case.domain.casework import today
 from gmirs_case.domain.people import normalised_name
 from gmirs_case.entrypoints.access import Now
-from gmirs_case.entrypoints.deps import CaseWorker, UoW, hub_scope
+from gmirs_case.entrypoints.deps import CaseWorker, Reads, hub_scope
 from gmirs_case.entrypoints.routing import case_router
 from gmirs_case.entrypoints.schemas import CaseSummary
 from gmirs_contracts.case_lifecycle import CaseState as StateName
@@ -74,7 +74,7 @@ class CasePage(BaseModel):
 async def list_cases(
     request: Request,
     principal: CaseWorker,
-    uow: UoW,
+    reads: Reads,
     now: Now,
     limit: Annotated[int, page_limit(200)] = 50,
     offset: PageOffset = 0,
@@ -113,13 +113,13 @@ async def list_cases(
     if cursor is not None and offset:
         raise Problem(422, detail="Give either cursor or offset, not both.")
     after = decode_cursor(cursor, scope) if cursor is not None else None
-    await uow.read_without_transaction()
     audited = _search_audit(principal, wanted.hub_id) if wanted.search is not None else None
-    rows = await uow.caseload.page(
-        wanted, limit=limit + 1, after=after, offset=offset, audited=audited
-    )
-    total = await uow.caseload.count(wanted) if with_total and cursor is None else None
-    await uow.session.close()  # the connection goes back before the page is built and sent
+    async with reads.connection() as connection:  # back before the page is built and sent
+        rows = await read_page(
+            connection, wanted, limit=limit + 1, after=after, offset=offset, audited=audited
+        )
+        counted = with_total and cursor is None
+        total = await count_matching(connection, wanted) if counted else None
     next_cursor = None
     if len(rows) > limit:
         rows, last = rows[:limit], rows[limit - 1]

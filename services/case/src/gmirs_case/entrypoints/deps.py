@@ -13,6 +13,7 @@ from gmirs_case.settings import CaseSettings
 from gmirs_contracts.hubs import HUB_IDS
 from gmirs_runtime.auth import Principal, require_roles
 from gmirs_runtime.deps import unit_of_work
+from gmirs_runtime.precompiled import ReadConnections
 
 HUB = "hub"
 LEAD_PROVIDER = "lead-provider"
@@ -24,6 +25,19 @@ It lives until the answer is sent, but its connection does not: `commit()` hands
 back to the pool, and a route reading without a transaction closes the session itself (the
 caseload). Not `scope="function"`: the idempotency claim shares this unit of work through the
 runtime's own dependency, and a different scope would give the claim a transaction of its own."""
+
+
+async def read_connections(request: Request) -> ReadConnections:
+    """Connections for lone reads past the unit of work (the app's bootstrap sets them).
+
+    Async so FastAPI runs it inline; not a generator, so nothing is left to close."""
+    reads: ReadConnections = request.app.state.read_connections
+    return reads
+
+
+Reads = Annotated[ReadConnections, Depends(read_connections)]
+"""For a route whose one statement reads (and may audit) without a transaction: the caseload
+and a case read. Its connection is checked out for the statement only."""
 
 
 def hub_scope(principal: Principal) -> str | None:
