@@ -24,8 +24,10 @@ from typing import Any
 import asyncpg
 import orjson
 from fastapi import FastAPI, Request, Response
+from sqlalchemy import Uuid, bindparam, text
 
 from gmirs_case.adapters.case_read import read_statement
+from gmirs_case.adapters.case_rows import case_select
 from gmirs_case.adapters.caseload import CaseloadFilter, page_statement, page_values
 from gmirs_case.domain.casework import today
 from gmirs_case.domain.people import normalised_name
@@ -51,6 +53,23 @@ SELECT version FROM case_version_bumped"""
 case's version moved on (the service's `save_appointment`), and the event in the outbox in the
 same commit, as intake's floor writes its record and outbox row. Marked published, so the case
 process's relay, when it starts, does not send the floor's rows."""
+LOCK = compile_statement(
+    text(case_select("id", scoped=True, lock=True)).bindparams(bindparam("id", type_=Uuid))
+)
+RECORD = """
+WITH case_version_bumped AS (
+    UPDATE cases SET version = version + 1 WHERE id = $1 AND hub_id = $3 RETURNING version
+)
+UPDATE appointments SET attended = $4, session_happened = $5, attendance_recorded_at = $6,
+    no_session_reason = NULL, notify_pp_of_concerns = false
+WHERE id = $2 AND case_id = $1 RETURNING (SELECT version FROM case_version_bumped)"""
+PUBLISH = """
+INSERT INTO outbox (event_id, aggregatetype, aggregateid, type, topic, source, time, payload,
+                    published_at)
+VALUES ($1, 'case', $2, 'floor', 'floor', '/floor', $3, $4::jsonb, $3)"""
+"""With `statements=service`, the service's own three statements in one transaction instead:
+the case read whole and locked (its `case_select`), the attendance with the version, the outbox
+row (BEGIN and COMMIT are round trips of their own, as in the service)."""
 
 
 @asynccontextmanager
@@ -125,21 +144,28 @@ def _nested(value: Any) -> Any:
 
 @app.put("/cases/{case_id}/appointments/{appointment_id}/attendance")
 async def attendance(
-    case_id: uuid.UUID, appointment_id: uuid.UUID, hub: str, request: Request
+    case_id: uuid.UUID,
+    appointment_id: uuid.UUID,
+    hub: str,
+    request: Request,
+    statements: str = "one",
 ) -> Response:
-    """The attendance, the case's version and the event in the outbox, in one statement."""
+    """The attendance, the case's version and the event in the outbox: in one statement, or
+    (`statements=service`) in the service's three, in a transaction."""
     body = orjson.loads(await request.body())
     now = datetime.now(UTC)
-    event = {"case_id": case_id, "appointment_id": appointment_id, "recorded_at": now, **body}
-    version = await request.app.state.pool.fetchval(
-        ATTENDANCE,
-        case_id,
-        appointment_id,
-        hub,
-        body["attended"],
-        body["session_happened"],
-        now,
-        uuid.uuid4(),
-        json_bytes(event).decode(),
-    )
+    event = json_bytes({"case_id": case_id, "appointment_id": appointment_id, **body}).decode()
+    attended, happened = body["attended"], body["session_happened"]
+    pool = request.app.state.pool
+    if statements != "service":
+        version = await pool.fetchval(
+            ATTENDANCE, case_id, appointment_id, hub, attended, happened, now, uuid.uuid4(), event
+        )
+        return json_response({"version": version})
+    async with pool.acquire() as connection, connection.transaction():
+        await connection.fetchrow(LOCK.sql, *LOCK.arguments({"id": case_id, "hub_id": hub}))
+        version = await connection.fetchval(
+            RECORD, case_id, appointment_id, hub, attended, happened, now
+        )
+        await connection.execute(PUBLISH, uuid.uuid4(), case_id, now, event)
     return json_response({"version": version})
