@@ -125,3 +125,25 @@ async def test_only_one_relay_leads_and_a_standby_takes_over(
 
 async def _true(value: bool) -> bool:
     return value
+
+
+async def test_a_busy_relay_lingers_so_one_pass_carries_many_commits(
+    service_db, topic, producer: AIOKafkaProducer
+) -> None:
+    relay = OutboxRelay(
+        dsn=service_db.dsn, schema="svc", producer=producer, poll_interval=60, linger=3.0
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        await eventually(lambda: _true(relay.is_leader), timeout=30, what="the relay leading")
+        before = relay.passes
+        aggregate = uuid.uuid4()
+        await _emit(service_db, topic, aggregate, 1)  # after a quiet spell: published at once
+        await eventually(lambda: _true(relay.passes == before + 1), timeout=30, what="a pass")
+        await _emit(service_db, topic, aggregate, 10)  # ten commits while the relay lingers
+        await eventually(lambda: _all_published(service_db), timeout=30, what="all published")
+        assert relay.passes == before + 2  # the ten went in one pass, not one pass each
+    finally:
+        stop.set()
+        await task

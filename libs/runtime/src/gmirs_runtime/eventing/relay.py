@@ -47,6 +47,13 @@ ORDER BY id LIMIT $2
 _MARK = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])"
 _PARK = "UPDATE outbox SET parked_at = now(), parked_reason = $2 WHERE id = $1"
 
+LINGER_SECONDS = 0.01
+"""After a pass that published something, wait this long before the next: under a steady load
+each pass then takes the rows of many commits, not one (a pass costs two reads, a mark and a
+produce request, whatever it carries: a quarter of the case process's CPU per attendance when
+each pass carried one). A row after a quiet spell goes at once; under load a row waits at most
+this long more."""
+
 UNPUBLISHABLE: tuple[type[Exception], ...] = (MessageSizeTooLargeError,)
 """Producer errors that retrying the same record can never get past."""
 
@@ -65,6 +72,7 @@ class OutboxRelay:
         batch_size: int = 2000,
         poll_interval: float = 1.0,
         retry_interval: float = 2.0,
+        linger: float = LINGER_SECONDS,
         meter_provider: metrics.MeterProvider | None = None,
     ) -> None:
         self._dsn = dsn
@@ -72,9 +80,12 @@ class OutboxRelay:
         self._producer = producer
         self._batch_size = batch_size
         self._poll_interval = poll_interval
+        self._linger = linger
         self._retry_interval = retry_interval
         self.is_leader = False
         self.published = 0
+        self.passes = 0
+        """Passes that published something (a busy relay's rows per pass: published / passes)."""
         self.parked = 0
         self._parked_counter = metrics.get_meter(
             __name__, meter_provider=meter_provider
@@ -107,7 +118,9 @@ class OutboxRelay:
             await conn.add_listener(notify_channel(self._schema), lambda *_: wake.set())
             while not stop.is_set():
                 wake.clear()
-                await self.drain(conn, reader)
+                if await self.drain(conn, reader):
+                    self.passes += 1
+                    await first_of(stop, timeout=self._linger)  # busy: let the next rows gather
                 await first_of(wake, stop, timeout=self._poll_interval)
         finally:
             self.is_leader = False
