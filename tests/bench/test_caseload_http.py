@@ -8,12 +8,15 @@ operation, its floor: a bare FastAPI app under uvicorn running the same SQL stat
 asyncpg (tests/bench/bare_caseload.py), measured before and after the case process. Printed per
 operation: requests/s with 32 concurrent clients (saturation), p50 and p99 there, the ratio to
 its floor; then p50 and p99 at a steady pace (open loop) beside the floor's at the same pace;
-and the case process's RSS idle and at its peak under load, beside the aims.
+requests/s with two case processes (a deployment of two replicas) beside the same floors; and
+the case process's RSS idle and at its peak under load, beside the aims.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import json
 import os
 import random
@@ -252,17 +255,28 @@ def _rss_mb(pid: int) -> float:
 
 
 async def _measure(
-    base_url: str, token: str | None, request: Request, pid: int | None = None
+    base_url: str | list[str], token: str | None, request: Request, pid: int | None = None
 ) -> tuple[float, list[float], float]:
-    """Requests/s and latencies of REQUESTS calls from CONCURRENCY clients; peak RSS of `pid`."""
+    """Requests/s and latencies of REQUESTS calls from CONCURRENCY clients; peak RSS of `pid`.
+
+    Given several base URLs (replicas), client i talks to replica i % len, as a balancing proxy
+    spreading connections would."""
+    urls = [base_url] if isinstance(base_url, str) else base_url
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     latencies: list[float] = []
     peak = 0.0
-    connector = aiohttp.TCPConnector(limit=CONCURRENCY)
-    async with aiohttp.ClientSession(base_url, headers=headers, connector=connector) as http:
+    async with contextlib.AsyncExitStack() as stack:
+        sessions = [
+            await stack.enter_async_context(
+                aiohttp.ClientSession(
+                    url, headers=headers, connector=aiohttp.TCPConnector(limit=CONCURRENCY)
+                )
+            )
+            for url in urls
+        ]
         pending = iter(range(REQUESTS))
 
-        async def worker() -> None:
+        async def worker(http: aiohttp.ClientSession) -> None:
             for n in pending:
                 method, path, body = request(n)
                 started = time.perf_counter()
@@ -280,12 +294,12 @@ async def _measure(
 
         for n in range(CONCURRENCY):  # warm: connections, statements prepared
             method, path, body = request(REQUESTS + n)
-            async with http.request(method, path, json=body) as response:
+            async with sessions[n % len(sessions)].request(method, path, json=body) as response:
                 await response.read()
         sampler = asyncio.create_task(sample())
         try:
             started = time.perf_counter()
-            await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+            await asyncio.gather(*(worker(sessions[i % len(sessions)]) for i in range(CONCURRENCY)))
             elapsed = time.perf_counter() - started
         finally:
             sampler.cancel()
@@ -410,7 +424,7 @@ async def _floors(
 async def test_caseload_at_100k_cases(
     database_url, kafka_broker, token_issuer, tmp_path, report
 ) -> None:
-    assert REQUESTS + CONCURRENCY + PACED_REQUESTS <= APPOINTMENTS // 2, "appointments to record"
+    assert 2 * (REQUESTS + CONCURRENCY) + PACED_REQUESTS <= APPOINTMENTS // 2, "appointments"
     await asyncio.to_thread(upgrade, MIGRATIONS, database_url, SCHEMA)
     mine, pairs = await _load_cases(database_url)
     token = token_issuer.mint("hub-bolton", ["hub"], "gmirs-case", {"hub_id": HUB})
@@ -443,8 +457,17 @@ async def test_caseload_at_100k_cases(
             steady.append(await _paced(base_url, token, shifted))
     finally:
         await case.stop()
+    skip = REQUESTS + CONCURRENCY + PACED_REQUESTS  # attendance: appointments not yet used
+    replicated = [(name, _after(request, skip)) for name, request in operations]
+    two = await _two_replicas(
+        functools.partial(_case_env, database_url, kafka_broker.bootstrap, token_issuer),
+        token,
+        replicated,
+        tmp_path,
+    )
     floors_after, _ = await _floors(database_url, tmp_path, floor_requests, False)
     _report(report, load_at_start, results, floors_before, floors_after)
+    floors = [(b + a) / 2 for (b, _), (a, _) in zip(floors_before, floors_after, strict=True)]
     report.append(
         f"  at a steady {RATE:.0f} requests a second ({PACED_REQUESTS:,} each, open loop), beside"
         " its floor at the same pace:"
@@ -454,8 +477,38 @@ async def test_caseload_at_100k_cases(
         for (name, _), lat, floor in zip(operations, steady, floor_paced[:-1], strict=True)
     )
     report.append(
+        "  two case processes (a deployment of two replicas; the relay leads in one), clients"
+        " spread over both, beside the same floors (one bare process):"
+    )
+    report.extend(
+        f"    {name}: {rate:,.0f} req/s, {rate / floor:.2f} of its floor"
+        for (name, _), rate, floor in zip(operations, two, floors[:-1], strict=True)
+    )
+    report.append(
         f"  case process RSS: idle {idle:.0f} MB (aim < 150 MB), peak under load {peak:.0f} MB"
     )
+
+
+async def _two_replicas(
+    env_of: Callable[[int], dict[str, str]],
+    token: str,
+    operations: list[tuple[str, Request]],
+    tmp_path: Path,
+) -> list[float]:
+    """Each operation's requests/s with two case processes answering, as deploy/ scales."""
+    ports = [free_port(), free_port()]
+    argv = [sys.executable, "-m", "gmirs_case", "run"]
+    replicas = [
+        await _start(f"case-{n}", argv, env_of(port), port, tmp_path / f"case-{n}.log")
+        for n, port in enumerate(ports)
+    ]
+    try:
+        await asyncio.sleep(10)  # settled: consumers joined, one relay leading
+        urls = [f"http://127.0.0.1:{port}" for port in ports]
+        return [(await _measure(urls, token, request))[0] for _, request in operations]
+    finally:
+        for replica in replicas:
+            await replica.stop()
 
 
 def _with_the_services_statements(request: Request) -> Request:
