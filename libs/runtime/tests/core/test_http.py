@@ -11,6 +11,8 @@ from typing import Annotated, Any
 import httpx
 import pytest
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.dependencies.utils import get_dependant
+from fastapi.security import HTTPBearer
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import HistogramDataPoint, InMemoryMetricReader
 from opentelemetry.sdk.trace import TracerProvider
@@ -389,7 +391,19 @@ def test_openapi_uses_function_names_and_documents_problems(app: FastAPI) -> Non
     assert PROBLEM_MEDIA_TYPE in get_item["responses"]["401"]["content"]
     assert PROBLEM_MEDIA_TYPE in get_item["responses"]["403"]["content"]
     assert get_item["security"] == [{"HTTPBearer": []}]
+    assert document["paths"]["/ledger"]["get"]["security"] == [{"HTTPBearer": []}]
     assert "security" not in document["paths"]["/health"]["get"]
+
+
+def test_a_role_guard_is_one_node_over_the_bearer_scheme() -> None:
+    """FastAPI solves every node of a route's dependency graph on every request, at a cost
+    larger than the check a node wraps: the guard authenticates itself, so it depends on the
+    bearer scheme alone rather than on `current_principal` in between."""
+    guard = get_dependant(path="/ledger", call=require_roles("writer"))
+
+    (credentials,) = guard.dependencies
+    assert isinstance(credentials.call, HTTPBearer)
+    assert credentials.dependencies == []
 
 
 async def test_lifespan_wraps_the_service_lifespan(
