@@ -20,6 +20,8 @@ from typing import Annotated, Any
 import httpx
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.base import SecurityBase
+from fastapi.security.utils import get_authorization_scheme_param
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -209,22 +211,35 @@ class TokenValidator:
 
 
 _bearer = HTTPBearer(auto_error=False, bearerFormat="JWT")
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-async def current_principal(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
+async def current_principal(request: Request, credentials: BearerCredentials) -> Principal:
     """FastAPI dependency: the caller's Principal, or a 401/403 problem (429 over its limit)."""
+    return await authenticate(request, credentials.credentials if credentials else None)
+
+
+async def authenticate(request: Request, token: str | None) -> Principal:
+    """The request's Principal, checked once per request however many dependencies ask.
+
+    The first call validates the token and takes one token from the client's rate-limit
+    bucket; later calls in the same request (a router's guard and a route's role check) get
+    the same Principal without charging the client again.
+    """
+    # `request.state` keeps its attributes in the request's own scope["state"]; reading that
+    # dict spares the AttributeError of a missing attribute (about 3 microseconds).
+    known = request.scope.get("state", {}).get("principal")
+    if isinstance(known, Principal):
+        return known
     validator = getattr(request.app.state, "token_validator", None)
     if not isinstance(validator, TokenValidator):
         raise RuntimeError("app.state.token_validator is not set (pass one to create_app)")
     refuse_failing_address(request)
-    if credentials is None:
+    if token is None:
         count_refused(request)
         raise _unauthorized("A bearer access token is required.", 'Bearer realm="api"')
     try:
-        principal = await validator.validate(credentials.credentials)
+        principal = await validator.validate(token)
     except AccessDeniedError as exc:
         raise Problem(403, detail="The client is not allowed to use this API.") from exc
     except KeysUnavailableError as exc:
@@ -239,19 +254,42 @@ async def current_principal(
     return principal
 
 
-CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+class PrincipalGuard(SecurityBase):
+    """The bearer scheme and the principal check as one FastAPI dependency: the Principal, if
+    it has one of `roles` (any Principal when `roles` is None), else a 401/403 problem.
+
+    FastAPI solves every node of a route's dependency graph on every request, at a cost larger
+    than the check a node wraps, so the guard reads the bearer token itself instead of
+    depending on `HTTPBearer` (and `current_principal`) in between. OpenAPI documents it as
+    that scheme: same name, same model.
+    """
+
+    def __init__(self, roles: Collection[str] | None = None) -> None:
+        self.model = _bearer.model
+        self.scheme_name = _bearer.scheme_name
+        self.roles = None if roles is None else frozenset(roles)
+
+    async def __call__(self, request: Request) -> Principal:
+        principal = await authenticate(request, _bearer_token(request))
+        if self.roles is not None and principal.roles.isdisjoint(self.roles):
+            raise Problem(403, detail="The client's role does not allow this operation.")
+        return principal
+
+
+def _bearer_token(request: Request) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, read as `HTTPBearer` reads it."""
+    authorization = request.headers.get("Authorization")
+    scheme, token = get_authorization_scheme_param(authorization)
+    return token if authorization and token and scheme.lower() == "bearer" else None
+
+
+_any_principal = PrincipalGuard()
+CurrentPrincipal = Annotated[Principal, Depends(_any_principal)]
 
 
 def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
     """Dependency factory: the Principal if it has any of `roles`, else a 403 problem."""
-    allowed = frozenset(roles)
-
-    async def dependency(principal: CurrentPrincipal) -> Principal:
-        if principal.roles.isdisjoint(allowed):
-            raise Problem(403, detail="The client's role does not allow this operation.")
-        return principal
-
-    return dependency
+    return PrincipalGuard(roles)
 
 
 def authenticated_router(*, roles: Collection[str] = (), **kwargs: Any) -> APIRouter:
@@ -262,7 +300,7 @@ def authenticated_router(*, roles: Collection[str] = (), **kwargs: Any) -> APIRo
     per route saves FastAPI resolving a second graph node on every request (measured: about
     12 of the 220 microseconds a direct referral spends in the app).
     """
-    guard = require_roles(*roles) if roles else current_principal
+    guard = require_roles(*roles) if roles else _any_principal
     dependencies = [Depends(guard), *(kwargs.pop("dependencies", None) or [])]
     responses = {
         **problem_responses(401, 403),

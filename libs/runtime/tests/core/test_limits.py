@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
-from gmirs_runtime.auth import TokenValidator, authenticated_router
+from gmirs_runtime.auth import TokenValidator, authenticated_router, require_roles
 from gmirs_runtime.http import create_app
 from gmirs_runtime.limits import RateLimiter, address_limited_router
 from gmirs_runtime.problems import PROBLEM_MEDIA_TYPE
@@ -69,6 +69,13 @@ def _app(validator: TokenValidator, limiter: RateLimiter) -> FastAPI:
     async def list_items() -> dict[str, str]:
         return {"status": "ok"}
 
+    # Three principal checks in one request: the router's, the route's and the role router's.
+    readers = authenticated_router(prefix="/shelves", roles=["reader"])
+
+    @readers.get("", dependencies=[Depends(require_roles("reader", "writer"))])
+    async def list_shelves() -> dict[str, str]:
+        return {"status": "ok"}
+
     public = address_limited_router(prefix="/push")
 
     @public.post("")
@@ -79,7 +86,7 @@ def _app(validator: TokenValidator, limiter: RateLimiter) -> FastAPI:
         title="Limited",
         version="1.0.0",
         settings=None,
-        routers=[private, public],
+        routers=[private, readers, public],
         token_validator=validator,
     )
     app.state.rate_limiter = limiter
@@ -109,6 +116,17 @@ async def test_a_client_over_its_limit_gets_a_429_problem_with_retry_after(
     assert refused.headers["retry-after"] == "2"
     assert refused.json()["status"] == 429
     assert (await limited.get("/items", headers=writer)).status_code == 200  # per client id
+
+
+async def test_a_request_checked_by_several_guards_is_charged_once(
+    limited: httpx.AsyncClient, get_token: GetToken
+) -> None:
+    """The router's guard authenticates; the route's role check reuses that principal."""
+    reader = {"Authorization": f"Bearer {await get_token('reader-client')}"}
+
+    statuses = [(await limited.get("/shelves", headers=reader)).status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 429]  # a burst of 2: one token per request, not per check
 
 
 async def test_refused_credentials_are_limited_per_address_before_any_check(
