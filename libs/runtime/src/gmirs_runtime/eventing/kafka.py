@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from gmirs_runtime.eventing.envelope import CONTENT_TYPE, SPEC_VERSION, Event, encode_data
+from gmirs_runtime.eventing.partitioner import partition_of
 
 DEFAULT_MAX_REQUEST_SIZE = 1_048_576
 """aiokafka's default, and Kafka's default `message.max.bytes` (about 1 MiB)."""
@@ -39,13 +40,15 @@ class KafkaOptions:
 
 
 def create_producer(options: KafkaOptions) -> AIOKafkaProducer:
-    """A producer that acknowledges only after every in-sync replica has the record."""
+    """A producer that acknowledges only after every in-sync replica has the record; keys are
+    partitioned as every Kafka client does, with a cheaper murmur2 (`partitioner`)."""
     return AIOKafkaProducer(
         bootstrap_servers=options.bootstrap_servers,
         client_id=options.client_id,
         acks="all",
         enable_idempotence=options.enable_idempotence,
         linger_ms=1,
+        partitioner=partition_of,
         max_batch_size=256 * 1024,
         max_request_size=options.max_request_size,
         request_timeout_ms=options.request_timeout_ms,
