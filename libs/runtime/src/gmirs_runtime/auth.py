@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import APIRouter, Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 from fastapi.security.base import SecurityBase
 from fastapi.security.utils import get_authorization_scheme_param
 from joserfc import jws, jwt
@@ -211,12 +211,6 @@ class TokenValidator:
 
 
 _bearer = HTTPBearer(auto_error=False, bearerFormat="JWT")
-BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-
-
-async def current_principal(request: Request, credentials: BearerCredentials) -> Principal:
-    """FastAPI dependency: the caller's Principal, or a 401/403 problem (429 over its limit)."""
-    return await authenticate(request, credentials.credentials if credentials else None)
 
 
 async def authenticate(request: Request, token: str | None) -> Principal:
@@ -260,7 +254,7 @@ class PrincipalGuard(SecurityBase):
 
     FastAPI solves every node of a route's dependency graph on every request, at a cost larger
     than the check a node wraps, so the guard reads the bearer token itself instead of
-    depending on `HTTPBearer` (and `current_principal`) in between. OpenAPI documents it as
+    depending on `HTTPBearer` in between. OpenAPI documents it as
     that scheme: same name, same model.
     """
 

@@ -22,8 +22,7 @@ UoW = Annotated[CaseUnitOfWork, Depends(unit_of_work)]
 """The request's unit of work (bootstrap makes the runtime build CaseUnitOfWork).
 
 It lives until the answer is sent, but its connection does not: `commit()` hands the connection
-back to the pool, and a route reading without a transaction closes the session itself (the
-caseload). Not `scope="function"`: the idempotency claim shares this unit of work through the
+back to the pool (the caseload and a case read take theirs from `Reads` instead). Not `scope="function"`: the idempotency claim shares this unit of work through the
 runtime's own dependency, and a different scope would give the claim a transaction of its own."""
 
 
