@@ -366,14 +366,19 @@ def _operations(
     ]
 
 
+def _with_query(request: Request, parameter: str) -> Request:
+    """The same request with one more query parameter."""
+
+    def extended(n: int) -> tuple[str, str, dict[str, Any] | None]:
+        method, path, body = request(n)
+        return method, f"{path}{'&' if '?' in path else '?'}{parameter}", body
+
+    return extended
+
+
 def _on_the_floor(request: Request) -> Request:
     """The same request to the bare app, which is told the hub (it checks no token)."""
-
-    def floor_request(n: int) -> tuple[str, str, dict[str, Any] | None]:
-        method, path, body = request(n)
-        return method, f"{path}{'&' if '?' in path else '?'}hub={HUB}", body
-
-    return floor_request
+    return _with_query(request, f"hub={HUB}")
 
 
 async def _paced(base_url: str, token: str | None, request: Request) -> list[float]:
@@ -433,7 +438,7 @@ async def test_caseload_at_100k_cases(
     floor_requests = [
         _on_the_floor(request) for _, request in _operations(mine, pairs[APPOINTMENTS // 2 :])
     ]
-    floor_requests.append(_with_the_services_statements(floor_requests[-1]))
+    floor_requests.append(_with_query(floor_requests[-1], "statements=service"))  # its three
     floors_before, floor_paced = await _floors(database_url, tmp_path, floor_requests, True)
     port = free_port()
     env = _case_env(database_url, kafka_broker.bootstrap, token_issuer, port)
@@ -509,16 +514,6 @@ async def _two_replicas(
     finally:
         for replica in replicas:
             await replica.stop()
-
-
-def _with_the_services_statements(request: Request) -> Request:
-    """Attendance's floor running the service's own three statements in a transaction."""
-
-    def floor_request(n: int) -> tuple[str, str, dict[str, Any] | None]:
-        method, path, body = request(n)
-        return method, f"{path}&statements=service", body
-
-    return floor_request
 
 
 def _after(request: Request, skip: int) -> Request:
