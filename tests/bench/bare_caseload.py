@@ -6,10 +6,10 @@ The page and the case read take their SQL from the service's own statement build
 (`page_statement`, `read_statement`), so the floor cannot drift from the query it stands
 beside; a search and a case read write their audit row in that same statement, as the service
 does. Recording attendance writes what the service must write: the appointment's attendance,
-its case's version and the event's outbox row, as one statement. No authentication,
-validation, unit of work, ORM or event publishing: what is left is HTTP, JSON and the query
-itself. Each request names its hub (`hub=`); the routes and the other query parameters are the
-service's. `BARE_DATABASE_URL` is a plain postgresql:// URL; the schema is `casework`.
+its case's version, the event's outbox row and the audit row, as one statement. No
+authentication, validation, unit of work, ORM or event publishing: what is left is HTTP, JSON
+and the query itself. Each request names its hub (`hub=`); the routes and the other query
+parameters are the service's. `BARE_DATABASE_URL` is a plain postgresql:// URL; the schema is `casework`.
 """
 
 from __future__ import annotations
@@ -47,29 +47,22 @@ WITH case_version_bumped AS (
     INSERT INTO outbox (event_id, aggregatetype, aggregateid, type, topic, source, time, payload,
                         published_at)
     SELECT $7, 'case', $1, 'floor', 'floor', '/floor', $6, $8::jsonb, $6 FROM recorded
+), audited AS (
+    INSERT INTO audit_log (actor, action, resource_type, resource_id)
+    SELECT 'floor', 'case.attendance-recorded', 'case', $1::text FROM recorded
 )
 SELECT version FROM case_version_bumped"""
 """What recording attendance must write, as one statement: the appointment's attendance, its
-case's version moved on (the service's `save_appointment`), and the event in the outbox in the
+case's version moved on, the event in the outbox and the audit row of the write, all in the
 same commit, as intake's floor writes its record and outbox row. Marked published, so the case
 process's relay, when it starts, does not send the floor's rows."""
-LOCK = compile_statement(
-    text(case_select("id", scoped=True, lock=True)).bindparams(bindparam("id", type_=Uuid))
+READ = compile_statement(
+    text(case_select("id", scoped=True, lock=False, one_appointment=True)).bindparams(
+        bindparam("id", type_=Uuid), bindparam("appointment_id", type_=Uuid)
+    )
 )
-RECORD = """
-WITH case_version_bumped AS (
-    UPDATE cases SET version = version + 1 WHERE id = $1 AND hub_id = $3 RETURNING version
-)
-UPDATE appointments SET attended = $4, session_happened = $5, attendance_recorded_at = $6,
-    no_session_reason = NULL, notify_pp_of_concerns = false
-WHERE id = $2 AND case_id = $1 RETURNING (SELECT version FROM case_version_bumped)"""
-PUBLISH = """
-INSERT INTO outbox (event_id, aggregatetype, aggregateid, type, topic, source, time, payload,
-                    published_at)
-VALUES ($1, 'case', $2, 'floor', 'floor', '/floor', $3, $4::jsonb, $3)"""
-"""With `statements=service`, the service's own three statements in one transaction instead:
-the case read whole and locked (its `case_select`), the attendance with the version, the outbox
-row (BEGIN and COMMIT are round trips of their own, as in the service)."""
+"""With `statements=service`, the service's own two statements instead: the case read with the
+one appointment (its `case_select`), then the write above (no transaction, as in the service)."""
 
 
 @asynccontextmanager
@@ -150,22 +143,18 @@ async def attendance(
     request: Request,
     statements: str = "one",
 ) -> Response:
-    """The attendance, the case's version and the event in the outbox: in one statement, or
-    (`statements=service`) in the service's three, in a transaction."""
+    """The attendance, the case's version, the event in the outbox and the audit row: in one
+    statement, or (`statements=service`) after the service's read of the case."""
     body = orjson.loads(await request.body())
     now = datetime.now(UTC)
     event = json_bytes({"case_id": case_id, "appointment_id": appointment_id, **body}).decode()
     attended, happened = body["attended"], body["session_happened"]
     pool = request.app.state.pool
+    values = (case_id, appointment_id, hub, attended, happened, now, uuid.uuid4(), event)
     if statements != "service":
-        version = await pool.fetchval(
-            ATTENDANCE, case_id, appointment_id, hub, attended, happened, now, uuid.uuid4(), event
-        )
-        return json_response({"version": version})
-    async with pool.acquire() as connection, connection.transaction():
-        await connection.fetchrow(LOCK.sql, *LOCK.arguments({"id": case_id, "hub_id": hub}))
-        version = await connection.fetchval(
-            RECORD, case_id, appointment_id, hub, attended, happened, now
-        )
-        await connection.execute(PUBLISH, uuid.uuid4(), case_id, now, event)
+        return json_response({"version": await pool.fetchval(ATTENDANCE, *values)})
+    read = {"id": case_id, "appointment_id": appointment_id, "hub_id": hub}
+    async with pool.acquire() as connection:
+        await connection.fetchrow(READ.sql, *READ.arguments(read))
+        version = await connection.fetchval(ATTENDANCE, *values)
     return json_response({"version": version})

@@ -7,6 +7,7 @@ the reallocation over HTTP; R&M progress through the real consumer, out of order
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -504,3 +505,61 @@ async def test_progress_for_an_unrouted_referral_is_held_not_lost(service, kafka
         reached = (await http.get(f"/cases/{case_id}")).json()["lifecycle"]["reached"]
     assert datetime.fromisoformat(reached["allocated"]) <= NOW()
     assert not await held()
+
+
+async def test_the_same_command_twice_at_once_makes_one_move(service, kafka_broker) -> None:
+    """The second waits for the first's lock, then decides on the case as the first left it
+    (not on what its own statement saw when it began): one move, one event, one 409."""
+    case_id = await open_case(service, kafka_broker.bootstrap, "bury")
+    contact = {"occurred_at": ago(9)}
+    async with hub(service, "bury") as http:
+        answers = await asyncio.gather(
+            *(
+                http.post(
+                    f"/cases/{case_id}/first-contact",
+                    json=contact,
+                    headers={"Idempotency-Key": str(uuid.uuid4())},
+                )
+                for _ in range(2)
+            )
+        )
+    assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
+    async with service.infra.engine.connect() as conn:
+        moves = await conn.execute(
+            text("SELECT count(*) FROM outbox WHERE aggregateid = :c AND type = :t"),
+            {"c": case_id, "t": "gmirs.case.first-contact-made.v1"},
+        )
+        assert moves.scalar_one() == 1
+
+
+async def test_a_move_from_rm_moves_the_case_etag(service, kafka_broker) -> None:
+    """R&M's progress changes what a case read answers, so it moves the ETag: a hub's write
+    made against the earlier read is refused (412), as after any other write."""
+    received = referral("bury")
+    await publish(kafka_broker.bootstrap, received)
+    case_id = await case_of(service, "bury", received.subject)
+    async with hub(service, "bury") as http:
+        read = await http.get(f"/cases/{case_id}")
+        ended = intake_event(
+            "gmirs.intake.referral-ended.v1",
+            received.subject,
+            ended_at=day(9),
+            delivery_state="prematurely-ended",
+            withdrawal_code="NOT",
+        )
+        await publish(kafka_broker.bootstrap, ended)
+
+        async def closed() -> bool:
+            now = await http.get(f"/cases/{case_id}")
+            return bool(now.json()["lifecycle"]["state"] == "closed")
+
+        await eventually(closed, what="the case closed by R&M")
+        now = await http.get(f"/cases/{case_id}")
+        assert now.headers["ETag"] != read.headers["ETag"]
+        note = {"text": "Spoke to the practitioner.", "sensitive": False}
+        stale = await http.post(
+            f"/cases/{case_id}/notes",
+            json=note,
+            headers={"If-Match": read.headers["ETag"], "Idempotency-Key": str(uuid.uuid4())},
+        )
+        assert stale.status_code == 412, stale.text

@@ -32,7 +32,7 @@ async def test_existing_cases_are_allocated_since_they_opened_and_it_rolls_back(
             await conn.execute(text(INSERT_CASE), {"id": case_id, "r": uuid.uuid4()})
         await asyncio.to_thread(upgrade, MIGRATIONS, database_url, SCHEMA)
         async with engine.connect() as conn:
-            lifecycle = await LifecycleRepository(AsyncSession(conn)).get(case_id)
+            lifecycle = await LifecycleRepository(AsyncSession(conn), {}).get(case_id)
         assert lifecycle.state is CaseState.ALLOCATED
         assert lifecycle.reached[CaseState.RECEIVED] == lifecycle.since
         await asyncio.to_thread(downgrade, MIGRATIONS, database_url, SCHEMA, "0002")

@@ -118,14 +118,19 @@ async def test_a_case_read_and_an_attendance_in_few_statements(start_service, ka
         async with hub_client(service, HUB) as http:
             attendance = {"attended": "yes", "session_happened": True}
             path = f"/cases/{case_id}/appointments/{appointment_id}/attendance"
+            recorded = await _audited(service, "case.attendance-recorded", case_id)
             with statements_about(service, case_id) as write_statements:
                 written = await http.put(
                     path, json=attendance, headers={"If-Match": read.headers["ETag"]}
                 )
             assert written.status_code == 200, written.text
-            # the guard's lock reading the case whole (appointments, lifecycle) for the handler,
-            # the appointment with the version bump (returning the new ETag), the outbox row
-            assert len(write_statements) == 3, write_statements
+            # the case read with that appointment, then one statement, made only if the version
+            # is still the one read: the attendance, the version (returned as the new ETag), the
+            # event's outbox row and the audit row as CTEs; no BEGIN or COMMIT
+            assert len(write_statements) == 2, write_statements
+            assert write_statements[0].startswith("SELECT c.id"), write_statements
+            assert write_statements[1].startswith("WITH bumped AS"), write_statements
+            assert await _audited(service, "case.attendance-recorded", case_id) == recorded + 1
             version = await _version(service, case_id)
             assert read.headers["ETag"] == f'"{version - 1}"'  # moved by exactly one
             assert written.headers["ETag"] == f'"{version}"'

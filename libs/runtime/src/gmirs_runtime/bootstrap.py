@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from gmirs_runtime.auth import TokenValidator
-from gmirs_runtime.db import UnitOfWork, asyncpg_dsn, create_engine
+from gmirs_runtime.db import EventQueue, UnitOfWork, asyncpg_dsn, create_engine
 from gmirs_runtime.eventing.api import dead_letter_router, parked_outbox_router
 from gmirs_runtime.eventing.consumer import ConsumerMember, EventConsumer
 from gmirs_runtime.eventing.errors import EventTooLargeError
@@ -29,7 +29,7 @@ from gmirs_runtime.eventing.relay import OutboxRelay
 from gmirs_runtime.eventing.subscriptions import Handles, U
 from gmirs_runtime.http import create_app
 from gmirs_runtime.limits import RateLimiter
-from gmirs_runtime.precompiled import ReadConnections
+from gmirs_runtime.precompiled import DirectConnections
 from gmirs_runtime.problems import problem_response, problem_type
 from gmirs_runtime.service import Service
 from gmirs_runtime.settings import ServiceSettings
@@ -75,6 +75,10 @@ class Infrastructure(Generic[U]):
         return self.unit_of_work_type(
             self.sessions, source=self.source, max_event_bytes=self.kafka.max_request_size
         )
+
+    def events(self) -> EventQueue:
+        """A queue of events for a write that goes past the unit of work (`DirectConnections`)."""
+        return EventQueue(source=self.source, max_event_bytes=self.kafka.max_request_size)
 
     def consumer(
         self,
@@ -225,7 +229,8 @@ def create_service_app(
             infra.settings.rate_limit_per_second, infra.settings.rate_limit_burst
         )
         app.state.unit_of_work = infra.unit_of_work
-        app.state.read_connections = ReadConnections(infra.engine)
+        app.state.direct_connections = DirectConnections(infra.engine)
+        app.state.events = infra.events
         app.state.dead_letters = infra.dead_letters()
         app.state.parked_outbox = ParkedOutbox(infra.sessions)
     return app

@@ -124,58 +124,14 @@ class Payload(Protocol):
     def to_data(self) -> dict[str, Any]: ...
 
 
-class UnitOfWork:
-    """One transaction. Use `async with uow:` then `await uow.commit()`; leaving uncommitted rolls back."""
+class EventQueue:
+    """The events one change emits, each with its topic and aggregate, until they are written to
+    the outbox in the change's own transaction (the unit of work's, or a route's one statement)."""
 
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        *,
-        source: str,
-        max_event_bytes: int = DEFAULT_MAX_REQUEST_SIZE,
-    ) -> None:
-        self._sessions = sessions
+    def __init__(self, *, source: str, max_event_bytes: int = DEFAULT_MAX_REQUEST_SIZE) -> None:
         self._source = source
         self._max_event_bytes = max_event_bytes
         self._events: list[tuple[str, str, Event]] = []
-        self._before_commit: list[Callable[[], Awaitable[None]]] = []
-        self._session: AsyncSession | None = None
-
-    @property
-    def session(self) -> AsyncSession:
-        if self._session is None:
-            raise RuntimeError("unit of work used outside `async with`")
-        return self._session
-
-    async def __aenter__(self) -> Self:
-        self._session = self._sessions()
-        self._events = []
-        self._before_commit = []
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        session, self._session = self.session, None
-        try:
-            if session.in_transaction():
-                await session.rollback()
-        finally:
-            await session.close()
-
-    async def read_without_transaction(self) -> None:
-        """Run this unit of work's statements in autocommit mode, before the first of them.
-
-        For a lone read that needs no transaction (a check before calling another system): the
-        statement sees committed data just as it would inside one, and the BEGIN and ROLLBACK
-        round trips, two of its three, are saved.
-        """
-        if self.session.in_transaction():
-            raise RuntimeError("read_without_transaction must come before the first statement")
-        await self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
     def emit(
         self,
@@ -188,7 +144,7 @@ class UnitOfWork:
         dataschema: str | None = None,
         trace_context: Context | None = None,
     ) -> Event:
-        """Queue an event to be written to the outbox in this transaction; the relay publishes it.
+        """Queue an event for the outbox; the relay publishes it once it is committed.
 
         It continues the current trace, or `trace_context` when the work is done on another's
         behalf (a batch written for several requests). An event larger than the producer's
@@ -238,6 +194,68 @@ class UnitOfWork:
     def emitted(self) -> list[Event]:
         return [event for _, _, event in self._events]
 
+    def outbox_rows(self) -> list[dict[str, Any]]:
+        """The queued events as outbox rows (the table's columns), in the order emitted."""
+        return [_outbox_row(*queued) for queued in self._events]
+
+    def clear(self) -> None:
+        self._events = []
+
+
+class UnitOfWork(EventQueue):
+    """One transaction. Use `async with uow:` then `await uow.commit()`; leaving uncommitted rolls back.
+
+    Its events (`emit`, `publish`) are written to the outbox when it commits, in the same
+    transaction as the change they announce."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        source: str,
+        max_event_bytes: int = DEFAULT_MAX_REQUEST_SIZE,
+    ) -> None:
+        super().__init__(source=source, max_event_bytes=max_event_bytes)
+        self._sessions = sessions
+        self._before_commit: list[Callable[[], Awaitable[None]]] = []
+        self._session: AsyncSession | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("unit of work used outside `async with`")
+        return self._session
+
+    async def __aenter__(self) -> Self:
+        self._session = self._sessions()
+        self.clear()
+        self._before_commit = []
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session, self._session = self.session, None
+        try:
+            if session.in_transaction():
+                await session.rollback()
+        finally:
+            await session.close()
+
+    async def read_without_transaction(self) -> None:
+        """Run this unit of work's statements in autocommit mode, before the first of them.
+
+        For a lone read that needs no transaction (a check before calling another system): the
+        statement sees committed data just as it would inside one, and the BEGIN and ROLLBACK
+        round trips, two of its three, are saved.
+        """
+        if self.session.in_transaction():
+            raise RuntimeError("read_without_transaction must come before the first statement")
+        await self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
     def before_commit(self, step: Callable[[], Awaitable[None]]) -> None:
         """Run `step` inside this transaction when it next commits (not if it rolls back).
 
@@ -251,14 +269,15 @@ class UnitOfWork:
         steps, self._before_commit = self._before_commit, []
         for step in steps:
             await step()
-        if self._events:
-            await self.session.execute(insert(outbox), [_outbox_row(*e) for e in self._events])
+        rows = self.outbox_rows()
+        if rows:
+            await self.session.execute(insert(outbox), rows)
         await self.session.commit()
-        self._events = []
+        self.clear()
 
     async def rollback(self) -> None:
         await self.session.rollback()
-        self._events = []
+        self.clear()
         self._before_commit = []
 
 

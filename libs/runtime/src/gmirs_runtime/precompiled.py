@@ -6,10 +6,11 @@ cost the caseload list more of the process's CPU than HTTP, the query and the JS
 each shape once, with named bind parameters, and sends it with the request's values. asyncpg
 prepares each statement once per connection and gives back its own records.
 
-Only for a lone read run without a transaction, on a connection `ReadConnections` checks out of
-the engine's pool past SQLAlchemy's Session: opening a session, setting it to autocommit and
-closing it cost more than the statement (about 230 against 80 microseconds of CPU for a
-`SELECT 1` with its checkout, measured in-process).
+For a lone read, or a write of one statement, run without a transaction on a connection
+`DirectConnections` checks out of the engine's pool past SQLAlchemy's Session:
+opening a session, setting it to autocommit and closing it cost more than the statement (about
+230 against 80 microseconds of CPU for a `SELECT 1` with its checkout, measured in-process).
+A `jsonb` value is given as JSON text, as the engine's own codec expects it.
 """
 
 from __future__ import annotations
@@ -66,13 +67,16 @@ class Shapes:
         return found
 
 
-class ReadConnections:
-    """asyncpg connections from an engine's own pool, each for a lone read without a transaction.
+class DirectConnections:
+    """asyncpg connections from an engine's own pool, for statements without a transaction: a
+    lone read, or a read and then a write made only if what was read is unchanged.
 
     Checked out of the pool the sessions use, so its size, its fairness to waiters (`fair_pool`)
     and its ping of idle connections hold. A connection comes back to the pool when the block
-    ends; if the block failed other than by PostgreSQL refusing a statement (a cancelled request
-    leaves a statement half-read), the connection is closed instead, and the pool opens another.
+    ends, also when PostgreSQL refused a statement or the caller refused the request between
+    statements (a 404 or a 409). If the block was
+    cancelled or timed out (a statement may be left half-read) or the connection was lost, it is
+    closed instead, and the pool opens another.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -85,10 +89,20 @@ class ReadConnections:
         try:
             yield checked_out.driver_connection
         except BaseException as error:
-            reusable = isinstance(error, asyncpg.PostgresError)
+            reusable = _leaves_connection_usable(error)
             raise
         finally:  # invalidating closes the connection and gives its place back to the pool
             await greenlet_spawn(checked_out.close if reusable else checked_out.invalidate)
+
+
+def _leaves_connection_usable(error: BaseException) -> bool:
+    lost = (
+        asyncpg.PostgresConnectionError,
+        asyncpg.InterfaceError,
+        asyncpg.InternalClientError,
+        OSError,  # TimeoutError among them
+    )
+    return isinstance(error, Exception) and not isinstance(error, lost)
 
 
 async def fetch(

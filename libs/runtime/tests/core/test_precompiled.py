@@ -14,7 +14,7 @@ from sqlalchemy import Column, Integer, MetaData, Select, Table, bindparam, sele
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gmirs_runtime.db import create_engine
-from gmirs_runtime.precompiled import ReadConnections, Shapes, fetch
+from gmirs_runtime.precompiled import DirectConnections, Shapes, fetch
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ async def test_a_shape_is_compiled_once_and_bound_by_name(engine) -> None:
     shapes = Shapes(statement)
     async with engine.begin() as conn:
         await conn.execute(text(f"CREATE TABLE {name} AS SELECT generate_series(1, 10) AS n"))
-    reads = ReadConnections(engine)
+    reads = DirectConnections(engine)
     for top, even_only, expected in (
         (5, True, [2, 4]),
         (3, False, [1, 2, 3]),
@@ -55,7 +55,7 @@ async def test_a_shape_is_compiled_once_and_bound_by_name(engine) -> None:
     assert built == [True, False]  # two shapes, each built once
 
 
-async def _backend(reads: ReadConnections) -> int:
+async def _backend(reads: DirectConnections) -> int:
     async with reads.connection() as connection:
         return int(await connection.fetchval("SELECT pg_backend_pid()"))
 
@@ -63,7 +63,7 @@ async def _backend(reads: ReadConnections) -> int:
 async def test_a_refused_statement_keeps_its_connection_a_cancelled_read_closes_it(
     engine,
 ) -> None:
-    reads = ReadConnections(engine)
+    reads = DirectConnections(engine)
     first = await _backend(reads)
     assert await _backend(reads) == first  # handed back and out again (a pool of two)
     with pytest.raises(asyncpg.DivisionByZeroError):
@@ -81,3 +81,18 @@ async def test_a_refused_statement_keeps_its_connection_a_cancelled_read_closes_
     assert after != first  # the half-read connection was closed, not handed out again
     async with reads.connection() as connection:
         assert await connection.fetchval("SELECT 41 + 1") == 42
+
+
+class _Refused(Exception):
+    """What a route raises between statements (a 404 or a 409 problem)."""
+
+
+async def test_a_request_refused_between_statements_keeps_its_connection(engine) -> None:
+    direct = DirectConnections(engine)
+    first = await _backend(direct)
+    for _ in range(3):
+        with pytest.raises(_Refused):
+            async with direct.connection() as connection:
+                assert await connection.fetchval("SELECT 1") == 1
+                raise _Refused
+        assert await _backend(direct) == first  # handed out again, not closed and reopened

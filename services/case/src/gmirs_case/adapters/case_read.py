@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -54,6 +54,14 @@ def read_statement(scoped: bool) -> TextClause:
 
 
 _COMPILED = {scoped: compile_statement(read_statement(scoped)) for scoped in (True, False)}
+_WITH_ONE = {
+    scoped: compile_statement(
+        text(case_select("id", scoped=scoped, lock=False, one_appointment=True)).bindparams(
+            bindparam("id", type_=Uuid), bindparam("appointment_id", type_=Uuid)
+        )
+    )
+    for scoped in (True, False)
+}
 
 
 async def read_audited(
@@ -65,12 +73,30 @@ async def read_audited(
 ) -> CaseAsRead | None:
     """The case if `hub_id` (None: every hub) may see it, and then the audit row `audit` (the
     values `gmirs_runtime.audit.row_values` gives) written. Sent straight through asyncpg
-    without a transaction (`ReadConnections`): the audit row commits with the read."""
+    without a transaction (`DirectConnections`): the audit row commits with the read."""
     parameters = {**audit, "id": case_id, "hub_id": hub_id}
-    rows = await fetch(connection, _COMPILED[hub_id is not ALL_HUBS], parameters)
+    return _as_read(await fetch(connection, _COMPILED[hub_id is not ALL_HUBS], parameters))
+
+
+async def read_with_one(
+    connection: asyncpg.Connection,
+    case_id: uuid.UUID,
+    appointment_id: uuid.UUID,
+    *,
+    hub_id: str | None,
+) -> CaseAsRead | None:
+    """The case if `hub_id` (None: every hub) may see it, with its version, carrying only that
+    one appointment of the case's (none if it is not the case's): for a command on it alone
+    (attendance), written only if the version is unchanged. Decoding every appointment of a
+    long case cost more than the statement."""
+    parameters = {"id": case_id, "appointment_id": appointment_id, "hub_id": hub_id}
+    return _as_read(await fetch(connection, _WITH_ONE[hub_id is not ALL_HUBS], parameters))
+
+
+def _as_read(rows: Sequence[Mapping[str, Any]]) -> CaseAsRead | None:
     if not rows:
         return None
     row = SimpleNamespace(**rows[0])  # read by attribute, as the row mappers read rows
     if not has_lifecycle(row):
-        raise LookupError(f"case {case_id} has no lifecycle")
+        raise LookupError(f"case {row.id} has no lifecycle")
     return CaseAsRead(case_in(row), row.version, lifecycle_of(row))

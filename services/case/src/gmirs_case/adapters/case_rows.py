@@ -28,23 +28,45 @@ SELECT c.id, c.referral_id, c.hub_id, c.probation_delivery_unit, c.crn, c.refere
        l.case_id AS lifecycle_case_id, l.state, l.since, l.reached, l.closure_reason,
        l.closure_settled, l.rm_withdrawal_code, l.rm_delivery_state, l.closed_by,
        l.plan_agreed_at, l.outcomes,
-       ARRAY(SELECT a FROM appointments AS a WHERE a.case_id = c.id
+       ARRAY(SELECT a FROM appointments AS a WHERE a.case_id = c.id{one_appointment}
              ORDER BY a.starts_at, a.id) AS appointment_rows,
-       ARRAY(SELECT h FROM appointment_reschedules AS h WHERE h.case_id = c.id
-             ORDER BY h.id) AS reschedule_rows
+       ARRAY(SELECT h FROM appointment_reschedules AS h WHERE h.case_id = c.id{one_moved}
+             ORDER BY h.id) AS reschedule_rows{snapshot}
 FROM cases AS c LEFT JOIN case_lifecycle AS l ON l.case_id = c.id
 WHERE c.{key} = :{key}"""
 
 
-def case_select(key: str, *, scoped: bool, lock: bool) -> str:
+def case_select(key: str, *, scoped: bool, lock: bool, one_appointment: bool = False) -> str:
     """The case whose `key` column (id or referral_id) is `:key`, in `:hub_id` if `scoped`;
-    `lock`: its row locked for this transaction's write (the lifecycle's row is not)."""
-    sql = _CASE.format(key=key)
+    `lock`: its row locked for this transaction's write (the lifecycle's row is not);
+    `one_appointment`: with only appointment `:appointment_id` (a command on that one)."""
+    sql = _CASE.format(
+        key=key,
+        one_appointment=" AND a.id = :appointment_id" if one_appointment else "",
+        one_moved=" AND h.appointment_id = :appointment_id" if one_appointment else "",
+        snapshot="," + _SNAPSHOT_VERSION if lock else "",
+    )
     if scoped:
         sql += " AND c.hub_id = :hub_id"
     if lock:
         sql += " FOR UPDATE OF c"
     return sql
+
+
+_SNAPSHOT_VERSION = """
+       (SELECT s.version FROM cases AS s WHERE s.id = c.id) AS snapshot_version"""
+"""The case's version as the statement's snapshot saw it, beside the locked row's own.
+
+A locked read that waited for another write's lock gets the case row as that write left it, but
+its lifecycle and appointments as they were when the statement began (PostgreSQL re-reads only
+the locked row): deciding on those, two commands could both make the same move. Every write of a
+case moves its version, so a version the snapshot did not see says the rest may be stale: the
+caller reads again, under the lock it now holds (`read_is_stale`)."""
+
+
+def read_is_stale(row: Any) -> bool:
+    """Whether a locked read waited for another write: read it again (the lock is now held)."""
+    return bool(row.version != row.snapshot_version)
 
 
 def case_in(row: Any) -> Case:

@@ -242,7 +242,7 @@ async def read_page(
     `audited`, an audit row's values (`audit.row_values`), is written by the same
     statement (a data-modifying CTE, which PostgreSQL runs exactly once whether or not it is
     referenced): the row and the page it describes are written and read together, in one
-    round trip, without a transaction (`ReadConnections`): the statement is compiled once per
+    round trip, without a transaction (`DirectConnections`): the statement is compiled once per
     shape and sent straight through asyncpg (gmirs_runtime.precompiled).
     """
     statement = page_statement(f, after=after is not None, audited=audited is not None)

@@ -11,13 +11,13 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Uuid, delete
+from sqlalchemy import Column, ForeignKey, Uuid, delete, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
 from gmirs_case.adapters.records import from_record, record_of
-from gmirs_case.adapters.tables import _ts
+from gmirs_case.adapters.tables import CaseRow, _ts
 from gmirs_case.domain.achievement import OutcomeAchievement
 from gmirs_case.domain.lifecycle import CaseState, Lifecycle
 
@@ -55,8 +55,10 @@ class PendingRmProgressRow(SQLModel, table=True):
 
 
 class LifecycleRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, written: dict[uuid.UUID, int]) -> None:
         self._session = session
+        self._written = written
+        """The versions this transaction moved cases to (shared with `CaseRepository`)."""
         self._known: dict[uuid.UUID, Any] = {}
         """Lifecycle rows read with their case's locked row, until this transaction saves one."""
 
@@ -79,15 +81,33 @@ class LifecycleRepository:
         return lifecycle_of(row)
 
     async def save(self, case_id: uuid.UUID, lifecycle: Lifecycle) -> None:
-        """Insert or replace the case's lifecycle; the referral's sent time is when it was received."""
+        """Insert or replace the case's lifecycle; the referral's sent time is when it was received.
+
+        Replacing it moves the case's version in the same statement, whoever moves it (a hub's
+        command, R&M's progress, the person's exit survey): the case's `ETag` changes with its
+        lifecycle, and a locked read can tell it waited for this write (`read_is_stale`). The
+        first lifecycle of a new case leaves its version at 1.
+        """
         self._known.pop(case_id, None)
-        values = _values(case_id, lifecycle)
+        values = lifecycle_values(case_id, lifecycle)
+        cases = CaseRow.__table__  # type: ignore[attr-defined]
+        existing = select(col(LifecycleRow.case_id)).where(col(LifecycleRow.case_id) == case_id)
+        bump = (
+            update(cases)
+            .where(cases.c.id == case_id, existing.exists())
+            .values(version=cases.c.version + 1)
+            .returning(cases.c.version)
+            .cte("case_version_bumped")
+        )
         statement = insert(LifecycleRow).values(**values)
         statement = statement.on_conflict_do_update(
             index_elements=["case_id"],
             set_={k: statement.excluded[k] for k in values if k != "case_id"},
         )
-        await self._session.execute(statement)
+        bumped = statement.add_cte(bump).returning(select(bump.c.version).scalar_subquery())
+        version = (await self._session.execute(bumped)).scalar_one()
+        if version is not None:
+            self._written[case_id] = version
 
     async def hold(
         self, referral_id: uuid.UUID, event_id: uuid.UUID, ce_type: str, data: Any, now: datetime
@@ -120,7 +140,7 @@ def lifecycle_of(row: Any) -> Lifecycle:
     return from_record(Lifecycle, row, reached=reached, outcomes=outcomes)
 
 
-def _values(case_id: uuid.UUID, lifecycle: Lifecycle) -> dict[str, Any]:
+def lifecycle_values(case_id: uuid.UUID, lifecycle: Lifecycle) -> dict[str, Any]:
     values = record_of(lifecycle)
     values["reached"] = {state.value: at.isoformat() for state, at in lifecycle.reached.items()}
     values["outcomes"] = asdict(lifecycle.outcomes) if lifecycle.outcomes else None

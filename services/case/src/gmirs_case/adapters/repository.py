@@ -27,13 +27,19 @@ ALL_HUBS = None
 
 
 class CaseRepository:
-    def __init__(self, session: AsyncSession, lifecycles: LifecycleRepository) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        lifecycles: LifecycleRepository,
+        written: dict[uuid.UUID, int],
+    ) -> None:
         self._session = session
         self._lifecycles = lifecycles
         self._locked: dict[uuid.UUID, tuple[Case, int]] = {}
         """Cases this transaction has locked with `lock` and not yet handed out or written."""
-        self._written: dict[uuid.UUID, int] = {}
-        """The versions this transaction's own statements moved cases to (`version_written`)."""
+        self._written = written
+        """The versions this transaction's own statements moved cases to (`version_written`),
+        shared with the lifecycle repository, whose saves move them too."""
 
     async def add(self, case: Case) -> bool:
         """Insert a new case; False if one already exists for the referral."""
@@ -111,6 +117,8 @@ class CaseRepository:
             parameters["hub_id"] = hub_id
         statement = _case_statement(key, hub_id is not ALL_HUBS, for_update)
         row = (await self._session.execute(statement, parameters)).first()
+        if row is not None and for_update and case_rows.read_is_stale(row):
+            row = (await self._session.execute(statement, parameters)).first()
         if row is None:
             return None
         if for_update and case_rows.has_lifecycle(row):

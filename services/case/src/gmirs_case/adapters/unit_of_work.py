@@ -6,6 +6,7 @@ of its own; bootstrap hands this class to the runtime (cosmicpython's unit_of_wo
 
 from __future__ import annotations
 
+import uuid
 from typing import Self
 
 from gmirs_case.adapters.action_plans import ActionPlanRepository
@@ -43,8 +44,9 @@ class CaseUnitOfWork(UnitOfWork):
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
-        self.lifecycles = LifecycleRepository(self.session)
-        self.cases = CaseRepository(self.session, self.lifecycles)
+        written: dict[uuid.UUID, int] = {}  # the versions this transaction moved cases to
+        self.lifecycles = LifecycleRepository(self.session, written)
+        self.cases = CaseRepository(self.session, self.lifecycles, written)
         self.contacts = ContactRepository(self.session)
         self.outcome_assessments = OutcomeAssessmentRepository(self.session)
         self.consents = ConsentRepository(self.session)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 
 from fastapi import Response, status
 
@@ -19,7 +20,7 @@ from gmirs_case.domain.model import (
 )
 from gmirs_case.entrypoints.appointments import attendance_problems
 from gmirs_case.entrypoints.case_problems import no_such_case
-from gmirs_case.entrypoints.deps import CaseWorker, Reads, UoW, hub_scope
+from gmirs_case.entrypoints.deps import CaseWorker, Direct, NewEvents, UoW, hub_scope
 from gmirs_case.entrypoints.lifecycle import refused
 from gmirs_case.entrypoints.lifecycle_schemas import LifecycleRead
 from gmirs_case.entrypoints.routing import case_router
@@ -29,12 +30,12 @@ from gmirs_case.entrypoints.schemas import (
     AttendanceCreate,
     CaseRead,
 )
-from gmirs_case.entrypoints.versions import etag_of
+from gmirs_case.entrypoints.versions import IfMatchHeader, etag_of, refuse_if_stale
 from gmirs_case.handlers.appointments import (
     BookAppointment,
     RecordAttendance,
     book_appointment,
-    record_attendance,
+    record_attendance_directly,
 )
 from gmirs_case.handlers.locking import CaseNotFoundError
 from gmirs_runtime import audit
@@ -44,7 +45,7 @@ router = case_router(prefix="/cases", tags=["cases"])
 
 
 @router.get("/{case_id}", response_model=CaseRead, responses=problem_responses(404))
-async def get_case(case_id: uuid.UUID, principal: CaseWorker, reads: Reads) -> Response:
+async def get_case(case_id: uuid.UUID, principal: CaseWorker, reads: Direct) -> Response:
     """One case with its appointments, its version as `ETag` (the read is audited)."""
     # One statement, without a transaction (no BEGIN or COMMIT round trips): the case, its
     # lifecycle and appointments, and the audit row as a CTE, committed before the case is
@@ -104,6 +105,7 @@ async def create_appointment(
 
 @router.put(
     "/{case_id}/appointments/{appointment_id}/attendance",
+    response_model=AppointmentRead,
     responses=problem_responses(404, 409, 412, 413, 422),
 )
 async def put_attendance(
@@ -111,17 +113,33 @@ async def put_attendance(
     appointment_id: uuid.UUID,
     body: AttendanceCreate,
     principal: CaseWorker,
-    uow: UoW,
-) -> AppointmentRead:
-    """Record whether the person attended; a non-attendance starts the 24-hour report clock."""
+    direct: Direct,
+    events: NewEvents,
+    if_match: IfMatchHeader = None,
+) -> Response:
+    """Record whether the person attended; a non-attendance starts the 24-hour report clock.
+    The write is audited; the answer carries the case's new `ETag`."""
+    # Read, decided on and written in two statements sent straight through asyncpg, without a
+    # transaction (`record_attendance_directly`): the write, of the attendance, the case's
+    # version, any lifecycle move, the events and the audit row, is made only if the case is
+    # still at the version read, else it is read again.
     attendance = body.domain(recorded_at=datetime.now(UTC))
-    command = RecordAttendance(
-        case_id=case_id,
-        appointment_id=appointment_id,
-        attendance=attendance,
-        recorded_by=principal.client_id,
+    command = RecordAttendance(case_id, appointment_id, attendance, principal.client_id)
+    audit_row = audit.row_values(
+        actor=principal.client_id,
+        action="case.attendance-recorded",
+        resource_type="case",
+        resource_id=str(case_id),
     )
     with attendance_problems():
-        _, appointment = await record_attendance(command, uow=uow, hub_id=hub_scope(principal))
-    await uow.commit()
-    return AppointmentRead.model_validate(appointment)
+        async with direct.connection() as connection:
+            appointment, version = await record_attendance_directly(
+                connection,
+                command,
+                hub_id=hub_scope(principal),
+                check_version=partial(refuse_if_stale, if_match),
+                new_queue=events,
+                audit_row=audit_row,
+            )
+    answer = AppointmentRead.model_validate(appointment).model_dump_json()
+    return Response(answer, media_type="application/json", headers={"ETag": etag_of(version)})

@@ -35,6 +35,7 @@ from gmirs_case.handlers.appointment_changes import (
     link_rm_appointment,
     reschedule_appointment,
 )
+from gmirs_case.handlers.appointments import CaseBusyError
 from gmirs_case.handlers.locking import CaseNotFoundError
 from gmirs_runtime.problems import Problem, problem_responses
 
@@ -67,6 +68,7 @@ def attendance_problems() -> Iterator[None]:
         AttendanceAlreadyRecordedError,
         AppointmentInFutureError,
         AppointmentCancelledError,
+        CaseBusyError,
     ) as exc:
         raise Problem(409, detail=str(exc)) from None
     except InvalidTransition as exc:

@@ -31,7 +31,7 @@ from gmirs_case.adapters.caseload import CaseloadFilter, count_matching, read_pa
 from gmirs_case.domain.casework import today
 from gmirs_case.domain.people import normalised_name
 from gmirs_case.entrypoints.access import Now
-from gmirs_case.entrypoints.deps import CaseWorker, Reads, hub_scope
+from gmirs_case.entrypoints.deps import CaseWorker, Direct, hub_scope
 from gmirs_case.entrypoints.routing import case_router
 from gmirs_case.entrypoints.schemas import CaseSummary
 from gmirs_contracts.case_lifecycle import CaseState as StateName
@@ -74,7 +74,7 @@ class CasePage(BaseModel):
 async def list_cases(
     request: Request,
     principal: CaseWorker,
-    reads: Reads,
+    reads: Direct,
     now: Now,
     limit: Annotated[int, page_limit(200)] = 50,
     offset: PageOffset = 0,

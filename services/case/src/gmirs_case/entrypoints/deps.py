@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Set
+from collections.abc import Callable, Set
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,8 +12,9 @@ from gmirs_case.adapters.unit_of_work import CaseUnitOfWork
 from gmirs_case.settings import CaseSettings
 from gmirs_contracts.hubs import HUB_IDS
 from gmirs_runtime.auth import Principal, require_roles
+from gmirs_runtime.db import EventQueue
 from gmirs_runtime.deps import unit_of_work
-from gmirs_runtime.precompiled import ReadConnections
+from gmirs_runtime.precompiled import DirectConnections
 
 HUB = "hub"
 LEAD_PROVIDER = "lead-provider"
@@ -22,21 +23,33 @@ UoW = Annotated[CaseUnitOfWork, Depends(unit_of_work)]
 """The request's unit of work (bootstrap makes the runtime build CaseUnitOfWork).
 
 It lives until the answer is sent, but its connection does not: `commit()` hands the connection
-back to the pool (the caseload and a case read take theirs from `Reads` instead). Not `scope="function"`: the idempotency claim shares this unit of work through the
-runtime's own dependency, and a different scope would give the claim a transaction of its own."""
+back to the pool (the caseload, a case read and attendance take theirs from `Direct` instead).
+Not `scope="function"`: the idempotency claim shares this unit of work through the runtime's own
+dependency, and a different scope would give the claim a transaction of its own."""
 
 
-async def read_connections(request: Request) -> ReadConnections:
-    """Connections for lone reads past the unit of work (the app's bootstrap sets them).
+async def direct_connections(request: Request) -> DirectConnections:
+    """Connections past the unit of work (the app's bootstrap sets them).
 
     Async so FastAPI runs it inline; not a generator, so nothing is left to close."""
-    reads: ReadConnections = request.app.state.read_connections
+    reads: DirectConnections = request.app.state.direct_connections
     return reads
 
 
-Reads = Annotated[ReadConnections, Depends(read_connections)]
-"""For a route whose one statement reads (and may audit) without a transaction: the caseload
-and a case read. Its connection is checked out for the statement only."""
+Direct = Annotated[DirectConnections, Depends(direct_connections)]
+"""For a route whose statements go straight through asyncpg, past the unit of work, without a
+transaction: the caseload and a case read (one statement each), recording attendance (a read,
+then a write made only if the case is unchanged). Its connection is checked out for those only."""
+
+
+async def event_queues(request: Request) -> Callable[[], EventQueue]:
+    """New queues for the events of a write past the unit of work (the app's bootstrap sets
+    `state.events`): one per attempt, for a write that may be decided again."""
+    events: Callable[[], EventQueue] = request.app.state.events
+    return events
+
+
+NewEvents = Annotated[Callable[[], EventQueue], Depends(event_queues)]
 
 
 def hub_scope(principal: Principal) -> str | None:

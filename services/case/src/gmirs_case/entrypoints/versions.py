@@ -43,6 +43,18 @@ def _matches(if_match: str, version: int) -> bool:
     return "*" in wanted or etag_of(version) in wanted
 
 
+def refuse_if_stale(if_match: str | None, version: int) -> None:
+    """412, naming the current ETag, if `If-Match` was given and names another version."""
+    if if_match is not None and not _matches(if_match, version):
+        raise Problem(
+            412,
+            type=problem_type("case-changed"),
+            detail="The case changed since it was read; read it again and retry.",
+            headers={"ETag": etag_of(version)},
+            current_etag=etag_of(version),
+        )
+
+
 async def guard_case_write(
     request: Request,
     case_id: uuid.UUID,
@@ -57,14 +69,7 @@ async def guard_case_write(
     version = await uow.cases.lock(case_id, hub_id=hub_scope(principal))
     if version is None:
         return  # not a case the caller may see: the route answers 404, after checking the request
-    if if_match is not None and not _matches(if_match, version):
-        raise Problem(
-            412,
-            type=problem_type("case-changed"),
-            detail="The case changed since it was read; read it again and retry.",
-            headers={"ETag": etag_of(version)},
-            current_etag=etag_of(version),
-        )
+    refuse_if_stale(if_match, version)
 
     async def advance() -> None:
         written = uow.cases.version_written(case_id)  # the write moved it itself: no UPDATE

@@ -24,6 +24,7 @@ from gmirs_case.domain.commands import (
 from gmirs_case.domain.lifecycle import CaseState, Lifecycle, LifecycleEvent, decide
 from gmirs_case.domain.model import Appointment, AppointmentKind, Case, CaseError
 from gmirs_case.handlers.locking import locked_case
+from gmirs_runtime.db import EventQueue
 
 PLAN_SHARED = (CaseState.ACTION_PLAN_SHARED, CaseState.ACTION_PLAN_APPROVED)
 
@@ -56,7 +57,7 @@ async def apply_command(
 
 
 def publish_moves(
-    uow: CaseUnitOfWork,
+    uow: EventQueue,
     case: Case,
     moves: list[LifecycleEvent],
     *,
@@ -98,23 +99,22 @@ async def after_booking(
 async def after_attendance(
     uow: CaseUnitOfWork, case: Case, appointment: Appointment, *, now: datetime
 ) -> None:
+    """Move the (locked) case as the attendance just recorded on `appointment` implies."""
+    command = attendance_move(await uow.lifecycles.get(case.id), appointment)
+    if command is not None:
+        await apply_command(uow, case, command, now=now)
+
+
+def attendance_move(lifecycle: Lifecycle, appointment: Appointment) -> Command | None:
     """An initial assessment attended or missed; the first session attended after the plan."""
     attendance = appointment.attendance
     if attendance is None:
-        return
+        return None
     at = appointment.starts_at
-    command: Command
     if appointment.kind is AppointmentKind.INITIAL_ASSESSMENT:
-        missed = attendance.is_non_attendance
-        command = (
-            RecordInitialAssessmentMissed(appointment.id, at)
-            if missed
-            else RecordInitialAssessmentAttended(appointment.id, at)
-        )
-    elif attendance.is_non_attendance:
-        return
-    elif (await uow.lifecycles.get(case.id)).state in PLAN_SHARED:
-        command = CommenceIntervention(appointment.id, at)
-    else:
-        return
-    await apply_command(uow, case, command, now=now)
+        if attendance.is_non_attendance:
+            return RecordInitialAssessmentMissed(appointment.id, at)
+        return RecordInitialAssessmentAttended(appointment.id, at)
+    if not attendance.is_non_attendance and lifecycle.state in PLAN_SHARED:
+        return CommenceIntervention(appointment.id, at)
+    return None
