@@ -69,3 +69,10 @@ async def case_of(service: RunningService, referral: Event) -> str:
 
     await eventually(opened)
     return found[0]
+
+
+async def opened_case(service: RunningService, bootstrap: str, hub: str) -> str:
+    """Publish a routed referral for `hub` and wait for its case: the case id."""
+    referral = routed_referral(hub)
+    await publish(bootstrap, referral)
+    return await case_of(service, referral)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from services.case.tests.people_harness import case_of, hub_client, publish, routed_referral
+from services.case.tests.people_harness import hub_client, opened_case
 from services.case.tests.sessions_harness import assert_problem
 from services.case.tests.write_examples import ok, plan_shared, slot
 from sqlalchemy import text
@@ -49,9 +49,7 @@ async def test_attendance_on_one_case_at_once_applies_each_write_once_in_turn(
     start_service, kafka_broker
 ) -> None:
     async with start_service(CaseSettings, build, MIGRATIONS) as service:
-        referral = routed_referral(HUB)
-        await publish(kafka_broker.bootstrap, referral)
-        case_id = await case_of(service, referral)
+        case_id = await opened_case(service, kafka_broker.bootstrap, HUB)
         async with hub_client(service, HUB) as http:
             await plan_shared(http, case_id)
             booked = [
@@ -86,9 +84,7 @@ async def test_the_same_attendance_twice_at_once_is_recorded_once(
     start_service, kafka_broker
 ) -> None:
     async with start_service(CaseSettings, build, MIGRATIONS) as service:
-        referral = routed_referral(HUB)
-        await publish(kafka_broker.bootstrap, referral)
-        case_id = await case_of(service, referral)
+        case_id = await opened_case(service, kafka_broker.bootstrap, HUB)
         async with hub_client(service, HUB) as http:
             booked = await ok(http.post(f"/cases/{case_id}/appointments", json=slot("session", 2)))
             path = f"/cases/{case_id}/appointments/{booked['id']}/attendance"
@@ -106,9 +102,7 @@ async def test_the_same_attendance_twice_at_once_is_recorded_once(
 
 async def test_a_refused_attendance_leaves_nothing_behind(start_service, kafka_broker) -> None:
     async with start_service(CaseSettings, build, MIGRATIONS) as service:
-        referral = routed_referral(HUB)
-        await publish(kafka_broker.bootstrap, referral)
-        case_id = await case_of(service, referral)
+        case_id = await opened_case(service, kafka_broker.bootstrap, HUB)
         async with hub_client(service, HUB) as http:
             future = await ok(
                 http.post(f"/cases/{case_id}/appointments", json=slot("session", -48))

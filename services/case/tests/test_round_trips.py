@@ -13,7 +13,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from services.case.tests.people_harness import case_of, hub_client, publish, routed_referral
+from services.case.tests.people_harness import (
+    case_of,
+    hub_client,
+    opened_case,
+    publish,
+    routed_referral,
+)
 from services.case.tests.write_examples import in_sessions, session_booked
 from sqlalchemy import event, text
 
@@ -88,9 +94,7 @@ async def _views(service: RunningService, case_id: str) -> int:
 
 async def test_a_case_read_and_an_attendance_in_few_statements(start_service, kafka_broker) -> None:
     async with start_service(CaseSettings, build, MIGRATIONS) as service:
-        referral = routed_referral(HUB)
-        await publish(kafka_broker.bootstrap, referral)
-        case_id = await case_of(service, referral)
+        case_id = await opened_case(service, kafka_broker.bootstrap, HUB)
         async with hub_client(service, HUB) as http:
             await in_sessions(http, case_id)
             appointment_id = (await session_booked(http, case_id))["appointment_id"]
