@@ -4,11 +4,13 @@
 `case_router` builds: POST, PUT, PATCH, DELETE on /cases/{case_id}/...) goes through
 `guard_case_write` before its route runs: the case row is locked, a given `If-Match` must name
 the current version (412 otherwise, naming the current ETag), and when the write commits the
-version moves up by one and the answer carries the new `ETag`. A case the caller may not see is
+version has moved on (by each statement that changed the case, else by one) and the answer
+carries the new `ETag`. A case the caller may not see is
 left to the route, which answers 404 as before (after a 422 for a bad request). Without
 `If-Match` a write goes ahead as before, so existing clients keep working (If-Match is
-recommended, not required: no 428). A route that reads `If-Match` itself for a resource with its
-own version (the person's contact details) is left to it. The guard's lock reads the case whole
+recommended, not required: no 428). A route that reads `If-Match` itself is left to it: the
+person's contact details (their own version) and attendance (`refuse_if_stale`, past the unit of
+work). The guard's lock reads the case whole
 (`CaseRepository.lock`), and the handler's own locked read takes it from there: one statement.
 """
 
