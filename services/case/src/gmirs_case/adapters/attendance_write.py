@@ -24,9 +24,10 @@ import asyncpg
 import orjson
 from sqlalchemy import Table, text
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import JSONB
 
 from gmirs_case.adapters.case_rows import ATTENDANCE_COLUMNS
-from gmirs_case.adapters.lifecycle import lifecycle_values
+from gmirs_case.adapters.lifecycle import LifecycleRow, lifecycle_values
 from gmirs_case.adapters.records import columns_of, record_of
 from gmirs_case.domain.lifecycle import Lifecycle
 from gmirs_case.domain.model import Appointment, Attendance
@@ -37,20 +38,18 @@ from gmirs_runtime.precompiled import Shapes, fetch
 _PG = postgresql.dialect()  # type: ignore[no-untyped-call]
 
 _ATTENDANCE = tuple(columns_of(Attendance, rename=ATTENDANCE_COLUMNS))
-_LIFECYCLE = (
-    "state",
-    "since",
-    "reached",
-    "closure_reason",
-    "closure_settled",
-    "rm_withdrawal_code",
-    "rm_delivery_state",
-    "closed_by",
-    "plan_agreed_at",
-    "outcomes",
+_LIFECYCLE = tuple(
+    c.name
+    for c in LifecycleRow.__table__.columns  # type: ignore[attr-defined]
+    if c.name != "case_id"
 )
-"""The lifecycle columns a move may change (not the case id, nor when the referral was sent)."""
-_JSON = frozenset({"reached", "outcomes", "payload"})
+"""The lifecycle row's columns a move writes (the case id is the row's key)."""
+_JSON = frozenset(
+    c.name
+    for table in (LifecycleRow.__table__, outbox)  # type: ignore[attr-defined]
+    for c in table.columns
+    if isinstance(c.type, JSONB)
+)
 """jsonb columns: their values go as JSON text, as the engine's codec expects them."""
 
 

@@ -9,6 +9,7 @@ from gmirs_case.domain.model import Appointment, Case
 from gmirs_contracts import case as contract
 from gmirs_contracts.common import Source
 from gmirs_contracts.registry import EVENTS
+from gmirs_runtime.db import EventQueue
 
 CASE_OPENED = EVENTS["gmirs.case.case-opened.v1"]
 APPOINTMENT_BOOKED = EVENTS["gmirs.case.appointment-booked.v1"]
@@ -55,6 +56,23 @@ def attendance_recorded(
         }
     )
     return records.contract(contract.AttendanceRecorded, values)
+
+
+def publish_attendance_recorded(
+    queue: EventQueue,
+    case: Case,
+    appointment: Appointment,
+    *,
+    source: Source = "hub",
+    recorded_by: str | None = None,
+) -> None:
+    """Queue `attendance-recorded` for the case (`attendance_recorded` says what it carries)."""
+    queue.publish(
+        ATTENDANCE_RECORDED,
+        attendance_recorded(case, appointment, source=source, recorded_by=recorded_by),
+        aggregate_type=AGGREGATE,
+        aggregate_id=case.id,
+    )
 
 
 def _case_fields(case: Case) -> dict[str, Any]:

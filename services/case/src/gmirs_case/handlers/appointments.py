@@ -128,11 +128,8 @@ async def record_attendance_directly(
         if move is not None:
             moved, event = decide(found.lifecycle, move, now=now)
             publish_moves(queue, case, [event])
-        queue.publish(
-            events.ATTENDANCE_RECORDED,
-            events.attendance_recorded(case, appointment, recorded_by=command.recorded_by),
-            aggregate_type=events.AGGREGATE,
-            aggregate_id=case.id,
+        events.publish_attendance_recorded(
+            queue, case, appointment, recorded_by=command.recorded_by
         )
         version = await write_attendance(
             connection,
@@ -156,10 +153,5 @@ async def record_attendance(
     appointment = case.record_attendance(command.appointment_id, command.attendance)
     await uow.cases.save_appointment(case, appointment)
     await after_attendance(uow, case, appointment, now=command.attendance.recorded_at)
-    uow.publish(
-        events.ATTENDANCE_RECORDED,
-        events.attendance_recorded(case, appointment, recorded_by=command.recorded_by),
-        aggregate_type=events.AGGREGATE,
-        aggregate_id=case.id,
-    )
+    events.publish_attendance_recorded(uow, case, appointment, recorded_by=command.recorded_by)
     return case, appointment

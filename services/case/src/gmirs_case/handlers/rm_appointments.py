@@ -58,12 +58,7 @@ async def record_rm_appointment(
         case.appointments.append(appointment)
     appointment.attendance = attendance
     await uow.cases.save_appointment(case, appointment)
-    uow.publish(
-        events.ATTENDANCE_RECORDED,
-        events.attendance_recorded(case, appointment, source="refer-and-monitor"),
-        aggregate_type=events.AGGREGATE,
-        aggregate_id=case.id,
-    )
+    events.publish_attendance_recorded(uow, case, appointment, source="refer-and-monitor")
     return appointment
 
 
