@@ -27,10 +27,15 @@ from gmirs_runtime.settings import ServiceSettings
 from gmirs_runtime.testing.issuer import TestIssuer
 
 FAST_KAFKA = {
-    "kafka_session_timeout_ms": 2000,
+    "kafka_session_timeout_ms": 6000,
     "kafka_heartbeat_interval_ms": 300,
     "kafka_fetch_max_wait_ms": 20,
 }
+"""Services under test share the test process's event loop and the machine's two cores with
+PostgreSQL, the broker and, in browser tests, Chromium. With a 2 s session timeout a busy
+moment (Chromium starting) could let heartbeats lapse, and the whole consumer group fell into
+rebalances that outlasted the 30 s start-up wait of every service after it (blocks of case
+tests erroring from `test_exit_survey_browser.py` on). 6 s is the services' own default."""
 
 
 @dataclass
