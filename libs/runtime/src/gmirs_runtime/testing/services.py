@@ -27,7 +27,7 @@ from gmirs_runtime.settings import ServiceSettings
 from gmirs_runtime.testing.issuer import TestIssuer
 
 FAST_KAFKA = {
-    "kafka_session_timeout_ms": 6000,
+    "kafka_session_timeout_ms": 4000,
     "kafka_heartbeat_interval_ms": 300,
     "kafka_fetch_max_wait_ms": 20,
 }
@@ -35,7 +35,9 @@ FAST_KAFKA = {
 PostgreSQL, the broker and, in browser tests, Chromium. With a 2 s session timeout a busy
 moment (Chromium starting) could let heartbeats lapse, and the whole consumer group fell into
 rebalances that outlasted the 30 s start-up wait of every service after it (blocks of case
-tests erroring from `test_exit_survey_browser.py` on). 6 s is the services' own default."""
+tests erroring from `test_exit_survey_browser.py` on). 4 s, not the services' own 6 s: a
+member a test left without leaving the group holds each later join up to this long, and 6 s
+took the suite from 12 to over 15 minutes."""
 
 
 @dataclass
