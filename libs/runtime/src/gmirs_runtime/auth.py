@@ -19,6 +19,9 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import APIRouter, Depends, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import get_dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
 from fastapi.security.base import SecurityBase
 from fastapi.security.utils import get_authorization_scheme_param
@@ -286,6 +289,30 @@ def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
     return PrincipalGuard(roles)
 
 
+class AuthenticatedRoute(APIRoute):
+    """A route of an `authenticated_router`. The router's any-principal guard is left out of a
+    route whose endpoint checks a role itself (a `PrincipalGuard`, solved on every request all
+    the same) when nothing else runs before the endpoint: FastAPI would solve both guards on
+    every request, about 20 microseconds for nothing. Where a route class runs a dependency of
+    its own first (an idempotency claim reads the caller with `principal_of`), the router's
+    guard stays, ahead of it."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        given = kwargs.get("dependencies") or []
+        only_the_guard = bool(given) and all(d.dependency is _any_principal for d in given)
+        if only_the_guard and _checks_a_role(path, endpoint):
+            kwargs["dependencies"] = []
+        super().__init__(path, endpoint, **kwargs)
+
+
+def _checks_a_role(path: str, endpoint: Callable[..., Any]) -> bool:
+    def guarded(dependant: Dependant) -> bool:
+        own = isinstance(dependant.call, PrincipalGuard) and dependant.call.roles is not None
+        return own or any(guarded(d) for d in dependant.dependencies)
+
+    return guarded(get_dependant(path=path, call=endpoint))
+
+
 def authenticated_router(*, roles: Collection[str] = (), **kwargs: Any) -> APIRouter:
     """An APIRouter whose every route requires a valid token (and documents 401/403/429).
 
@@ -301,6 +328,7 @@ def authenticated_router(*, roles: Collection[str] = (), **kwargs: Any) -> APIRo
         **RATE_LIMITED_RESPONSES,
         **(kwargs.pop("responses", None) or {}),
     }
+    kwargs.setdefault("route_class", AuthenticatedRoute)
     return APIRouter(dependencies=dependencies, responses=responses, **kwargs)
 
 

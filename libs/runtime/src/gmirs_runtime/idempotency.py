@@ -27,7 +27,6 @@ from typing import Annotated, Any
 import orjson
 from fastapi import Depends, Header, Request, Response, params
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from sqlalchemy import (
     Column,
     DateTime,
@@ -48,7 +47,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gmirs_runtime.auth import principal_of
+from gmirs_runtime.auth import AuthenticatedRoute, principal_of
 from gmirs_runtime.db import UnitOfWork
 from gmirs_runtime.deps import UnitOfWorkDep
 from gmirs_runtime.problems import Problem, problem_responses, problem_type
@@ -245,7 +244,7 @@ Addition = tuple[params.Depends, tuple[int, ...]]
 """A dependency a route class gives a route, with the problem statuses it may answer."""
 
 
-class IdempotentRoute(APIRoute):
+class IdempotentRoute(AuthenticatedRoute):
     """Every POST route claims its Idempotency-Key, and answers are stored on their claim.
 
     Subclasses give routes more dependencies by extending `additions` (theirs run after the

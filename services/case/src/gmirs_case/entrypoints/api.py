@@ -20,7 +20,7 @@ from gmirs_case.domain.model import (
 )
 from gmirs_case.entrypoints.appointments import attendance_problems
 from gmirs_case.entrypoints.case_problems import no_such_case
-from gmirs_case.entrypoints.deps import CaseWorker, Direct, NewEvents, UoW, hub_scope
+from gmirs_case.entrypoints.deps import CaseWorker, Direct, UoW, Writes, hub_scope
 from gmirs_case.entrypoints.lifecycle import refused
 from gmirs_case.entrypoints.lifecycle_schemas import LifecycleRead
 from gmirs_case.entrypoints.routing import case_router
@@ -113,8 +113,7 @@ async def put_attendance(
     appointment_id: uuid.UUID,
     body: AttendanceCreate,
     principal: CaseWorker,
-    direct: Direct,
-    events: NewEvents,
+    writes: Writes,
     if_match: IfMatchHeader = None,
 ) -> Response:
     """Record whether the person attended; a non-attendance starts the 24-hour report clock.
@@ -132,13 +131,13 @@ async def put_attendance(
         resource_id=str(case_id),
     )
     with attendance_problems():
-        async with direct.connection() as connection:
+        async with writes.connections.connection() as connection:
             appointment, version = await record_attendance_directly(
                 connection,
                 command,
                 hub_id=hub_scope(principal),
                 check_version=partial(refuse_if_stale, if_match),
-                new_queue=events,
+                new_queue=writes.new_events,
                 audit_row=audit_row,
             )
     answer = AppointmentRead.model_validate(appointment).model_dump_json()

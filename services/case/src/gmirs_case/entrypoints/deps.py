@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Set
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -38,18 +39,28 @@ async def direct_connections(request: Request) -> DirectConnections:
 
 Direct = Annotated[DirectConnections, Depends(direct_connections)]
 """For a route whose statements go straight through asyncpg, past the unit of work, without a
-transaction: the caseload and a case read (one statement each), recording attendance (a read,
-then a write made only if the case is unchanged). Its connection is checked out for those only."""
+transaction: the caseload and a case read (one statement each); recording attendance (a read,
+then a write made only if the case is unchanged) takes `Writes`. A connection is checked out
+for the statements only."""
 
 
-async def event_queues(request: Request) -> Callable[[], EventQueue]:
-    """New queues for the events of a write past the unit of work (the app's bootstrap sets
-    `state.events`): one per attempt, for a write that may be decided again."""
-    events: Callable[[], EventQueue] = request.app.state.events
-    return events
+@dataclass(frozen=True, slots=True)
+class DirectWrites:
+    """What a write past the unit of work needs: connections, and a new queue for its events on
+    each attempt (a write that may be decided again). One dependency, not two: FastAPI solves
+    each node on every request."""
+
+    connections: DirectConnections
+    new_events: Callable[[], EventQueue]
 
 
-NewEvents = Annotated[Callable[[], EventQueue], Depends(event_queues)]
+async def direct_writes(request: Request) -> DirectWrites:
+    """From what the app's bootstrap set (`state.direct_connections`, `state.events`)."""
+    state = request.app.state
+    return DirectWrites(state.direct_connections, state.events)
+
+
+Writes = Annotated[DirectWrites, Depends(direct_writes)]
 
 
 def hub_scope(principal: Principal) -> str | None:
