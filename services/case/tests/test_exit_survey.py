@@ -259,7 +259,8 @@ async def test_the_stylesheet_is_served_by_case(survey: SurveyCase) -> None:
 
 async def test_the_public_pages_are_rate_limited_per_address(start_service) -> None:
     limited = {"rate_limit_burst": 3, "rate_limit_per_second": 0.01}
-    started = start_service(CaseSettings, build, MIGRATIONS, **limited)
+    # The module's own case service is running: this one serves the pages only.
+    started = start_service(CaseSettings, build, MIGRATIONS, consumers=False, **limited)
     async with started as service, service.client(None) as http:
         answers = [(await http.get("/exit-survey/" + "B" * 43)).status_code for _ in range(4)]
     assert answers == [404, 404, 404, 429]

@@ -127,7 +127,11 @@ async def test_settings_choose_the_readings(start_service, monkeypatch) -> None:
     """METRICS_KPI_* settings reach the figures: mitigated cases leave DS2's denominator, and
     DS1's targets come from JSON in the environment."""
     monkeypatch.setenv("METRICS_KPI_DS1_MONTHLY_TARGETS", '{"oldham": 2}')
-    async with start_service(MetricsSettings, build, MIGRATIONS, kpi_mitigation="excluded") as svc:
+    # The module's own metrics service is running: this one reads, it does not consume.
+    started = start_service(
+        MetricsSettings, build, MIGRATIONS, kpi_mitigation="excluded", consumers=False
+    )
+    async with started as svc:
         facts = Facts(svc.infra.sessions)
         late = await facts.case("oldham", "2026-03-02 10:00")  # never assessed
         await facts.mitigation(late, "oldham", "DS2", "2026-03-03 10:00")

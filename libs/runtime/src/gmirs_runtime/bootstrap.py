@@ -130,12 +130,17 @@ class Infrastructure(Generic[U]):
         service = Service(name=app_name)
         service.workers["relay"] = self.relay().run
         for consumer in self.consumers:
-            service.workers[f"consumer:{consumer.group}"] = consumer.run
+            service.workers[consumer_worker(consumer.group)] = consumer.run
         service.on_start.append(self.producer.start)
         service.on_stop.extend(
             [self.engine.dispose, self.token_validator.aclose, self.producer.stop]
         )
         return service
+
+
+def consumer_worker(group: str) -> str:
+    """The name of the service's worker that runs its member of consumer group `group`."""
+    return f"consumer:{group}"
 
 
 @overload

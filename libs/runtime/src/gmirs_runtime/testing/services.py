@@ -8,6 +8,7 @@ its relay and consumers run, exactly as `gmirs-<service> run` would.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -18,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from gmirs_runtime.bootstrap import Infrastructure
+from gmirs_runtime.bootstrap import Infrastructure, consumer_worker
 from gmirs_runtime.local.ports import free_port, tcp_accepts
 from gmirs_runtime.local.postgres import EmbeddedPostgres
 from gmirs_runtime.migrations import upgrade
@@ -32,12 +33,19 @@ FAST_KAFKA = {
     "kafka_fetch_max_wait_ms": 20,
 }
 """Services under test share the test process's event loop and the machine's two cores with
-PostgreSQL, the broker and, in browser tests, Chromium. With a 2 s session timeout a busy
-moment (Chromium starting) could let heartbeats lapse, and the whole consumer group fell into
-rebalances that outlasted the 30 s start-up wait of every service after it (blocks of case
-tests erroring from `test_exit_survey_browser.py` on). 4 s, not the services' own 6 s: a
-member a test left without leaving the group holds each later join up to this long, and 6 s
-took the suite from 12 to over 15 minutes."""
+PostgreSQL, the broker and, in browser tests, Chromium: a 4 s session timeout leaves room for a
+busy moment (Chromium starting), and a join still takes about 2 s on the local broker, which
+holds each join for half the session timeout (6 s, the services' own, took the suite over 15
+minutes). Whole blocks of tests stalling on their group was not the timeout's doing, as first
+thought, but two members of one group at once (`SharedGroupError`)."""
+
+
+_LIVE_GROUPS: collections.Counter[str] = collections.Counter()
+"""Consumer groups of the services this test process is running now."""
+
+
+class SharedGroupError(RuntimeError):
+    """A test started a service whose consumer group another running service is in."""
 
 
 @dataclass
@@ -80,9 +88,16 @@ async def running_service(
     database_url: str,
     bootstrap_servers: str,
     issuer: TestIssuer,
+    consumers: bool = True,
     **overrides: Any,
 ) -> AsyncIterator[RunningService]:
-    """Migrate, build and serve a service until the block ends."""
+    """Migrate, build and serve a service until the block ends.
+
+    `consumers=False` serves it without its consumer group members (its API, relay and other
+    workers run): for a second service of a kind while a test's first one runs. Two running
+    members of one group are refused (SharedGroupError): on the local broker, one leaving
+    while the other rejoined could leave the group in a rebalance no later member finished, and
+    every later service of that kind, in every later test, waited past its start-up limit."""
     port = free_port()
     settings = settings_class(
         environment="test",
@@ -95,6 +110,16 @@ async def running_service(
     )
     await asyncio.to_thread(upgrade, migrations, database_url, settings.database_schema)
     service, infra = await build(settings)
+    groups = [member.group for member in infra.consumers] if consumers else []
+    if not consumers:
+        for member in infra.consumers:
+            del service.workers[consumer_worker(member.group)]
+    if shared := [group for group in groups if _LIVE_GROUPS[group]]:
+        raise SharedGroupError(
+            f"consumer group(s) {shared} already run in this test process: start this service "
+            "with consumers=False, or stop the other first"
+        )
+    _LIVE_GROUPS.update(groups)
     stop = asyncio.Event()
     task = asyncio.create_task(
         serve(service, host="127.0.0.1", port=port, stop=stop, handle_signals=False)
@@ -105,12 +130,15 @@ async def running_service(
                 if task.done():
                     task.result()
                 await asyncio.sleep(0.05)
-            for consumer in infra.consumers:
+            for consumer in infra.consumers if consumers else []:
                 await consumer.assigned.wait()
         yield RunningService(f"http://127.0.0.1:{port}", infra, issuer, settings.auth_audience)
     finally:
         stop.set()
-        await asyncio.wait_for(task, 60)
+        try:
+            await asyncio.wait_for(task, 60)
+        finally:
+            _LIVE_GROUPS.subtract(groups)
 
 
 StartService = Callable[..., contextlib.AbstractAsyncContextManager[RunningService]]
