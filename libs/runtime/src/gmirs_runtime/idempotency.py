@@ -270,6 +270,8 @@ class IdempotentRoute(AuthenticatedRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        if "POST" not in (self.methods or ()):
+            return handler  # nothing claimed, nothing to remember: no extra frame per request
 
         async def handle(request: Request) -> Response:
             response = await handler(request)
