@@ -10,7 +10,7 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import text
 
 from gmirs_runtime.eventing.envelope import from_record
-from gmirs_runtime.eventing.relay import OutboxRelay
+from gmirs_runtime.eventing.relay import LINGER_PER_ROW, MAX_LINGER, OutboxRelay, linger_after
 from gmirs_runtime.testing.kafka import eventually, wait_for_records
 
 
@@ -131,7 +131,12 @@ async def test_a_busy_relay_lingers_so_one_pass_carries_many_commits(
     service_db, topic, producer: AIOKafkaProducer
 ) -> None:
     relay = OutboxRelay(
-        dsn=service_db.dsn, schema="svc", producer=producer, poll_interval=60, linger=3.0
+        dsn=service_db.dsn,
+        schema="svc",
+        producer=producer,
+        poll_interval=60,
+        linger_per_row=3.0,
+        max_linger=3.0,
     )
     stop = asyncio.Event()
     task = asyncio.create_task(relay.run(stop))
@@ -147,3 +152,9 @@ async def test_a_busy_relay_lingers_so_one_pass_carries_many_commits(
     finally:
         stop.set()
         await task
+
+
+def test_the_linger_grows_with_the_rows_a_pass_carried_up_to_its_most() -> None:
+    assert linger_after(1, LINGER_PER_ROW, MAX_LINGER) == LINGER_PER_ROW
+    assert linger_after(4, 0.005, 0.1) == 0.02
+    assert linger_after(500, 0.005, 0.1) == 0.1
