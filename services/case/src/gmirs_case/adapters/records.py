@@ -29,9 +29,9 @@ def record_of(
     """`obj`'s dataclass fields as a flat dict (enums as their values), some renamed."""
     rename = rename or {}
     return {
-        rename.get(f.name, f.name): _plain(getattr(obj, f.name))
-        for f in fields(obj)
-        if f.name not in leave_out
+        rename.get(name, name): _plain(getattr(obj, name))
+        for name, _ in _field_types(type(obj))
+        if name not in leave_out
     }
 
 
