@@ -30,7 +30,7 @@ def record_of(
     rename = rename or {}
     return {
         rename.get(name, name): _plain(getattr(obj, name))
-        for name, _ in _field_types(type(obj))
+        for name, _ in _field_types(obj.__class__)
         if name not in leave_out
     }
 
