@@ -110,10 +110,12 @@ async def running_service(
     )
     await asyncio.to_thread(upgrade, migrations, database_url, settings.database_schema)
     service, infra = await build(settings)
-    groups = [member.group for member in infra.consumers] if consumers else []
+    members = list(infra.consumers)  # the group members this service runs
     if not consumers:
-        for member in infra.consumers:
+        for member in members:
             del service.workers[consumer_worker(member.group)]
+        members = []
+    groups = [member.group for member in members]
     if shared := [group for group in groups if _LIVE_GROUPS[group]]:
         raise SharedGroupError(
             f"consumer group(s) {shared} already run in this test process: start this service "
@@ -130,8 +132,8 @@ async def running_service(
                 if task.done():
                     task.result()
                 await asyncio.sleep(0.05)
-            for consumer in infra.consumers if consumers else []:
-                await consumer.assigned.wait()
+            for member in members:
+                await member.assigned.wait()
         yield RunningService(f"http://127.0.0.1:{port}", infra, issuer, settings.auth_audience)
     finally:
         stop.set()
