@@ -35,10 +35,12 @@ def record_of(
     }
 
 
-def columns_of(cls: type[Any], *, rename: Mapping[str, str] | None = None) -> list[str]:
+def columns_of(
+    cls: type[DataclassInstance], *, rename: Mapping[str, str] | None = None
+) -> list[str]:
     """The keys `record_of` gives for an instance of `cls`."""
     rename = rename or {}
-    return [rename.get(f.name, f.name) for f in fields(cls)]
+    return [rename.get(name, name) for name, _ in _field_types(cls)]
 
 
 def from_record(
