@@ -66,7 +66,8 @@ def rm_simulator_process(
     extra: Sequence[str] = (),
 ) -> Iterator[RunningFake]:
     """Run ``python -m tests.fakes.rm_simulator`` on a free port for the block."""
-    args = ["--client-id", client_id, "--client-secret", client_secret, *extra]
+    # `--option=value`: a secret beginning with "-" is not taken for an option.
+    args = [f"--client-id={client_id}", f"--client-secret={client_secret}", *extra]
     if aws is not None:
         args += aws.simulator_args()
     if push_url is not None:

@@ -281,3 +281,18 @@ async def test_bad_control_requests_are_refused(rm: Running, body: dict[str, Any
 
     assert response.status_code == 422
     assert (await rm.http.get("/_control/published")).json() == []
+
+
+async def test_a_client_secret_beginning_with_a_dash_is_taken_as_the_secret() -> None:
+    """Generated secrets (`secrets.token_urlsafe`) begin with "-" one time in 64: the
+    simulator must still start and accept that secret, not read it as an option."""
+    secret = "-leading-dash-secret"
+    with rm_simulator_process(client_secret=secret) as fake:
+        async with httpx.AsyncClient(base_url=fake.base_url, timeout=15.0) as http:
+            response = await http.post(
+                "/auth/oauth/token",
+                data={"grant_type": "client_credentials"},
+                auth=(DEFAULT_CLIENT_ID, secret),
+            )
+    assert response.status_code == 200, response.text
+    assert response.json()["access_token"]

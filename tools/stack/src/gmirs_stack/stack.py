@@ -114,7 +114,10 @@ class LocalStack:
             *("-m", "tests.fakes.rm_simulator", "--port", str(self.ports.rm)),
             *self.aws.simulator_args(),
             *("--push-url", f"{self.url('intake')}/rm/sns"),
-            *("--client-id", RM_CLIENT_ID, "--client-secret", self.rm_secret),
+            # `--option=value`: a generated secret may begin with "-", which argparse would
+            # otherwise take for an option (the simulator exited, one start in 64).
+            f"--client-id={RM_CLIENT_ID}",
+            f"--client-secret={self.rm_secret}",
         ]
         await self._start("rm-simulator", argv, {}, self.ports.rm, "/_control/health")
 
